@@ -1,0 +1,73 @@
+# Hall Monitor — the two commands a newcomer needs: `make run` and `make test`.
+# Both install what is missing (Debian packages, npm packages, Go modules) first.
+
+SHELL := /bin/bash
+BIN := build/bin/hallmonitor
+GO_TAGS := desktop,production,webkit2_41
+APT_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: all run test deps apt npm gomod frontend build vet unit-go unit-web e2e window-smoke bench fuzz clean
+
+all: build
+
+## run: install what is missing, build, open the window (headless `serve` when there is no display)
+run: build
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then exec ./$(BIN); \
+	else echo "No display found: starting the headless Hall (open the URL below in a browser)."; exec ./$(BIN) serve; fi
+
+## test: every test the project has: Go vet/format/unit/integration, web unit, browser e2e, real window under Xvfb
+test: build vet unit-go unit-web e2e window-smoke
+	@echo "make test: all suites passed"
+
+deps: apt npm gomod
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+npm: frontend/node_modules/.package-lock.json
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+gomod:
+	@go mod download
+
+frontend: npm
+	cd frontend && npm run build
+
+build: deps frontend
+	go build -tags $(GO_TAGS) -trimpath -ldflags "-s -w" -o $(BIN) .
+
+vet: frontend
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit-go: frontend
+	go test -count=1 ./...
+
+unit-web: npm
+	cd frontend && npm test
+
+e2e: build
+	cd frontend && HALLMONITOR_BIN=$(CURDIR)/$(BIN) npm run e2e
+
+window-smoke: build
+	bash build/scripts/window-smoke.sh $(BIN)
+
+## bench: Go benchmarks for the engine and the Hall API, reported as rates and percentiles
+bench: frontend
+	go test -run '^$$' -bench . -benchmem ./core/... ./hallapi/...
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@for t in $$(grep -rhoE 'func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | sed 's/func //' | sort -u); do \
+	  pkg=$$(grep -rlE "func $$t\b" --include='*_test.go' . | head -1 | xargs dirname); \
+	  echo "== $$t in $$pkg"; go test -run '^$$' -fuzz "^$$t$$" -fuzztime 15s $$pkg || exit 1; done
+
+clean:
+	rm -rf build/bin build/test-artifacts frontend/dist/assets

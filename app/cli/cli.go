@@ -1,0 +1,116 @@
+// Package cli dispatches hallmonitor's subcommands; each subcommand lives in its own file.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand: what it does, in a line, and how to run it.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer, ui fs.FS) int
+}
+
+// commands lists every subcommand. The window (no arguments) is not one of them.
+func commands() map[string]command {
+	plain := func(f func([]string, io.Writer, io.Writer) int) func([]string, io.Writer, io.Writer, fs.FS) int {
+		return func(args []string, stdout, stderr io.Writer, _ fs.FS) int { return f(args, stdout, stderr) }
+	}
+	return map[string]command{
+		"serve":   {"run the Hall API and web UI headless on 127.0.0.1 (no window)", runServe},
+		"window":  {"open the desktop window (the default with no arguments)", runWindow},
+		"mcp":     {"serve enrolled capabilities as MCP tools (stdio, or --http ADDR)", plain(runMCP)},
+		"route":   {"decide routing cases: --cases FILE.json [--bench N] (conformance runner)", plain(runRoute)},
+		"enroll":  {"enroll a worker: --record registry_record.json [--package DIR]", plain(runEnroll)},
+		"attest":  {"build and sign a worker package manifest; generate keys", plain(runAttest)},
+		"verify":  {"verify a worker package against its manifest, or a receipt chain", plain(runVerify)},
+		"status":  {"print the Hall's status (workers, decisions, alerts)", plain(runStatus)},
+		"version": {"print the version", plain(runVersion)},
+	}
+}
+
+// Main runs hallmonitor with the given arguments and returns the process exit code.
+func Main(args []string, ui fs.FS, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return runWindow(nil, stdout, stderr, ui)
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return 0
+	case "-v", "--version":
+		return runVersion(nil, stdout, stderr)
+	}
+	cmd, ok := commands()[name]
+	if !ok {
+		fmt.Fprintf(stderr, "hallmonitor: unknown command %q\n\n", name)
+		usage(stderr)
+		return 2
+	}
+	return cmd.run(args[1:], stdout, stderr, ui)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Hall Monitor: a local WCP Hall with a desktop window.")
+	fmt.Fprintln(w, "\nUsage:\n  hallmonitor              open the desktop window (serve when there is no display)\n  hallmonitor COMMAND [flags]")
+	fmt.Fprintln(w, "\nCommands:")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'hallmonitor COMMAND --help' for a command's flags.")
+}
+
+// Version is set at build time with -ldflags "-X hallmonitor/app/cli.Version=..."; otherwise it comes
+// from the module's VCS stamp.
+var Version = ""
+
+// VersionString reports the binary's version, e.g. "0.1.0" or "devel+abc1234".
+func VersionString() string {
+	if Version != "" {
+		return Version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	v := "devel"
+	if rev != "" {
+		v += "+" + rev[:min(7, len(rev))]
+	}
+	if dirty {
+		v += "-dirty"
+	}
+	return v
+}
+
+func runVersion(args []string, stdout, _ io.Writer) int {
+	fmt.Fprintf(stdout, "hallmonitor %s\n", VersionString())
+	return 0
+}
+
+// hasDisplay reports whether a graphical session is available for the window.
+func hasDisplay() bool {
+	return strings.TrimSpace(os.Getenv("DISPLAY")) != "" || strings.TrimSpace(os.Getenv("WAYLAND_DISPLAY")) != ""
+}
