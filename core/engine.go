@@ -1,0 +1,776 @@
+package core
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"hallmonitor/core/canon"
+)
+
+// Deny codes (exact reference strings) plus DenyTenantCredentialInvalid,
+// this engine's enforcement of HallConfig.RequireCredential.
+const (
+	DenyUnknownTenant                       = "DENY_UNKNOWN_TENANT"
+	DenyMissingTenantID                     = "DENY_MISSING_TENANT_ID"
+	DenyInvalidInput                        = "DENY_INVALID_INPUT"
+	DenyShadowRulesDetected                 = "DENY_SHADOW_RULES_DETECTED"
+	DenyNoMatchingRule                      = "DENY_NO_MATCHING_RULE"
+	DenyMissingCorrelationID                = "DENY_MISSING_CORRELATION_ID"
+	DenyMissingRequiredControls             = "DENY_MISSING_REQUIRED_CONTROLS"
+	DenyRequiresHuman                       = "DENY_REQUIRES_HUMAN"
+	DenyPolicyGateUnconfigured              = "DENY_POLICY_GATE_UNCONFIGURED"
+	DenyInternalError                       = "DENY_INTERNAL_ERROR"
+	DenyPolicyGate                          = "DENY_POLICY_GATE"
+	DenyRequiresHumanApproval               = "DENY_REQUIRES_HUMAN_APPROVAL"
+	DenyPolicyGateInvalidResponse           = "DENY_POLICY_GATE_INVALID_RESPONSE"
+	DenyNoAvailableWorker                   = "DENY_NO_AVAILABLE_WORKER"
+	DenyAttestationUnconfigured             = "DENY_ATTESTATION_UNCONFIGURED"
+	DenyWorkerAttestationMissing            = "DENY_WORKER_ATTESTATION_MISSING"
+	DenyWorkerAttestationInvalidHash        = "DENY_WORKER_ATTESTATION_INVALID_HASH"
+	DenyWorkerHashUnavailable               = "DENY_WORKER_HASH_UNAVAILABLE"
+	DenyWorkerTampered                      = "DENY_WORKER_TAMPERED"
+	DenyPrivilegeEnvelopeUnconfigured       = "DENY_PRIVILEGE_ENVELOPE_UNCONFIGURED"
+	DenyPrivilegeEnvelopeViolated           = "DENY_PRIVILEGE_ENVELOPE_VIOLATED"
+	DenyTenantCredentialInvalid             = "DENY_TENANT_CREDENTIAL_INVALID"
+	MatchedPreRouting                       = "PRE_ROUTING"
+	MatchedNoMatch                          = "NO_MATCH"
+	DefaultPolicyVersion                    = "policy.v0"
+	DefaultTaskID                           = "task_default"
+	DefaultApprovalTTL                      = 15 * time.Minute
+	BlastGateThreshold                int64 = 85
+	reasonHighBlast                         = "REQUIRE_HUMAN_HIGH_BLAST"
+	reasonInvalidGateResponse               = "invalid_gate_response"
+	missingSpecies                          = "__missing__"
+	skipUnavailable                         = "unavailable"
+	skipAlreadySelected                     = "already_selected"
+)
+
+// Exact reference messages (templates take the species, env, label, ...).
+const (
+	msgUnknownTenant           = "Tenant is not registered as a signatory. Register via the Hall configuration before dispatching workers."
+	msgCredentialInvalid       = "Tenant credential is missing or could not be verified. Pass tenant_credential and configure a credential verifier."
+	msgMissingTenantID         = "tenant_id is required and must not be empty or whitespace."
+	msgInvalidBlast            = "blast_score must be in [0, 100]"
+	msgShadowRules             = "Rule set contains shadow rules in prod/edge environment. Fix rule ordering before deploying to production."
+	msgNoMatchingRule          = "No routing rule matched. Fail-closed per WCP spec section 5.1."
+	msgMissingCorrelationID    = "correlation_id is required but absent or empty."
+	msgMissingControls         = "Required controls not present in registry."
+	msgRequiresHuman           = "Blast radius too high for autonomous execution."
+	msgGateUnconfigured        = "policy_gate_eval is required when escalation.policy_gate is True. Pass a PolicyGate instance's .evaluate method."
+	msgGateRaised              = "policy_gate_eval raised an exception. See server logs for details."
+	msgPrivilegeRaised         = "Privilege envelope check raised an exception."
+	msgPipelineRaised          = "Decision pipeline raised an exception. See server logs for details."
+	msgPolicyGateDenied        = "Policy gate denied."
+	msgRequiresHumanApproval   = "Policy gate requires human approval before this worker can be dispatched. Submit the pending approval via wcp.approval.resolve."
+	msgGateInvalidFmt          = "policy_gate_eval returned unrecognized decision: %s. Expected 'ALLOW', 'DENY', or 'REQUIRE_HUMAN'. Failing closed."
+	msgNoAvailableWorker       = "No available worker candidates. Route to review queue."
+	msgAttestationUnconfigured = "require_worker_attestation is True but hash callables were not provided. Pass registry_get_worker_hash and get_current_worker_hash to make_decision()."
+	msgAttestationMissingFmt   = "Worker '%s' has no registered code hash. Register the worker with an attestation hash before enabling require_worker_attestation."
+	msgAttestationInvalidFmt   = "Worker '%s' registered hash is not a valid SHA-256 digest. Re-register with a 64-character lowercase hex SHA-256 hash."
+	msgHashUnavailableFmt      = "Worker '%s' current code hash could not be retrieved or is invalid. Verify the get_current_worker_hash implementation."
+	msgTamperedFmt             = "Worker '%s' code hash mismatch. Worker may have been modified after attestation. Re-attest the worker or investigate for tampering."
+	msgPrivilegeUnconfigured   = "ctrl.privilege_envelopes_required is set but privilege envelope callables were not provided. Pass registry_get_privilege_envelope and registry_policy_allows_privilege to make_decision()."
+	msgPrivilegeViolatedFmt    = "Worker privilege envelope denied for %s/%s: %s"
+)
+
+// Policy gate decisions.
+const (
+	GateAllow        = "ALLOW"
+	GateDeny         = "DENY"
+	GateRequireHuman = "REQUIRE_HUMAN"
+)
+
+// PolicyContext is what the policy gate sees (reference keys).
+type PolicyContext struct {
+	CapabilityID  string `json:"capability_id"`
+	TenantID      string `json:"tenant_id"`
+	Env           string `json:"env"`
+	DataLabel     string `json:"data_label"`
+	TenantRisk    string `json:"tenant_risk"`
+	QoSClass      string `json:"qos_class"`
+	PolicyVersion string `json:"policy_version"`
+}
+
+// Get returns a context value by its JSON key ("" and false if unknown).
+func (c PolicyContext) Get(key string) (string, bool) {
+	switch key {
+	case "capability_id":
+		return c.CapabilityID, true
+	case "tenant_id":
+		return c.TenantID, true
+	case "env":
+		return c.Env, true
+	case "data_label":
+		return c.DataLabel, true
+	case "tenant_risk":
+		return c.TenantRisk, true
+	case "qos_class":
+		return c.QoSClass, true
+	case "policy_version":
+		return c.PolicyVersion, true
+	}
+	return "", false
+}
+
+// PolicyResult is a gate answer: Decision is ALLOW, DENY or REQUIRE_HUMAN
+// (anything else fails closed).
+type PolicyResult struct {
+	Decision      string
+	PolicyVersion string
+	Reason        string
+}
+
+// PolicyGate evaluates rules whose escalation.policy_gate is true. An
+// error (or a panic) yields DENY_INTERNAL_ERROR.
+type PolicyGate interface {
+	Evaluate(ctx PolicyContext) (PolicyResult, error)
+}
+
+// PolicyGateFunc adapts a function to PolicyGate.
+type PolicyGateFunc func(ctx PolicyContext) (PolicyResult, error)
+
+// Evaluate calls f.
+func (f PolicyGateFunc) Evaluate(ctx PolicyContext) (PolicyResult, error) { return f(ctx) }
+
+// CredentialVerifier checks tenant_credential when HallConfig.RequireCredential
+// is set; a nil verifier (or an error) denies DENY_TENANT_CREDENTIAL_INVALID.
+type CredentialVerifier interface {
+	VerifyCredential(tenantID, credential string) error
+}
+
+// ApprovalMode says what a REQUIRE_HUMAN gate answer does.
+type ApprovalMode uint8
+
+const (
+	// HoldForApproval (default, spec 5.8): the decision is not denied; it
+	// carries supervisor_required=true, a pending_approval_id and an expiry.
+	HoldForApproval ApprovalMode = iota
+	// DenyRequireHuman reproduces the reference: DENY_REQUIRES_HUMAN_APPROVAL.
+	// For callers that cannot hold approvals.
+	DenyRequireHuman
+)
+
+// Options are the per-call collaborators and knobs of Decide. The zero value
+// is usable: default Hall config, no gate, no privilege checker, no
+// attestation source, wall clock and random UUIDv4 ids.
+type Options struct {
+	Config      *HallConfig // nil: DefaultHallConfig()
+	PolicyGate  PolicyGate
+	Privilege   PrivilegeChecker
+	Attestation AttestationSource
+	Credentials CredentialVerifier
+	TaskID      string // "" : "task_default"
+	DryRun      bool   // forces dry_run (OR-ed with the input's)
+	Approvals   ApprovalMode
+	ApprovalTTL time.Duration    // 0: DefaultApprovalTTL
+	Now         func() time.Time // nil: time.Now
+	NewID       func() string    // nil: NewUUID (decision and approval ids)
+}
+
+// NewUUID returns a random RFC 4122 version 4 UUID string.
+func NewUUID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], u[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], u[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], u[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], u[10:])
+	return string(s[:])
+}
+
+func isProdEdge(env string) bool { return env == "prod" || env == "edge" }
+
+var defaultConfig = DefaultHallConfig()
+
+type decider struct {
+	in      *RouteInput
+	rs      *RuleSet
+	reg     RegistryView
+	opts    *Options
+	cfg     *HallConfig
+	now     Timestamp
+	dry     bool
+	corrS   string
+	tenantS string
+	capS    string
+}
+
+// Decide runs the WCP decision pipeline. It never panics and does no I/O
+// beyond what the supplied collaborators do. A nil rs is an empty rule set;
+// a nil reg has no controls and no workers.
+func Decide(in RouteInput, rs *RuleSet, reg RegistryView, opts Options) (dec RouteDecision) {
+	d := decider{in: &in, rs: rs, reg: reg, opts: &opts, cfg: opts.Config}
+	if d.cfg == nil {
+		d.cfg = &defaultConfig
+	}
+	if opts.Now != nil {
+		d.now = Timestamp(opts.Now())
+	} else {
+		d.now = Timestamp(time.Now())
+	}
+	d.dry = in.DryRun || opts.DryRun
+	d.corrS, d.tenantS, d.capS = SanitizeID(in.CorrelationID), SanitizeID(in.TenantID), SanitizeID(in.CapabilityID)
+	defer func() {
+		if recover() != nil {
+			dec = d.deny(MatchedPreRouting, DenyReason{Code: DenyInternalError, Message: msgPipelineRaised}, nil)
+		}
+	}()
+	return d.run()
+}
+
+func (d *decider) newID() string {
+	if d.opts.NewID != nil {
+		return d.opts.NewID()
+	}
+	return NewUUID()
+}
+
+func (d *decider) base(matched string) RouteDecision {
+	in := d.in
+	return RouteDecision{
+		DecisionID:                   d.newID(),
+		Timestamp:                    d.now,
+		CorrelationID:                in.CorrelationID,
+		TenantID:                     in.TenantID,
+		CapabilityID:                 in.CapabilityID,
+		MatchedRuleID:                matched,
+		Env:                          in.Env,
+		DataLabel:                    in.DataLabel,
+		TenantRisk:                   in.TenantRisk,
+		QoSClass:                     in.QoSClass,
+		CandidateWorkersRanked:       []CandidateWorker{},
+		RequiredControlsEffective:    []string{},
+		RecommendedProfilesEffective: []map[string]any{},
+		EscalationEffective:          Escalation{HumanRequiredIf: []map[string]any{}},
+		PreconditionsChecked:         DefaultPreconditions(),
+		DryRun:                       d.dry,
+	}
+}
+
+// deny builds a denial. With a rule (cr != nil) the effective controls and
+// preconditions are the rule's; escalation is set by the caller.
+func (d *decider) deny(matched string, reason DenyReason, cr *compiledRule) RouteDecision {
+	dec := d.base(matched)
+	dec.Denied = true
+	dec.DenyReasonIfDenied = &reason
+	if cr != nil {
+		dec.RequiredControlsEffective = append([]string(nil), cr.controls...)
+		dec.PreconditionsChecked = cr.rule.Decision.Preconditions
+	}
+	dec.TelemetryEnvelopes = []TelemetryEnvelope{{
+		EventID: EvtTaskDenied, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
+		CapabilityID: d.capS, DenyCode: reason.Code, DenyMessage: reason.Message,
+		MatchedRuleID: matched, DryRun: d.dry,
+	}}
+	return dec
+}
+
+func (d *decider) ruleDeny(cr *compiledRule, esc Escalation, reason DenyReason) RouteDecision {
+	dec := d.deny(cr.rule.RuleID, reason, cr)
+	dec.EscalationEffective = esc
+	return dec
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (d *decider) run() RouteDecision {
+	in, cfg := d.in, d.cfg
+	// 1. Signatory tenants.
+	if cfg.RequireSignatory && !containsString(cfg.AllowedTenants, in.TenantID) {
+		return d.deny(MatchedPreRouting, DenyReason{Code: DenyUnknownTenant, Message: msgUnknownTenant, TenantID: ptr(in.TenantID)}, nil)
+	}
+	// 2. Credential (enforced here; the reference only warns).
+	if cfg.RequireCredential {
+		cred := in.TenantCredential
+		if cred == nil || IsBlank(*cred) || d.opts.Credentials == nil || d.verifyCredential(*cred) != nil {
+			return d.deny(MatchedPreRouting, DenyReason{Code: DenyTenantCredentialInvalid, Message: msgCredentialInvalid, TenantID: ptr(in.TenantID)}, nil)
+		}
+	}
+	// 3. Blank tenant.
+	if IsBlank(in.TenantID) {
+		return d.deny(MatchedPreRouting, DenyReason{Code: DenyMissingTenantID, Message: msgMissingTenantID}, nil)
+	}
+	// 4. blast_score range.
+	if bs := in.BlastScore; bs != nil && (*bs < 0 || *bs > 100) {
+		return d.deny(MatchedPreRouting, DenyReason{Code: DenyInvalidInput, Message: msgInvalidBlast, BlastScore: ptr(*bs)}, nil)
+	}
+	prodEdge := isProdEdge(in.Env)
+	// 5. Shadow rules (computed once at compile time).
+	if prodEdge && d.rs != nil && len(d.rs.shadowed) > 0 {
+		return d.deny(MatchedNoMatch, DenyReason{Code: DenyShadowRulesDetected, Message: msgShadowRules,
+			ShadowedRuleIDs: append([]string(nil), d.rs.shadowed...), ShadowCount: ptr(len(d.rs.shadowed))}, nil)
+	}
+	// 6. First match, fail closed.
+	idx := -1
+	if d.rs != nil {
+		idx = d.rs.firstMatch(in)
+	}
+	if idx < 0 {
+		return d.deny(MatchedNoMatch, DenyReason{Code: DenyNoMatchingRule, Message: msgNoMatchingRule}, nil)
+	}
+	cr := &d.rs.rules[idx]
+	rule := cr.rule
+	pre := rule.Decision.Preconditions
+	defaultEsc := Escalation{HumanRequiredIf: []map[string]any{}}
+	// 7. Correlation id.
+	if (pre.MustHaveCorrelationID || cfg.EnforceCorrelationID) && IsBlank(in.CorrelationID) {
+		return d.ruleDeny(cr, defaultEsc, DenyReason{Code: DenyMissingCorrelationID, Message: msgMissingCorrelationID})
+	}
+	// 8. Required controls.
+	if pre.DenyIfMissingRequiredControls || cfg.EnforceRequiredControls {
+		var missing []string
+		for _, c := range cr.controls {
+			if d.reg == nil || !d.reg.ControlPresent(c) {
+				missing = append(missing, c)
+			}
+		}
+		if len(missing) > 0 {
+			return d.ruleDeny(cr, defaultEsc, DenyReason{Code: DenyMissingRequiredControls, Message: msgMissingControls, Missing: missing})
+		}
+	}
+	esc := rule.Decision.Escalation
+	if esc.HumanRequiredIf == nil {
+		esc.HumanRequiredIf = []map[string]any{}
+	}
+	// 9. Blast radius.
+	blastActive := cr.blast || (prodEdge && cfg.EnforceBlastScoringInProd)
+	var gated int64
+	if blastActive {
+		gated = BlastScore(in)
+		if in.BlastScore != nil && *in.BlastScore > gated {
+			gated = *in.BlastScore
+		}
+		if prodEdge && gated >= BlastGateThreshold {
+			e := esc
+			e.HumanRequiredDefault = true
+			e.Rationale = ptr(reasonHighBlast)
+			return d.ruleDeny(cr, e, DenyReason{Code: DenyRequiresHuman, Message: msgRequiresHuman, BlastScore: ptr(gated), Reason: ptr(reasonHighBlast)})
+		}
+	}
+	// 10. Policy gate.
+	policyVersion := DefaultPolicyVersion
+	var pending *PolicyResult
+	if esc.PolicyGate {
+		if d.opts.PolicyGate == nil {
+			return d.ruleDeny(cr, esc, DenyReason{Code: DenyPolicyGateUnconfigured, Message: msgGateUnconfigured})
+		}
+		res, err := d.evaluateGate()
+		if err != nil {
+			return d.ruleDeny(cr, esc, DenyReason{Code: DenyInternalError, Message: msgGateRaised})
+		}
+		switch res.Decision {
+		case GateDeny:
+			e := esc
+			e.Rationale = ptr(res.Reason)
+			return d.ruleDeny(cr, e, DenyReason{Code: DenyPolicyGate, Message: msgPolicyGateDenied, Reason: ptr(res.Reason), PolicyVersion: ptr(res.PolicyVersion)})
+		case GateRequireHuman:
+			if d.opts.Approvals == DenyRequireHuman {
+				e := esc
+				e.HumanRequiredDefault = true
+				e.Rationale = ptr(res.Reason)
+				return d.ruleDeny(cr, e, DenyReason{Code: DenyRequiresHumanApproval, Message: msgRequiresHumanApproval,
+					Reason: ptr(res.Reason), PolicyVersion: ptr(res.PolicyVersion), SupervisorRequired: true})
+			}
+			pending = &res
+		case GateAllow:
+		default:
+			e := esc
+			e.Rationale = ptr(reasonInvalidGateResponse)
+			return d.ruleDeny(cr, e, DenyReason{Code: DenyPolicyGateInvalidResponse, Message: fmt.Sprintf(msgGateInvalidFmt, PyRepr(res.Decision))})
+		}
+		policyVersion = res.PolicyVersion
+	}
+	// 11. Worker selection.
+	cands := rule.Decision.CandidateWorkersRanked
+	ranked := make([]CandidateWorker, len(cands))
+	selected := ""
+	found := false
+	for i, c := range cands {
+		wid := c.WorkerSpeciesID
+		available := wid != "" && d.workerAvailable(wid)
+		cw := CandidateWorker{WorkerSpeciesID: wid, ScoreHint: c.ScoreHint}
+		if wid == "" {
+			cw.WorkerSpeciesID = missingSpecies
+		}
+		switch {
+		case !available:
+			cw.SkipReason = ptr(skipUnavailable)
+		case found:
+			cw.SkipReason = ptr(skipAlreadySelected)
+		default:
+			found, selected = true, wid
+		}
+		ranked[i] = cw
+	}
+	if !found {
+		dec := d.ruleDeny(cr, esc, DenyReason{Code: DenyNoAvailableWorker, Message: msgNoAvailableWorker})
+		dec.CandidateWorkersRanked = ranked
+		return dec
+	}
+	// 12. Worker attestation.
+	attChecked, attValid := false, (*bool)(nil)
+	if cfg.RequireWorkerAttestation {
+		src := d.opts.Attestation
+		if src == nil {
+			return d.ruleDeny(cr, esc, DenyReason{Code: DenyAttestationUnconfigured, Message: msgAttestationUnconfigured})
+		}
+		reg, regOK := d.hash(src.RegisteredHash, selected)
+		cur, curOK := d.hash(src.CurrentHash, selected)
+		var code, msg string
+		switch {
+		case !regOK:
+			code, msg = DenyWorkerAttestationMissing, fmt.Sprintf(msgAttestationMissingFmt, selected)
+		case !IsSHA256Hex(reg):
+			code, msg = DenyWorkerAttestationInvalidHash, fmt.Sprintf(msgAttestationInvalidFmt, selected)
+		case !curOK || !IsSHA256Hex(cur):
+			code, msg = DenyWorkerHashUnavailable, fmt.Sprintf(msgHashUnavailableFmt, selected)
+		case cur != reg:
+			code, msg = DenyWorkerTampered, fmt.Sprintf(msgTamperedFmt, selected)
+		}
+		if code != "" {
+			reason := DenyReason{Code: code, Message: msg}
+			if code == DenyWorkerTampered {
+				reason.WorkerSpeciesID = ptr(selected)
+			}
+			dec := d.ruleDeny(cr, esc, reason)
+			dec.WorkerAttestationChecked = true
+			dec.WorkerAttestationValid = ptr(false)
+			return dec
+		}
+		attChecked, attValid = true, ptr(true)
+	}
+	// 13. Privilege envelope.
+	privActive := cr.priv || cfg.EnforcePrivilegeEnvelopes
+	if privActive {
+		pc := d.opts.Privilege
+		if pc == nil {
+			return d.ruleDeny(cr, esc, DenyReason{Code: DenyPrivilegeEnvelopeUnconfigured, Message: msgPrivilegeUnconfigured})
+		}
+		ok, why, err := d.checkPrivilege(pc, selected)
+		if err != nil {
+			return d.ruleDeny(cr, esc, DenyReason{Code: DenyInternalError, Message: msgPrivilegeRaised})
+		}
+		if !ok {
+			return d.ruleDeny(cr, esc, DenyReason{Code: DenyPrivilegeEnvelopeViolated,
+				Message: fmt.Sprintf(msgPrivilegeViolatedFmt, in.Env, in.DataLabel, why),
+				Reason:  ptr(why), WorkerSpeciesID: ptr(selected)})
+		}
+	}
+	// 14. Telemetry and assembly.
+	dec := d.base(rule.RuleID)
+	dec.SelectedWorkerSpeciesID = ptr(selected)
+	dec.CandidateWorkersRanked = ranked
+	dec.RequiredControlsEffective = append([]string(nil), cr.controls...)
+	if dec.RequiredControlsEffective == nil {
+		dec.RequiredControlsEffective = []string{}
+	}
+	if p := rule.Decision.RecommendedProfiles; len(p) > 0 {
+		dec.RecommendedProfilesEffective = append([]map[string]any(nil), p...)
+	}
+	dec.EscalationEffective = esc
+	dec.PreconditionsChecked = pre
+	dec.WorkerAttestationChecked, dec.WorkerAttestationValid = attChecked, attValid
+	dec.ArtifactHash = ptr(ArtifactHash(in))
+
+	n := 3
+	if blastActive {
+		n++
+	}
+	if privActive {
+		n++
+	}
+	if !attChecked && prodEdge {
+		n++
+	}
+	if pending != nil {
+		n++
+	}
+	ev := make([]TelemetryEnvelope, 0, n)
+	if blastActive {
+		ev = append(ev, TelemetryEnvelope{EventID: EvtBlastScored, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
+			Env: in.Env, DataLabel: in.DataLabel, PolicyVersion: policyVersion, BlastScore: gated, Decision: GateAllow, DryRun: d.dry})
+	}
+	if privActive {
+		ev = append(ev, TelemetryEnvelope{EventID: EvtPrivilegeChecked, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
+			Env: in.Env, DataLabel: in.DataLabel, PolicyVersion: policyVersion, WorkerSpeciesID: selected, Decision: GateAllow, DryRun: d.dry})
+	}
+	if !attChecked && prodEdge {
+		ev = append(ev, TelemetryEnvelope{EventID: EvtAttestationSkipped, CorrelationID: d.corrS, WorkerSpeciesID: selected,
+			Env: in.Env, Reason: attestationSkipReason, Severity: attestationSkipSeverty, DryRun: d.dry})
+	}
+	ev = append(ev,
+		TelemetryEnvelope{EventID: EvtTaskRouted, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS, TaskID: d.taskID(),
+			CapabilityID: d.capS, MatchedRuleID: rule.RuleID, SelectedWorkerSpeciesID: selected, PolicyVersion: policyVersion,
+			QoSClass: in.QoSClass, DryRun: d.dry},
+		TelemetryEnvelope{EventID: EvtWorkerSelected, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
+			CapabilityID: d.capS, SelectedWorkerSpeciesID: selected, Reason: workerSelectedReason, DryRun: d.dry})
+	gatedEv := TelemetryEnvelope{EventID: EvtPolicyGated, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
+		CapabilityID: d.capS, Decision: GateAllow, PolicyVersion: policyVersion, Reason: policyNoGateReason, DryRun: d.dry}
+	if esc.PolicyGate {
+		gatedEv.Reason = policyGateAllowReason
+	}
+	if pending == nil {
+		return withEvents(dec, append(ev, gatedEv))
+	}
+	// Spec 5.8: REQUIRE_HUMAN holds the decision for a supervisor.
+	ttl := d.opts.ApprovalTTL
+	if ttl <= 0 {
+		ttl = DefaultApprovalTTL
+	}
+	expires := Timestamp(time.Time(d.now).Add(ttl))
+	approvalID := d.newID()
+	dec.SupervisorRequired = true
+	dec.PendingApprovalID = ptr(approvalID)
+	dec.ApprovalExpiresAt = &expires
+	dec.EscalationEffective.HumanRequiredDefault = true
+	dec.EscalationEffective.Rationale = ptr(pending.Reason)
+	gatedEv.Decision, gatedEv.Reason = GateRequireHuman, pending.Reason
+	ev = append(ev, gatedEv, TelemetryEnvelope{EventID: EvtApprovalRequested, Timestamp: d.now, CorrelationID: d.corrS,
+		TenantID: d.tenantS, CapabilityID: d.capS, SelectedWorkerSpeciesID: selected, PendingApprovalID: approvalID,
+		ExpiresAt: expires.String(), PolicyVersion: policyVersion, Reason: pending.Reason, DryRun: d.dry})
+	return withEvents(dec, ev)
+}
+
+func withEvents(dec RouteDecision, ev []TelemetryEnvelope) RouteDecision {
+	dec.TelemetryEnvelopes = ev
+	return dec
+}
+
+func (d *decider) taskID() string {
+	if d.opts.TaskID == "" {
+		return DefaultTaskID
+	}
+	return d.opts.TaskID
+}
+
+func (d *decider) context() PolicyContext {
+	in := d.in
+	return PolicyContext{CapabilityID: in.CapabilityID, TenantID: in.TenantID, Env: in.Env, DataLabel: in.DataLabel,
+		TenantRisk: in.TenantRisk, QoSClass: in.QoSClass, PolicyVersion: DefaultPolicyVersion}
+}
+
+func (d *decider) evaluateGate() (res PolicyResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("policy gate panicked: %v", r)
+		}
+	}()
+	return d.opts.PolicyGate.Evaluate(d.context())
+}
+
+func (d *decider) workerAvailable(species string) (ok bool) {
+	if d.reg == nil {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return d.reg.WorkerAvailable(species)
+}
+
+func (d *decider) hash(f func(string) (string, bool), species string) (h string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			h, ok = "", false
+		}
+	}()
+	return f(species)
+}
+
+func (d *decider) checkPrivilege(pc PrivilegeChecker, species string) (ok bool, why string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok, why, err = false, "", fmt.Errorf("privilege check panicked: %v", r)
+		}
+	}()
+	env, err := pc.Envelope(species)
+	if err != nil {
+		return false, "", err
+	}
+	return pc.Allows(d.in.Env, d.in.DataLabel, env)
+}
+
+func (d *decider) verifyCredential(cred string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("credential verifier panicked: %v", r)
+		}
+	}()
+	return d.opts.Credentials.VerifyCredential(d.in.TenantID, cred)
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// BlastScore computes the reference blast score of an input (0..100),
+// ignoring the caller's blast_score.
+func BlastScore(in *RouteInput) int64 {
+	score := int64(10)
+	switch in.DataLabel {
+	case "INTERNAL":
+		score += 20
+	case "RESTRICTED":
+		score += 40
+	}
+	if isProdEdge(in.Env) {
+		score += 15
+	}
+	if in.QoSClass == "P0" {
+		score += 10
+	}
+	if Truthy(in.Request["egress"]) || Truthy(in.Request["external_call"]) {
+		score += 15
+	}
+	if Truthy(in.Request["writes"]) || Truthy(in.Request["mutates_state"]) {
+		score += 15
+	}
+	return min(score, 100)
+}
+
+// Truthy decides whether a request flag is set: JSON true, a non-zero
+// number, a non-empty list/object, or a string other than "", "0", "false",
+// "f", "no", "n", "off" (case-insensitive). Unlike the reference, the string
+// "false" is false. Unknown types count as set (over-scoring is the safe
+// side).
+func Truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case json.Number:
+		f, err := x.Float64()
+		return err != nil || f != 0
+	case float64:
+		return x != 0 && !math.IsNaN(x)
+	case float32:
+		return x != 0
+	case int:
+		return x != 0
+	case int64:
+		return x != 0
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "", "0", "false", "f", "no", "n", "off":
+			return false
+		}
+		return true
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	return true
+}
+
+// ArtifactHash is the reference artifact_hash of an input: SHA-256 (hex) of
+// Python json.dumps(input.model_dump(), sort_keys=True).
+func ArtifactHash(in *RouteInput) string {
+	var b bytes.Buffer
+	b.Grow(384)
+	l := canon.Python
+	b.WriteString(`{"blast_radius": `)
+	appendDict(&b, l, in.BlastRadius, true)
+	b.WriteString(`, "blast_score": `)
+	if in.BlastScore == nil {
+		b.WriteString("null")
+	} else {
+		_ = l.Append(&b, *in.BlastScore)
+	}
+	b.WriteString(`, "capability_id": `)
+	canon.String(&b, in.CapabilityID)
+	b.WriteString(`, "correlation_id": `)
+	canon.String(&b, in.CorrelationID)
+	b.WriteString(`, "data_label": `)
+	canon.String(&b, in.DataLabel)
+	if in.DryRun {
+		b.WriteString(`, "dry_run": true, "env": `)
+	} else {
+		b.WriteString(`, "dry_run": false, "env": `)
+	}
+	canon.String(&b, in.Env)
+	b.WriteString(`, "privilege_context": `)
+	appendDict(&b, l, in.PrivilegeContext, true)
+	b.WriteString(`, "qos_class": `)
+	canon.String(&b, in.QoSClass)
+	b.WriteString(`, "request": `)
+	appendDict(&b, l, in.Request, false)
+	b.WriteString(`, "tenant_credential": `)
+	if in.TenantCredential == nil {
+		b.WriteString("null")
+	} else {
+		canon.String(&b, *in.TenantCredential)
+	}
+	b.WriteString(`, "tenant_id": `)
+	canon.String(&b, in.TenantID)
+	b.WriteString(`, "tenant_risk": `)
+	canon.String(&b, in.TenantRisk)
+	b.WriteByte('}')
+	sum := sha256.Sum256(b.Bytes())
+	return hex.EncodeToString(sum[:])
+}
+
+func appendDict(b *bytes.Buffer, l canon.Layout, m map[string]any, nullable bool) {
+	switch {
+	case m == nil && nullable:
+		b.WriteString("null")
+	case len(m) == 0:
+		b.WriteString("{}")
+	default:
+		_ = l.Append(b, m)
+	}
+}
+
+// PyRepr renders a string like Python's repr().
+func PyRepr(s string) string {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == rune(q) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r <= 0xa0 || r == 0xad:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}

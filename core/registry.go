@@ -1,0 +1,272 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"sync"
+)
+
+// RegistryView is the registry state the engine reads on every decision.
+// Implementations must be safe for concurrent use and must not block.
+type RegistryView interface {
+	// ControlPresent reports whether a control id is implemented.
+	ControlPresent(control string) bool
+	// WorkerAvailable reports whether a worker species can take work.
+	WorkerAvailable(species string) bool
+}
+
+// PrivilegeChecker supplies the privilege-envelope step (13). A nil
+// checker in Options makes that step deny DENY_PRIVILEGE_ENVELOPE_UNCONFIGURED.
+type PrivilegeChecker interface {
+	// Envelope returns the species' privilege envelope (nil if none).
+	Envelope(species string) (map[string]any, error)
+	// Allows decides whether the envelope is acceptable for env/data label,
+	// with a reason either way.
+	Allows(env, dataLabel string, envelope map[string]any) (bool, string, error)
+}
+
+// AttestationSource supplies worker code hashes for step 12. A nil source
+// in Options makes that step deny DENY_ATTESTATION_UNCONFIGURED. ok=false
+// means "no hash".
+type AttestationSource interface {
+	RegisteredHash(species string) (hash string, ok bool)
+	CurrentHash(species string) (hash string, ok bool)
+}
+
+var (
+	controlIDPattern = regexp.MustCompile(`^ctrl\.[a-z0-9][a-z0-9._\-]*$`)
+	sha256HexPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// IsSHA256Hex reports whether s is exactly 64 lowercase hex characters.
+func IsSHA256Hex(s string) bool { return sha256HexPattern.MatchString(s) }
+
+// MemRegistry is an in-memory registry (the reference's local Registry):
+// it implements RegistryView, PrivilegeChecker (with the reference privilege
+// policy, ReferencePrivilegePolicy) and AttestationSource. Safe for
+// concurrent use. The zero value is not usable; call NewMemRegistry.
+type MemRegistry struct {
+	mu         sync.RWMutex
+	records    map[string]RegistryRecord
+	available  map[string]bool
+	controls   map[string]bool
+	byCap      map[string][]string
+	envelopes  map[string]map[string]any
+	registered map[string]string
+	current    map[string]string
+	egress     map[string][]string
+}
+
+// NewMemRegistry returns an empty registry.
+func NewMemRegistry() *MemRegistry {
+	return &MemRegistry{
+		records:    map[string]RegistryRecord{},
+		available:  map[string]bool{},
+		controls:   map[string]bool{},
+		byCap:      map[string][]string{},
+		envelopes:  map[string]map[string]any{},
+		registered: map[string]string{},
+		current:    map[string]string{},
+		egress:     map[string][]string{},
+	}
+}
+
+// Enroll stores a record (overwriting one with the same worker_id; species,
+// capabilities and controls added earlier are kept, as in the reference).
+// The species becomes available, valid currently_implements controls
+// become present, a non-empty privilege envelope and a valid
+// attestation.code_hash are stored per species. Entries that fail
+// validation are skipped and reported in the returned error; the rest of
+// the record is still enrolled.
+func (r *MemRegistry) Enroll(rec RegistryRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := rec.WorkerID
+	if id == "" {
+		id = fmt.Sprintf("unknown-%d", len(r.records))
+	}
+	r.records[id] = rec
+	var errs []error
+	if rec.WorkerSpeciesID != "" {
+		r.available[rec.WorkerSpeciesID] = true
+		for _, c := range rec.Capabilities {
+			if !slices.Contains(r.byCap[c], rec.WorkerSpeciesID) {
+				r.byCap[c] = append(r.byCap[c], rec.WorkerSpeciesID)
+			}
+		}
+		if len(rec.PrivilegeEnvelope) > 0 {
+			r.envelopes[rec.WorkerSpeciesID] = rec.PrivilegeEnvelope
+		}
+		if a := rec.Attestation; a != nil && a.CodeHash != "" {
+			if IsSHA256Hex(a.CodeHash) {
+				r.registered[rec.WorkerSpeciesID] = a.CodeHash
+			} else {
+				errs = append(errs, fmt.Errorf("worker %q: attestation.code_hash must be 64 lowercase hex characters (no \"sha256:\" prefix); not registered", id))
+			}
+		}
+	}
+	for _, c := range rec.CurrentlyImplements {
+		if controlIDPattern.MatchString(c) {
+			r.controls[c] = true
+		} else {
+			errs = append(errs, fmt.Errorf("worker %q: control %q is not a valid control id (ctrl.<lowercase...>); skipped", id, c))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Records returns a copy of the enrolled records by worker_id.
+func (r *MemRegistry) Records() map[string]RegistryRecord {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return maps.Clone(r.records)
+}
+
+// WorkersForCapability lists species enrolled for a capability.
+func (r *MemRegistry) WorkersForCapability(capability string) []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.byCap[capability])
+}
+
+// SetControlsPresent replaces the present-control set; invalid ids are
+// skipped and reported.
+func (r *MemRegistry) SetControlsPresent(controls []string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.controls = map[string]bool{}
+	var errs []error
+	for _, c := range controls {
+		if controlIDPattern.MatchString(c) {
+			r.controls[c] = true
+		} else {
+			errs = append(errs, fmt.Errorf("control %q is not a valid control id (ctrl.<lowercase...>); skipped", c))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SetWorkersAvailable replaces the available-species set.
+func (r *MemRegistry) SetWorkersAvailable(species []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.available = map[string]bool{}
+	for _, s := range species {
+		r.available[s] = true
+	}
+}
+
+// SetPrivilegeEnvelope sets (or with nil, removes) a species' envelope.
+func (r *MemRegistry) SetPrivilegeEnvelope(species string, envelope map[string]any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if envelope == nil {
+		delete(r.envelopes, species)
+		return
+	}
+	r.envelopes[species] = envelope
+}
+
+// SetAttestation sets the registered and current code hash of a species;
+// "" means none.
+func (r *MemRegistry) SetAttestation(species, registered, current string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	set := func(m map[string]string, v string) {
+		if v == "" {
+			delete(m, species)
+		} else {
+			m[species] = v
+		}
+	}
+	set(r.registered, registered)
+	set(r.current, current)
+}
+
+// SetEgressAllowlist sets the per-env egress allowlist used by Allows.
+func (r *MemRegistry) SetEgressAllowlist(env string, dests []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.egress[env] = slices.Clone(dests)
+}
+
+// ControlPresent implements RegistryView.
+func (r *MemRegistry) ControlPresent(control string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.controls[control]
+}
+
+// WorkerAvailable implements RegistryView.
+func (r *MemRegistry) WorkerAvailable(species string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.available[species]
+}
+
+// Envelope implements PrivilegeChecker.
+func (r *MemRegistry) Envelope(species string) (map[string]any, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.envelopes[species], nil
+}
+
+// Allows implements PrivilegeChecker with ReferencePrivilegePolicy and the
+// registry's egress allowlists.
+func (r *MemRegistry) Allows(env, dataLabel string, envelope map[string]any) (bool, string, error) {
+	r.mu.RLock()
+	allow := r.egress[env]
+	r.mu.RUnlock()
+	return ReferencePrivilegePolicy(env, dataLabel, envelope, allow)
+}
+
+// RegisteredHash implements AttestationSource.
+func (r *MemRegistry) RegisteredHash(species string) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h, ok := r.registered[species]
+	return h, ok
+}
+
+// CurrentHash implements AttestationSource.
+func (r *MemRegistry) CurrentHash(species string) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	h, ok := r.current[species]
+	return h, ok
+}
+
+// ReferencePrivilegePolicy is the reference's policy_allows_privilege: only
+// in prod/edge with RESTRICTED data, every envelope.egress.allowlist
+// destination must be in the env allowlist.
+func ReferencePrivilegePolicy(env, dataLabel string, envelope map[string]any, envAllowlist []string) (bool, string, error) {
+	if !isProdEdge(env) || dataLabel != "RESTRICTED" {
+		return true, "stub_allow", nil
+	}
+	var dests []any
+	if ev, ok := envelope["egress"]; ok && ev != nil {
+		eg, ok := ev.(map[string]any)
+		if !ok {
+			return false, "", errors.New("privilege envelope: egress must be an object")
+		}
+		if al, ok := eg["allowlist"].([]any); ok {
+			dests = al
+		}
+	}
+	if len(dests) == 0 {
+		return true, "stub_allow", nil
+	}
+	if len(envAllowlist) == 0 {
+		return false, "egress_denied_no_allowlist_configured", nil
+	}
+	for _, d := range dests {
+		s := fmt.Sprint(d)
+		if !slices.Contains(envAllowlist, s) {
+			return false, "egress_not_allowlisted:" + s, nil
+		}
+	}
+	return true, "stub_allow", nil
+}
