@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"hallmonitor/hallapi/events"
+)
+
+// Approval statuses.
+const (
+	ApprovalPending   = "pending"
+	ApprovalApproved  = "approved"
+	ApprovalDenied    = "denied"
+	ApprovalEscalated = "escalated"
+	ApprovalExpired   = "expired"
+)
+
+// ValidApprovalStatus reports whether s is an approval status.
+func ValidApprovalStatus(s string) bool {
+	switch s {
+	case ApprovalPending, ApprovalApproved, ApprovalDenied, ApprovalEscalated, ApprovalExpired:
+		return true
+	}
+	return false
+}
+
+// Approval is a human decision a supervisor_required route waits for.
+type Approval struct {
+	ApprovalID    string `json:"approval_id"`
+	DecisionID    string `json:"decision_id"`
+	CapabilityID  string `json:"capability_id"`
+	TenantID      string `json:"tenant_id"`
+	MatchedRuleID string `json:"matched_rule_id"`
+	Reason        string `json:"reason"`
+	Status        string `json:"status"`
+	CreatedAt     string `json:"created_at"`
+	ExpiresAt     string `json:"expires_at"`
+	ResolvedAt    string `json:"resolved_at"`
+	ResolvedBy    string `json:"resolved_by"`
+	Note          string `json:"note"`
+
+	// TTL is how long the approval stays pending (used on creation only; default 1 h).
+	TTL time.Duration `json:"-"`
+}
+
+const approvalCols = `approval_id, decision_id, capability_id, tenant_id, matched_rule_id, reason, status,
+	created_at, expires_at, resolved_at, resolved_by, note`
+
+func scanApproval(sc interface{ Scan(...any) error }) (Approval, error) {
+	var a Approval
+	err := sc.Scan(&a.ApprovalID, &a.DecisionID, &a.CapabilityID, &a.TenantID, &a.MatchedRuleID, &a.Reason, &a.Status,
+		&a.CreatedAt, &a.ExpiresAt, &a.ResolvedAt, &a.ResolvedBy, &a.Note)
+	return a, err
+}
+
+func (t *Tx) insertApproval(a *Approval) error {
+	if a.ApprovalID == "" {
+		a.ApprovalID = NewID("apr")
+	}
+	ttl := a.TTL
+	if ttl <= 0 {
+		ttl = time.Hour
+	}
+	exp := t.now.Add(ttl)
+	a.Status, a.CreatedAt, a.ExpiresAt = ApprovalPending, formatTime(t.now), formatTime(exp)
+	if _, err := t.tx.Exec(`INSERT INTO approvals(approval_id, decision_id, capability_id, tenant_id, matched_rule_id, reason, status,
+		created_at, created_us, expires_at, expires_us) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		a.ApprovalID, a.DecisionID, a.CapabilityID, a.TenantID, a.MatchedRuleID, a.Reason, a.Status,
+		a.CreatedAt, t.now.UnixMicro(), a.ExpiresAt, exp.UnixMicro()); err != nil {
+		return err
+	}
+	_, err := t.Emit(events.ApprovalCreated, a)
+	return err
+}
+
+// ListApprovals lists approvals (all when status is ""), newest first.
+func (s *Store) ListApprovals(ctx context.Context, status string) ([]Approval, error) {
+	if _, err := s.ExpireApprovals(ctx); err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + approvalCols + ` FROM approvals`
+	var args []any
+	if status != "" {
+		q += ` WHERE status = ?`
+		args = append(args, status)
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY created_us DESC LIMIT 1000`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Approval{}
+	for rows.Next() {
+		a, err := scanApproval(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Approval actions.
+const (
+	ActionApprove  = "approve"
+	ActionDeny     = "deny"
+	ActionEscalate = "escalate"
+)
+
+// ResolveApproval applies approve/deny/escalate to a pending (or escalated) approval.
+func (s *Store) ResolveApproval(ctx context.Context, id, action, note, by string) (Approval, error) {
+	var status string
+	switch action {
+	case ActionApprove:
+		status = ApprovalApproved
+	case ActionDeny:
+		status = ApprovalDenied
+	case ActionEscalate:
+		status = ApprovalEscalated
+	default:
+		return Approval{}, fmt.Errorf("action %q is not approve, deny or escalate", action)
+	}
+	if _, err := s.ExpireApprovals(ctx); err != nil {
+		return Approval{}, err
+	}
+	var a Approval
+	err := s.Write(ctx, func(t *Tx) error {
+		var err error
+		a, err = scanApproval(t.tx.QueryRow(`SELECT `+approvalCols+` FROM approvals WHERE approval_id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if a.Status != ApprovalPending && a.Status != ApprovalEscalated {
+			return fmt.Errorf("%w: approval %s is already %s", ErrConflict, id, a.Status)
+		}
+		a.Status, a.Note, a.ResolvedBy = status, note, by
+		if status != ApprovalEscalated {
+			a.ResolvedAt = formatTime(t.now)
+		}
+		if _, err := t.tx.Exec(`UPDATE approvals SET status = ?, note = ?, resolved_by = ?, resolved_at = ? WHERE approval_id = ?`,
+			a.Status, a.Note, a.ResolvedBy, a.ResolvedAt, id); err != nil {
+			return err
+		}
+		_, err = t.Emit(events.ApprovalResolved, a)
+		return err
+	})
+	return a, err
+}
+
+// ExpireApprovals marks pending approvals past their expiry as expired (each
+// with an event and an APPROVAL_EXPIRED alert) and returns how many expired.
+func (s *Store) ExpireApprovals(ctx context.Context) (int, error) {
+	var n int
+	nowUS := s.Now().UnixMicro()
+	var due int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM approvals WHERE status IN ('pending','escalated') AND expires_us <= ?`, nowUS).Scan(&due); err != nil {
+		return 0, err
+	}
+	if due == 0 {
+		return 0, nil
+	}
+	err := s.Write(ctx, func(t *Tx) error {
+		rows, err := t.tx.Query(`SELECT `+approvalCols+` FROM approvals WHERE status IN ('pending','escalated') AND expires_us <= ?`, t.now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		var due []Approval
+		for rows.Next() {
+			a, err := scanApproval(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			due = append(due, a)
+		}
+		rows.Close()
+		for _, a := range due {
+			a.Status, a.ResolvedAt, a.ResolvedBy = ApprovalExpired, formatTime(t.now), "hall"
+			if _, err := t.tx.Exec(`UPDATE approvals SET status = ?, resolved_at = ?, resolved_by = ? WHERE approval_id = ?`,
+				a.Status, a.ResolvedAt, a.ResolvedBy, a.ApprovalID); err != nil {
+				return err
+			}
+			if _, err := t.Emit(events.ApprovalResolved, a); err != nil {
+				return err
+			}
+			if _, err := t.RaiseAlert(AlertInput{Type: AlertApprovalExpired, Severity: SeverityWarning,
+				Title:      "Approval expired: " + a.CapabilityID,
+				Body:       "Nobody resolved approval " + a.ApprovalID + " for tenant " + a.TenantID + " before " + a.ExpiresAt + "; the request stays refused.",
+				DecisionID: a.DecisionID}); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,411 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"hallmonitor/hallapi/events"
+)
+
+// Decision outcomes and sources.
+const (
+	OutcomeAllowed = "allowed"
+	OutcomeDenied  = "denied"
+	OutcomePending = "pending"
+
+	SourceRoute  = "route"
+	SourceIngest = "ingest"
+	SourceMCP    = "mcp"
+)
+
+// DecisionSummary is one row of the feed (docs/api.md).
+type DecisionSummary struct {
+	DecisionID              string `json:"decision_id"`
+	Timestamp               string `json:"timestamp"`
+	Outcome                 string `json:"outcome"`
+	Denied                  bool   `json:"denied"`
+	DenyCode                string `json:"deny_code"`
+	DenyMessage             string `json:"deny_message"`
+	CapabilityID            string `json:"capability_id"`
+	TenantID                string `json:"tenant_id"`
+	Env                     string `json:"env"`
+	DataLabel               string `json:"data_label"`
+	CorrelationID           string `json:"correlation_id"`
+	MatchedRuleID           string `json:"matched_rule_id"`
+	SelectedWorkerSpeciesID string `json:"selected_worker_species_id"`
+	BlastScore              *int   `json:"blast_score"`
+	SupervisorRequired      bool   `json:"supervisor_required"`
+	PendingApprovalID       string `json:"pending_approval_id"`
+	DryRun                  bool   `json:"dry_run"`
+	Source                  string `json:"source"`
+}
+
+// ReceiptFunc builds the evidence receipt of a decision inside the recording
+// transaction, given the head of the tenant's chain ("" for the first receipt)
+// and the 1-based position of the new receipt in that chain.
+type ReceiptFunc func(prevHash string, position int64) (receiptJSON []byte, receiptHash string, err error)
+
+// DecisionWrite is one decision to record.
+type DecisionWrite struct {
+	Summary   DecisionSummary
+	Time      time.Time       // when the decision was made (orders the feed)
+	Decision  json.RawMessage // the full RouteDecision
+	Input     json.RawMessage // the (redacted) RouteInput, or nil
+	RulesHash string
+	Receipt   ReceiptFunc // nil: no receipt
+	// Approval, when set, is created with the decision (outcome pending).
+	Approval *Approval
+}
+
+// RecordDecisions stores decisions, their receipts, approvals and events in
+// one transaction. A decision whose id is already stored is skipped (ingest
+// is idempotent). It returns the number of decisions newly stored.
+func (s *Store) RecordDecisions(ctx context.Context, ds []DecisionWrite) (int, error) {
+	n := 0
+	err := s.Write(ctx, func(t *Tx) error {
+		n = 0
+		for i := range ds {
+			ok, err := t.RecordDecision(&ds[i])
+			if err != nil {
+				return fmt.Errorf("decision %d (%s): %w", i, ds[i].Summary.DecisionID, err)
+			}
+			if ok {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// RecordDecision stores one decision (+ receipt, approval, events) in t.
+// It reports false when a decision with that id already exists.
+func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
+	sm := &d.Summary
+	if sm.DecisionID == "" {
+		return false, errors.New("decision_id is empty")
+	}
+	if d.Time.IsZero() {
+		d.Time = t.now
+	}
+	if sm.Timestamp == "" {
+		sm.Timestamp = formatTime(d.Time)
+	}
+	if d.Approval != nil {
+		sm.Outcome = OutcomePending
+		sm.PendingApprovalID = d.Approval.ApprovalID
+	}
+	input := string(d.Input)
+	if input == "" {
+		input = "null"
+	}
+	var blast any
+	if sm.BlastScore != nil {
+		blast = *sm.BlastScore
+	}
+	res, err := t.tx.Exec(`INSERT OR IGNORE INTO decisions(decision_id, ts, ts_us, outcome, deny_code, deny_message,
+		capability_id, tenant_id, env, data_label, correlation_id, matched_rule_id, selected_worker, blast_score,
+		supervisor_required, pending_approval_id, dry_run, source, rules_hash, decision_json, input_json)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		sm.DecisionID, sm.Timestamp, d.Time.UnixMicro(), sm.Outcome, sm.DenyCode, sm.DenyMessage,
+		sm.CapabilityID, sm.TenantID, sm.Env, sm.DataLabel, sm.CorrelationID, sm.MatchedRuleID,
+		sm.SelectedWorkerSpeciesID, blast, boolInt(sm.SupervisorRequired), sm.PendingApprovalID,
+		boolInt(sm.DryRun), sm.Source, d.RulesHash, string(d.Decision), input)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if d.Receipt != nil {
+		if err := t.appendReceipt(sm.DecisionID, sm.TenantID, d.Receipt); err != nil {
+			return false, err
+		}
+	}
+	if _, err := t.Emit(events.DecisionRecorded, sm); err != nil {
+		return false, err
+	}
+	if d.Approval != nil {
+		a := d.Approval
+		a.DecisionID = sm.DecisionID
+		if err := t.insertApproval(a); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) error {
+	var prev string
+	var length int64
+	err := t.tx.QueryRow(`SELECT receipt_hash, length FROM receipt_heads WHERE tenant_id = ?`, tenant).Scan(&prev, &length)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	body, hash, err := build(prev, length+1)
+	if err != nil {
+		return fmt.Errorf("build receipt: %w", err)
+	}
+	if _, err := t.tx.Exec(`INSERT INTO receipts(decision_id, tenant_id, receipt_hash, prev_receipt_hash, receipt_json) VALUES (?,?,?,?,?)`,
+		decisionID, tenant, hash, prev, string(body)); err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(`INSERT INTO receipt_heads(tenant_id, receipt_hash, length) VALUES (?,?,1)
+		ON CONFLICT(tenant_id) DO UPDATE SET receipt_hash = excluded.receipt_hash, length = length + 1`, tenant, hash)
+	return err
+}
+
+// DecisionFilter selects feed rows. Zero fields do not filter.
+type DecisionFilter struct {
+	Outcome    string
+	Worker     string // selected worker species id
+	Capability string
+	Tenant     string
+	From, To   time.Time // inclusive range on the decision time
+	Q          string    // substring of ids, codes, messages
+	Limit      int
+	Cursor     string // opaque, from a previous page's NextCursor
+}
+
+// ErrBadCursor reports a cursor that was not produced by this store.
+var ErrBadCursor = errors.New("cursor is not valid: pass next_cursor from a previous page unchanged")
+
+type cursor struct{ us, seq int64 }
+
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.us, 10) + ":" + strconv.FormatInt(c.seq, 10)))
+}
+
+func parseCursor(s string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, ErrBadCursor
+	}
+	a, bb, ok := strings.Cut(string(b), ":")
+	us, err1 := strconv.ParseInt(a, 10, 64)
+	seq, err2 := strconv.ParseInt(bb, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return cursor{}, ErrBadCursor
+	}
+	return cursor{us, seq}, nil
+}
+
+const summaryCols = `seq, ts_us, decision_id, ts, outcome, deny_code, deny_message, capability_id, tenant_id, env, data_label,
+	correlation_id, matched_rule_id, selected_worker, blast_score, supervisor_required, pending_approval_id, dry_run, source`
+
+func scanSummary(sc interface{ Scan(...any) error }) (DecisionSummary, cursor, error) {
+	var d DecisionSummary
+	var c cursor
+	var blast sql.NullInt64
+	var sup, dry int
+	err := sc.Scan(&c.seq, &c.us, &d.DecisionID, &d.Timestamp, &d.Outcome, &d.DenyCode, &d.DenyMessage, &d.CapabilityID,
+		&d.TenantID, &d.Env, &d.DataLabel, &d.CorrelationID, &d.MatchedRuleID, &d.SelectedWorkerSpeciesID, &blast,
+		&sup, &d.PendingApprovalID, &dry, &d.Source)
+	if blast.Valid {
+		v := int(blast.Int64)
+		d.BlastScore = &v
+	}
+	d.Denied = d.Outcome == OutcomeDenied
+	d.SupervisorRequired, d.DryRun = sup != 0, dry != 0
+	return d, c, err
+}
+
+func (f DecisionFilter) where() (string, []any, error) {
+	var conds []string
+	var args []any
+	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
+	if f.Outcome != "" {
+		add(`outcome = ?`, f.Outcome)
+	}
+	if f.Worker != "" {
+		add(`selected_worker = ?`, f.Worker)
+	}
+	if f.Capability != "" {
+		add(`capability_id = ?`, f.Capability)
+	}
+	if f.Tenant != "" {
+		add(`tenant_id = ?`, f.Tenant)
+	}
+	if !f.From.IsZero() {
+		add(`ts_us >= ?`, f.From.UnixMicro())
+	}
+	if !f.To.IsZero() {
+		add(`ts_us <= ?`, f.To.UnixMicro())
+	}
+	if f.Q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Q) + "%"
+		add(`(decision_id LIKE ? ESCAPE '\' OR correlation_id LIKE ? ESCAPE '\' OR capability_id LIKE ? ESCAPE '\'
+			OR tenant_id LIKE ? ESCAPE '\' OR deny_code LIKE ? ESCAPE '\' OR deny_message LIKE ? ESCAPE '\'
+			OR matched_rule_id LIKE ? ESCAPE '\' OR selected_worker LIKE ? ESCAPE '\')`,
+			like, like, like, like, like, like, like, like)
+	}
+	if f.Cursor != "" {
+		c, err := parseCursor(f.Cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		add(`(ts_us < ? OR (ts_us = ? AND seq < ?))`, c.us, c.us, c.seq)
+	}
+	if len(conds) == 0 {
+		return "", nil, nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args, nil
+}
+
+// QueryDecisions returns one page of the feed, newest first, and the cursor of
+// the next page ("" when there is none).
+func (s *Store) QueryDecisions(ctx context.Context, f DecisionFilter) ([]DecisionSummary, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	where, args, err := f.where()
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+summaryCols+` FROM decisions`+where+
+		` ORDER BY ts_us DESC, seq DESC LIMIT ?`, append(args, f.Limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	out := []DecisionSummary{}
+	var last cursor
+	next := ""
+	for rows.Next() {
+		d, c, err := scanSummary(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(out) == f.Limit {
+			next = last.String()
+			break
+		}
+		out = append(out, d)
+		last = c
+	}
+	return out, next, rows.Err()
+}
+
+// EachDecision streams every decision matching f (newest first, Limit and
+// Cursor ignored) with its full JSON, for exports.
+func (s *Store) EachDecision(ctx context.Context, f DecisionFilter, fn func(DecisionSummary, json.RawMessage) error) error {
+	f.Cursor = ""
+	where, args, err := f.where()
+	if err != nil {
+		return err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+summaryCols+`, decision_json FROM decisions`+where+` ORDER BY ts_us DESC, seq DESC`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d DecisionSummary
+		var c cursor
+		var blast sql.NullInt64
+		var sup, dry int
+		var full string
+		if err := rows.Scan(&c.seq, &c.us, &d.DecisionID, &d.Timestamp, &d.Outcome, &d.DenyCode, &d.DenyMessage, &d.CapabilityID,
+			&d.TenantID, &d.Env, &d.DataLabel, &d.CorrelationID, &d.MatchedRuleID, &d.SelectedWorkerSpeciesID, &blast,
+			&sup, &d.PendingApprovalID, &dry, &d.Source, &full); err != nil {
+			return err
+		}
+		if blast.Valid {
+			v := int(blast.Int64)
+			d.BlastScore = &v
+		}
+		d.Denied = d.Outcome == OutcomeDenied
+		d.SupervisorRequired, d.DryRun = sup != 0, dry != 0
+		if err := fn(d, json.RawMessage(full)); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// DecisionDetail is everything stored about one decision.
+type DecisionDetail struct {
+	Summary   DecisionSummary
+	Decision  json.RawMessage
+	Input     json.RawMessage
+	Receipt   json.RawMessage // nil when the decision has no receipt
+	RulesHash string
+	Dispatch  *Dispatch
+	Approval  *Approval
+}
+
+// GetDecision loads one decision with its receipt, latest dispatch and approval.
+func (s *Store) GetDecision(ctx context.Context, id string) (*DecisionDetail, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+summaryCols+`, decision_json, input_json, rules_hash FROM decisions WHERE decision_id = ?`, id)
+	var d DecisionDetail
+	var c cursor
+	var blast sql.NullInt64
+	var sup, dry int
+	var full, input string
+	sm := &d.Summary
+	err := row.Scan(&c.seq, &c.us, &sm.DecisionID, &sm.Timestamp, &sm.Outcome, &sm.DenyCode, &sm.DenyMessage, &sm.CapabilityID,
+		&sm.TenantID, &sm.Env, &sm.DataLabel, &sm.CorrelationID, &sm.MatchedRuleID, &sm.SelectedWorkerSpeciesID, &blast,
+		&sup, &sm.PendingApprovalID, &dry, &sm.Source, &full, &input, &d.RulesHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if blast.Valid {
+		v := int(blast.Int64)
+		sm.BlastScore = &v
+	}
+	sm.Denied = sm.Outcome == OutcomeDenied
+	sm.SupervisorRequired, sm.DryRun = sup != 0, dry != 0
+	d.Decision, d.Input = json.RawMessage(full), json.RawMessage(input)
+	var receipt string
+	err = s.r.QueryRowContext(ctx, `SELECT receipt_json FROM receipts WHERE decision_id = ?`, id).Scan(&receipt)
+	switch {
+	case err == nil:
+		d.Receipt = json.RawMessage(receipt)
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	}
+	disp, err := scanDispatch(s.r.QueryRowContext(ctx, `SELECT `+dispatchCols+` FROM dispatches WHERE decision_id = ? ORDER BY started_us DESC LIMIT 1`, id))
+	switch {
+	case err == nil:
+		d.Dispatch = &disp
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	}
+	ap, err := scanApproval(s.r.QueryRowContext(ctx, `SELECT `+approvalCols+` FROM approvals WHERE decision_id = ?`, id))
+	switch {
+	case err == nil:
+		d.Approval = &ap
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	}
+	return &d, nil
+}
+
+// ReceiptChain returns the receipts of a tenant in chain order (for verification).
+func (s *Store) ReceiptChain(ctx context.Context, tenant string) ([]json.RawMessage, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT r.receipt_json FROM receipts r JOIN decisions d ON d.decision_id = r.decision_id
+		WHERE r.tenant_id = ? ORDER BY d.seq`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []json.RawMessage
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, json.RawMessage(b))
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,355 @@
+// Package store is Hall Monitor's SQLite store (mattn/go-sqlite3): WAL, busy
+// timeout, foreign keys, synchronous=FULL so an acknowledged write survives a
+// crash, embedded versioned migrations, and one writer. Every change is written
+// together with its numbered event in one transaction; after the commit the
+// events are published on the bus (hallapi/events) in id order.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // SQLite driver
+
+	"hallmonitor/hallapi/events"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Sentinel errors; handlers map them to HTTP status codes.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+	// ErrPrecondition reports an ETag mismatch.
+	ErrPrecondition = errors.New("precondition failed")
+)
+
+// NewerSchemaError is returned by Open when the database was written by a newer binary.
+type NewerSchemaError struct {
+	Path          string
+	DBVersion     int
+	BinaryVersion int
+}
+
+func (e *NewerSchemaError) Error() string {
+	return fmt.Sprintf("database %s has schema version %d but this Hall Monitor only knows versions up to %d: upgrade Hall Monitor, or use another --data-dir", e.Path, e.DBVersion, e.BinaryVersion)
+}
+
+// Store is the Hall's database. It is safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // readers (WAL lets them run beside the writer)
+	wmu  sync.Mutex
+	bus  *events.Bus
+	now  func() time.Time
+}
+
+// Options tunes Open. The zero value is the production setting.
+type Options struct {
+	// Now overrides the clock (tests).
+	Now func() time.Time
+	// BusyTimeout is how long a connection waits for a lock (default 5 s).
+	BusyTimeout time.Duration
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	ents, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range ents {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration file %q must be named NNNN_name.sql", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{v, e.Name(), string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations must be numbered 1..n without gaps; found %s at position %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// SchemaVersion is the newest schema version this binary knows.
+func SchemaVersion() int {
+	ms, err := loadMigrations()
+	if err != nil {
+		return 0
+	}
+	return len(ms)
+}
+
+// Open opens (creating if needed) the database at path, migrates it to the
+// newest schema, and refuses a database written by a newer binary.
+func Open(path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: database path is empty")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	// Create the file with 0600 before SQLite does (it would use 0644).
+	if f, err := os.OpenFile(abs, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
+		f.Close()
+	}
+	s := &Store{path: abs, w: w, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.migrate(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	rq := url.Values{}
+	rq.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
+	rq.Set("_foreign_keys", "on")
+	rq.Set("_query_only", "true")
+	r, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	s.r = r
+	var last sql.NullInt64
+	if err := w.QueryRow(`SELECT max(id) FROM events`).Scan(&last); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.bus = events.NewBus(last.Int64)
+	return s, nil
+}
+
+func (s *Store) migrate() error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	defer conn.Close()
+	// BEGIN IMMEDIATE (txlock) serialises concurrent migrators across processes.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("open %s: not a SQLite database? %w", s.path, err)
+	}
+	if v > len(ms) {
+		return &NewerSchemaError{Path: s.path, DBVersion: v, BinaryVersion: len(ms)}
+	}
+	for _, m := range ms[v:] {
+		if _, err := tx.Exec(m.sql); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, m.version)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	return errors.Join(errs...)
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Bus is the event bus fed by this store.
+func (s *Store) Bus() *events.Bus { return s.bus }
+
+// Now is the store's clock (UTC).
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+// Tx is a write transaction that also collects the events of the change.
+type Tx struct {
+	tx     *sql.Tx
+	now    time.Time
+	events []events.Event
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) { return t.tx.Exec(query, args...) }
+
+// QueryRow runs a query in the transaction.
+func (t *Tx) QueryRow(query string, args ...any) *sql.Row { return t.tx.QueryRow(query, args...) }
+
+// Now is the time of the transaction (UTC).
+func (t *Tx) Now() time.Time { return t.now }
+
+// Emit persists an event in the transaction; it is published after the commit.
+func (t *Tx) Emit(typ string, data any) (int64, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return 0, fmt.Errorf("event %s: %w", typ, err)
+	}
+	res, err := t.tx.Exec(`INSERT INTO events(type, time, data) VALUES (?,?,?)`, typ, formatTime(t.now), string(b))
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	t.events = append(t.events, events.Event{ID: id, Type: typ, Time: t.now, Data: b})
+	return id, nil
+}
+
+// Write runs fn in one write transaction (the single writer): the change and
+// the events fn emits commit together, then the events are published. If fn
+// returns an error nothing is stored.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	t := &Tx{tx: sqlTx, now: s.Now()}
+	if err := fn(t); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return err
+	}
+	s.bus.Publish(t.events...)
+	return nil
+}
+
+// Emit records a standalone event (e.g. standing.changed, auth.changed) and publishes it.
+func (s *Store) Emit(ctx context.Context, typ string, data any) (events.Event, error) {
+	var ev events.Event
+	err := s.Write(ctx, func(t *Tx) error {
+		if _, err := t.Emit(typ, data); err != nil {
+			return err
+		}
+		ev = t.events[len(t.events)-1]
+		return nil
+	})
+	return ev, err
+}
+
+// EventsSince returns up to limit events with id > since, oldest first,
+// optionally restricted to the given types.
+func (s *Store) EventsSince(ctx context.Context, since int64, limit int, types []string) ([]events.Event, error) {
+	q := `SELECT id, type, time, data FROM events WHERE id > ?`
+	args := []any{since}
+	if len(types) > 0 {
+		q += ` AND type IN (` + placeholders(len(types)) + `)`
+		for _, t := range types {
+			args = append(args, t)
+		}
+	}
+	q += ` ORDER BY id LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []events.Event{}
+	for rows.Next() {
+		var e events.Event
+		var ts, data string
+		if err := rows.Scan(&e.ID, &e.Type, &ts, &data); err != nil {
+			return nil, err
+		}
+		e.Time = parseTime(ts)
+		e.Data = json.RawMessage(data)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LastEventID is the id of the newest persisted event.
+func (s *Store) LastEventID() int64 { return s.bus.LastID() }
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
