@@ -1,0 +1,420 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"hallmonitor/core/attest"
+	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/store"
+)
+
+// Store is what the workers service needs from the Hall's store.
+// *store.Store provides RaiseAlert, StartDispatch, FinishDispatch,
+// EventsSince and LastEventID; StoreAdapter adds the enrollment methods.
+type Store interface {
+	// Enrollments lists every enrolled worker.
+	Enrollments(ctx context.Context) ([]Enrollment, error)
+	// SaveAttestation stores a worker's attestation state and emits
+	// worker.attestation.
+	SaveAttestation(ctx context.Context, workerID string, a Attestation) error
+	RaiseAlert(ctx context.Context, in store.AlertInput) (store.Alert, error)
+	EventsSince(ctx context.Context, since int64, limit int, types []string) ([]events.Event, error)
+	LastEventID() int64
+}
+
+// Options tune a Service. The zero value is the production setting.
+type Options struct {
+	Logger *slog.Logger
+	// HMACSecret verifies reference-compatible HMAC-signed manifests
+	// (WCP_ATTEST_HMAC_KEY); empty means HMAC signatures are not accepted.
+	HMACSecret []byte
+	// Debounce is how long after the first change a package is re-verified
+	// (default 150 ms; a change is always re-verified within a second).
+	Debounce time.Duration
+	// Resync is how often the event log is read for enrollments made by
+	// another process (the desktop app and `hallmonitor mcp` share the
+	// database). Default 1 s.
+	Resync time.Duration
+	Now    func() time.Time
+}
+
+type watched struct {
+	e   Enrollment
+	att Attestation
+}
+
+// Service watches every enrolled package and keeps its attestation current.
+type Service struct {
+	st   Store
+	opts Options
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	workers map[string]*watched // by worker id
+	pending map[string]bool     // worker ids with a verification scheduled
+	fw      *fsnotify.Watcher
+	queue   chan string
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	lastEv  int64
+}
+
+// NewService returns a stopped Service; call Start.
+func NewService(st Store, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = 150 * time.Millisecond
+	}
+	if opts.Resync <= 0 {
+		opts.Resync = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{st: st, opts: opts, log: opts.Logger.With("component", "workers"),
+		workers: map[string]*watched{}, pending: map[string]bool{}, queue: make(chan string, 256)}
+}
+
+// Start loads the enrollments, verifies every package, and starts watching.
+func (s *Service) Start(ctx context.Context) error {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("start package watcher: %w", err)
+	}
+	s.mu.Lock()
+	s.fw = fw
+	s.lastEv = s.st.LastEventID()
+	s.mu.Unlock()
+	if err := s.Sync(ctx); err != nil {
+		fw.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.wg.Add(3)
+	go s.watchLoop(ctx)
+	go s.verifyLoop(ctx)
+	go s.resyncLoop(ctx)
+	return nil
+}
+
+// Stop stops watching and waits for the service's goroutines.
+func (s *Service) Stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.fw.Close()
+	s.wg.Wait()
+	s.cancel = nil
+}
+
+// Sync reloads the enrollments: new or changed ones are watched and
+// verified, removed ones are no longer watched. Call it after enrolling or
+// unenrolling in this process; changes made by another process are picked up
+// from the event log within Options.Resync.
+func (s *Service) Sync(ctx context.Context) error {
+	list, err := s.st.Enrollments(ctx)
+	if err != nil {
+		return fmt.Errorf("load enrollments: %w", err)
+	}
+	seen := map[string]bool{}
+	var verify []string
+	s.mu.Lock()
+	for _, e := range list {
+		seen[e.WorkerID] = true
+		w, ok := s.workers[e.WorkerID]
+		if ok && w.e.PackagePath == e.PackagePath && w.e.RegisteredHash == e.RegisteredHash &&
+			w.e.PublicKeyEd25519 == e.PublicKeyEd25519 && w.e.WorkerSpeciesID == e.WorkerSpeciesID {
+			continue
+		}
+		s.workers[e.WorkerID] = &watched{e: e, att: e.Attestation}
+		if e.PackagePath != "" {
+			s.addTree(e.PackagePath)
+		}
+		verify = append(verify, e.WorkerID)
+	}
+	for id := range s.workers {
+		if !seen[id] {
+			delete(s.workers, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range verify {
+		if _, err := s.Verify(ctx, id); err != nil {
+			s.log.Error("verify package", "worker_id", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// addTree watches dir, its subdirectories and its parent (so a package
+// directory that is deleted and recreated is noticed). Caller holds s.mu.
+func (s *Service) addTree(dir string) {
+	if s.fw == nil {
+		return
+	}
+	if err := s.fw.Add(filepath.Dir(dir)); err != nil {
+		s.log.Warn("watch package parent", "dir", filepath.Dir(dir), "err", err)
+	}
+	s.addSubtree(dir)
+}
+
+// addSubtree watches dir and every directory below it. Caller holds s.mu.
+func (s *Service) addSubtree(dir string) {
+	if s.fw == nil {
+		return
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if err := s.fw.Add(p); err != nil {
+			s.log.Warn("watch package dir", "dir", p, "err", err)
+		}
+		return nil
+	})
+}
+
+// Verify checks one enrolled package now, stores the new state when it
+// changed, and raises WORKER_TAMPERED when the package stopped verifying.
+func (s *Service) Verify(ctx context.Context, workerID string) (Attestation, error) {
+	s.mu.Lock()
+	w, ok := s.workers[workerID]
+	var e Enrollment
+	var prev Attestation
+	if ok {
+		e, prev = w.e, w.att
+	}
+	s.mu.Unlock()
+	if !ok {
+		return Attestation{}, fmt.Errorf("worker %q is not enrolled", workerID)
+	}
+	a := Check(e, s.opts.HMACSecret, s.opts.Now())
+	s.mu.Lock()
+	if w, ok := s.workers[workerID]; ok {
+		w.att = a
+		if e.PackagePath != "" {
+			s.addTree(e.PackagePath) // new subdirectories
+		}
+	}
+	s.mu.Unlock()
+	changed := a.State != prev.State || a.PackageHash != prev.PackageHash || a.DenyCode != prev.DenyCode
+	if !changed {
+		return a, nil
+	}
+	s.log.Info("package attestation", "worker_id", workerID, "state", a.State, "deny_code", a.DenyCode, "package_hash", a.PackageHash)
+	if err := s.st.SaveAttestation(ctx, workerID, a); err != nil {
+		return a, fmt.Errorf("save attestation of %s: %w", workerID, err)
+	}
+	if a.State != StateVerified && a.State != StateUnknown {
+		body := fmt.Sprintf("%s (%s). Package %s. Dispatches to %s are denied with DENY_WORKER_TAMPERED until the package verifies again.",
+			a.Reason, a.DenyCode, e.PackagePath, e.WorkerSpeciesID)
+		if _, err := s.st.RaiseAlert(ctx, store.AlertInput{Type: store.AlertWorkerTampered, Severity: store.SeverityCritical,
+			Title: "Worker package " + workerID + " is " + a.State, Body: body, WorkerID: workerID}); err != nil {
+			return a, fmt.Errorf("raise alert for %s: %w", workerID, err)
+		}
+	}
+	return a, nil
+}
+
+// Attestation returns the latest attestation of a worker.
+func (s *Service) Attestation(workerID string) (Attestation, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.workers[workerID]
+	if !ok {
+		return Attestation{}, false
+	}
+	return w.att, true
+}
+
+// Enrollment returns an enrolled worker by worker id.
+func (s *Service) Enrollment(workerID string) (Enrollment, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.workers[workerID]
+	if !ok {
+		return Enrollment{}, false
+	}
+	return w.e, true
+}
+
+// RegisteredHash answers core's attestation step (core.AttestationSource):
+// the package hash recorded at enrollment for a species. When several
+// enrolled workers share the species, one that does not verify is answered
+// (fail closed).
+func (s *Service) RegisteredHash(species string) (string, bool) {
+	w := s.forSpecies(species)
+	if w == nil || w.e.RegisteredHash == "" {
+		return "", false
+	}
+	return w.e.RegisteredHash, true
+}
+
+// CurrentHash answers core's attestation step (core.AttestationSource): the
+// hash of the package files at the last verification (at most a debounce
+// after the last change). It is answered only for a verified package or one
+// whose files changed (ATTEST_HASH_MISMATCH, so core denies
+// DENY_WORKER_TAMPERED); a package that is missing, unsigned or has an
+// invalid manifest has no trustworthy current hash (core denies
+// DENY_WORKER_HASH_UNAVAILABLE).
+func (s *Service) CurrentHash(species string) (string, bool) {
+	w := s.forSpecies(species)
+	if w == nil || w.att.PackageHash == "" {
+		return "", false
+	}
+	if w.att.State != StateVerified && w.att.DenyCode != attest.CodeHashMismatch {
+		return "", false
+	}
+	return w.att.PackageHash, true
+}
+
+func (s *Service) forSpecies(species string) *watched {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var pick *watched
+	for _, w := range s.workers {
+		if w.e.WorkerSpeciesID != species {
+			continue
+		}
+		if pick == nil || (pick.att.State == StateVerified && w.att.State != StateVerified) {
+			c := *w
+			pick = &c
+		}
+	}
+	return pick
+}
+
+func (s *Service) watchLoop(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-s.fw.Events:
+			if !ok {
+				return
+			}
+			s.changed(ev)
+		case err, ok := <-s.fw.Errors:
+			if !ok {
+				return
+			}
+			// An overflow loses events: re-verify everything.
+			s.log.Warn("package watcher", "err", err)
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				s.mu.Lock()
+				for id := range s.workers {
+					s.scheduleLocked(id)
+				}
+				s.mu.Unlock()
+			}
+		}
+	}
+}
+
+// changed schedules a verification of every package containing the
+// changed path, and starts watching a directory created inside a package.
+func (s *Service) changed(ev fsnotify.Event) {
+	path := ev.Name
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inside := false
+	for id, w := range s.workers {
+		p := w.e.PackagePath
+		if p != "" && (path == p || strings.HasPrefix(path, p+string(os.PathSeparator))) {
+			inside = true
+			s.scheduleLocked(id)
+		}
+	}
+	if inside && ev.Has(fsnotify.Create) {
+		if st, err := os.Lstat(path); err == nil && st.IsDir() {
+			s.addSubtree(path)
+		}
+	}
+}
+
+// scheduleLocked queues a verification Debounce after the first change;
+// changes while one is pending are folded into it. Caller holds s.mu.
+func (s *Service) scheduleLocked(id string) {
+	if s.pending[id] {
+		return
+	}
+	s.pending[id] = true
+	time.AfterFunc(s.opts.Debounce, func() {
+		s.mu.Lock()
+		delete(s.pending, id)
+		s.mu.Unlock()
+		select {
+		case s.queue <- id:
+		default:
+			s.log.Warn("package verification queue full", "worker_id", id)
+		}
+	})
+}
+
+func (s *Service) verifyLoop(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-s.queue:
+			if _, err := s.Verify(ctx, id); err != nil && ctx.Err() == nil {
+				s.log.Error("verify package", "worker_id", id, "err", err)
+			}
+		}
+	}
+}
+
+// resyncLoop follows the event log for enrollment changes made by any
+// process sharing the database.
+func (s *Service) resyncLoop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.Resync)
+	defer t.Stop()
+	types := []string{events.WorkerEnrolled, events.WorkerUpdated, events.WorkerUnenrolled}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		since := s.lastEv
+		s.mu.Unlock()
+		evs, err := s.st.EventsSince(ctx, since, 1000, types)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("read enrollment events", "err", err)
+			}
+			continue
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		s.mu.Lock()
+		s.lastEv = evs[len(evs)-1].ID
+		s.mu.Unlock()
+		if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("resync enrollments", "err", err)
+		}
+	}
+}

