@@ -1,0 +1,523 @@
+// The one API module: typed functions for every Hall API endpoint (docs/api.md).
+// Every non-2xx answer becomes a thrown ApiError carrying the server's code, message and field.
+
+export type Outcome = "allowed" | "denied" | "pending";
+
+export interface DecisionSummary {
+  decision_id: string;
+  timestamp: string;
+  outcome: Outcome;
+  denied: boolean;
+  deny_code: string;
+  deny_message: string;
+  capability_id: string;
+  tenant_id: string;
+  env: string;
+  data_label: string;
+  correlation_id: string;
+  matched_rule_id: string;
+  selected_worker_species_id: string;
+  blast_score: number | null;
+  supervisor_required: boolean;
+  pending_approval_id: string;
+  dry_run: boolean;
+  source: "route" | "ingest" | "mcp" | string;
+}
+
+export interface Dispatch {
+  dispatch_id: string;
+  decision_id: string;
+  capability_id: string;
+  tenant_id: string;
+  worker_species_id: string;
+  worker_id: string;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  outcome: string;
+  error: string;
+}
+
+export type Severity = "critical" | "error" | "warning" | "info";
+
+export interface Alert {
+  alert_id: string;
+  type: string;
+  severity: Severity;
+  title: string;
+  body: string;
+  worker_id: string;
+  decision_id: string;
+  created_at: string;
+  last_event_at: string;
+  count: number;
+  acknowledged: boolean;
+  acknowledged_at: string | null;
+}
+
+export type ApprovalStatus = "pending" | "approved" | "denied" | "escalated" | "expired";
+
+export interface Approval {
+  approval_id: string;
+  decision_id: string;
+  capability_id: string;
+  tenant_id: string;
+  matched_rule_id: string;
+  reason: string;
+  status: ApprovalStatus;
+  created_at: string;
+  expires_at: string | null;
+  resolved_at: string | null;
+  resolved_by: string;
+  note: string;
+}
+
+export interface Attestation {
+  state: "verified" | "tampered" | "unsigned" | "missing" | "unknown";
+  package_hash: string;
+  registered_hash: string;
+  checked_at: string | null;
+  deny_code: string;
+  reason: string;
+}
+
+export interface WorkerRegistryState {
+  status: string;
+  banned: boolean;
+  ban_reason: string;
+  current_hash: string;
+  checked_at: string | null;
+  age_seconds: number | null;
+  error: string;
+}
+
+export interface Worker {
+  worker_id: string;
+  worker_species_id: string;
+  capabilities: string[];
+  risk_tier: string;
+  blast_score: number | null;
+  controls: string[];
+  guarantee: string;
+  enrolled_at: string;
+  updated_at: string;
+  package_path: string;
+  status: "active" | "tampered" | "banned" | "unverified" | string;
+  attestation: Attestation | null;
+  registry: WorkerRegistryState | null;
+  record: Record<string, unknown>;
+}
+
+export interface HallEvent {
+  id: number;
+  type: string;
+  time: string;
+  data: Record<string, unknown>;
+}
+
+export interface Counts {
+  workers: number;
+  decisions_today: number;
+  denials_today: number;
+  active_dispatches: number;
+  open_alerts: number;
+  pending_approvals: number;
+}
+
+export interface ServerInfo {
+  version: string;
+  listen: string;
+  db_path: string;
+  started_at: string;
+  uptime_seconds: number;
+  rules_loaded: number;
+  rules_hash: string;
+  rules_path: string;
+  last_event_id: number;
+}
+
+export type HallState = "offline" | "ready" | "online";
+
+export interface Status {
+  state: HallState;
+  online: boolean;
+  logged_in: boolean;
+  github_login: string;
+  account_standing: string;
+  grace_seconds_remaining: number | null;
+  standing_checked_at: string | null;
+  tier: string;
+  counts: Counts;
+  recent_refusals: DecisionSummary[];
+  server: ServerInfo;
+}
+
+export interface Health {
+  status: string;
+  version: string;
+  started_at: string;
+  uptime_seconds: number;
+  listen: string;
+  db_path: string;
+  log_path: string;
+}
+
+export interface Settings {
+  timezone: string;
+  locale: string;
+  feed_max_rows: number;
+  notify_on: string[];
+  notify_every_denial: boolean;
+  default_profile: string;
+  theme: "system" | "light" | "dark";
+}
+
+export interface Config {
+  data_dir: string;
+  port: number;
+  registry_url: string;
+  workers_dir: string;
+  rules_path: string;
+  default_profile: string;
+  setup_completed_at?: string | null;
+}
+
+export interface SetupState {
+  completed: boolean;
+  config: Config;
+  defaults: Config;
+}
+
+export interface ValidationCheck {
+  field: string;
+  ok: boolean;
+  warning: boolean;
+  message: string;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  checks: ValidationCheck[];
+  record: Record<string, unknown>;
+}
+
+export interface Namespace {
+  prefix: string;
+  kind: "x" | "org" | "other";
+  worker_count: number | null;
+  public: boolean;
+}
+
+export interface Standing {
+  standing: string;
+  grace_seconds_remaining: number | null;
+  checked_at: string | null;
+  age_seconds: number | null;
+  error: string;
+}
+
+export interface Profile {
+  logged_in: boolean;
+  github_login: string;
+  avatar_url: string;
+  tier: string;
+  namespaces: Namespace[];
+  standing: Standing | null;
+}
+
+export interface LoginStart {
+  login_id: string;
+  auth_url: string;
+  expires_at: string;
+}
+
+export type LoginStatus = "pending" | "done" | "failed" | "expired" | "cancelled";
+
+export interface DecisionDetail {
+  decision: Record<string, unknown>;
+  input: Record<string, unknown>;
+  receipt: Record<string, unknown>;
+  dispatch: Dispatch | null;
+  approval: Approval | null;
+}
+
+export interface VerifyResponse {
+  worker_id: string;
+  status: string;
+  current_hash: string | null;
+  banned: boolean;
+  ban_reason?: string;
+  message?: string;
+  cached: boolean;
+  checked_at: string | null;
+  age_seconds: number | null;
+}
+
+export interface Rule {
+  [key: string]: unknown;
+}
+
+export interface DecisionFilter {
+  outcome?: Outcome | "";
+  worker?: string;
+  capability?: string;
+  tenant?: string;
+  from?: string;
+  to?: string;
+  q?: string;
+}
+
+/** ApiError is what every failed call throws: the server's error code, sentence and field. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly field: string;
+  readonly status: number;
+  constructor(status: number, code: string, message: string, field = "") {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+const TOKEN_KEY = "hallmonitor.token";
+let base = "";
+let token: string | null = null;
+let unauthorizedHandler: ((err: ApiError) => void) | null = null;
+
+/** configure sets the API origin ("" = same origin) and loads the session token. */
+export function configure(opts: { base?: string; token?: string | null }): void {
+  if (opts.base !== undefined) base = opts.base.replace(/\/+$/, "");
+  if (opts.token !== undefined) token = opts.token;
+}
+
+export function getToken(): string | null {
+  return token;
+}
+
+/** setToken keeps the token for this tab only (sessionStorage), never in localStorage or a URL. */
+export function setToken(value: string | null): void {
+  token = value && value.trim() ? value.trim() : null;
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    /* storage disabled: the token stays in memory for this page */
+  }
+}
+
+/**
+ * takeTokenFromLocation reads `#token=...` (printed by `hallmonitor serve`), stores it,
+ * and strips it from the address bar. Falls back to the token saved for this tab.
+ */
+export function takeTokenFromLocation(loc: Location = window.location, hist: History = window.history): string | null {
+  const hash = loc.hash.replace(/^#/, "");
+  const params = new URLSearchParams(hash);
+  const fromHash = params.get("token");
+  if (fromHash) {
+    setToken(fromHash);
+    params.delete("token");
+    const rest = params.toString();
+    hist.replaceState(null, "", loc.pathname + loc.search + (rest ? "#" + rest : ""));
+    return token;
+  }
+  try {
+    const saved = sessionStorage.getItem(TOKEN_KEY);
+    if (saved) token = saved;
+  } catch {
+    /* ignore */
+  }
+  return token;
+}
+
+/** onUnauthorized registers the callback run whenever the server answers 401. */
+export function onUnauthorized(fn: ((err: ApiError) => void) | null): void {
+  unauthorizedHandler = fn;
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function buildQuery(q?: Query): string {
+  if (!q) return "";
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null || v === "") continue;
+    p.set(k, String(v));
+  }
+  const s = p.toString();
+  return s ? "?" + s : "";
+}
+
+export function authHeaders(extra?: Record<string, string>): Record<string, string> {
+  const h: Record<string, string> = { Accept: "application/json", ...extra };
+  if (token) h.Authorization = "Bearer " + token;
+  return h;
+}
+
+export function url(path: string, query?: Query): string {
+  return base + path + buildQuery(query);
+}
+
+/** toApiError turns a failed Response into an ApiError using the server's JSON error body. */
+export async function toApiError(res: Response): Promise<ApiError> {
+  let code = "http_" + res.status;
+  let message = `The Hall API answered ${res.status} ${res.statusText}`.trim();
+  let field = "";
+  try {
+    const text = await res.text();
+    if (text) {
+      const body = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string } };
+      if (body && body.error) {
+        code = body.error.code || code;
+        message = body.error.message || message;
+        field = body.error.field || "";
+      }
+    }
+  } catch {
+    /* not JSON: keep the status line */
+  }
+  return new ApiError(res.status, code, message, field);
+}
+
+interface RequestOpts {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** raw performs one call and returns the Response when it is 2xx, throwing ApiError otherwise. */
+export async function raw(method: string, path: string, opts: RequestOpts = {}): Promise<Response> {
+  const headers = authHeaders(opts.headers);
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(opts.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url(path, opts.query), { method, headers, body, signal: opts.signal, credentials: "same-origin" });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiError(0, "network", `Cannot reach the Hall API (${method} ${path}): is hallmonitor running?`);
+  }
+  if (!res.ok) {
+    const err = await toApiError(res);
+    if (res.status === 401 && unauthorizedHandler) unauthorizedHandler(err);
+    throw err;
+  }
+  return res;
+}
+
+async function json<T>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
+  const res = await raw(method, path, opts);
+  if (res.status === 204) return {} as T;
+  const text = await res.text();
+  if (!text) return {} as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(res.status, "bad_response", `The Hall API sent a reply to ${method} ${path} that is not JSON.`);
+  }
+}
+
+const enc = encodeURIComponent;
+
+// ---- health, status, events
+export const getHealth = () => json<Health>("GET", "/api/health");
+export const getStatus = () => json<Status>("GET", "/api/status");
+export const getEvents = (q: { since?: number; limit?: number; timeout?: number; types?: string }, signal?: AbortSignal) =>
+  json<{ events: HallEvent[]; last_id: number }>("GET", "/api/events", { query: q, signal });
+
+// ---- decisions
+export const listDecisions = (f: DecisionFilter & { limit?: number; cursor?: string }, signal?: AbortSignal) =>
+  json<{ decisions: DecisionSummary[]; next_cursor: string | null }>("GET", "/api/decisions", { query: { ...f }, signal });
+export const getDecision = (id: string) => json<DecisionDetail>("GET", "/api/decisions/" + enc(id));
+/** exportDecisions downloads the filtered decisions; returns the blob and the server's file name. */
+export async function exportDecisions(f: DecisionFilter, format: "jsonl" | "csv"): Promise<{ blob: Blob; filename: string }> {
+  const res = await raw("GET", "/api/decisions/export", { query: { ...f, format }, headers: { Accept: "*/*" } });
+  const cd = res.headers.get("Content-Disposition") || "";
+  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
+  return { blob: await res.blob(), filename: m ? decodeURIComponent(m[1]) : `decisions.${format}` };
+}
+export const ingestDecisions = (body: unknown) =>
+  json<{ recorded: number; decision_ids: string[] }>("POST", "/api/decisions/ingest", { body });
+export const route = (input: unknown, dryRun = false) =>
+  json<{ decision: Record<string, unknown>; receipt: Record<string, unknown> }>("POST", "/wcp/route", {
+    body: dryRun ? { input, dry_run: true } : { input },
+  });
+
+// ---- dispatches
+export const activeDispatches = () => json<{ active: Dispatch[] }>("GET", "/api/dispatches/active");
+export const listDispatches = (q: { limit?: number; cursor?: string } = {}) =>
+  json<{ dispatches: Dispatch[]; next_cursor: string | null }>("GET", "/api/dispatches", { query: q });
+export const startDispatch = (decisionId: string) => json<Dispatch>("POST", "/api/dispatches", { body: { decision_id: decisionId } });
+export const finishDispatch = (id: string, body: { outcome: string; error?: string; result_hash?: string }) =>
+  json<Dispatch>("POST", `/api/dispatches/${enc(id)}/finish`, { body });
+
+// ---- alerts
+export const listAlerts = (q: { severity?: Severity | ""; acknowledged?: boolean; limit?: number } = {}) =>
+  json<{ alerts: Alert[] }>("GET", "/api/alerts", { query: q });
+export const ackAlert = (id: string) => json<Alert>("POST", `/api/alerts/${enc(id)}/ack`);
+
+// ---- approvals
+export const listApprovals = (status: ApprovalStatus | "" = "pending") =>
+  json<{ approvals: Approval[] }>("GET", "/api/approvals", { query: { status } });
+export const resolveApproval = (id: string, action: "approve" | "deny" | "escalate", note?: string) =>
+  json<Approval>("POST", `/api/approvals/${enc(id)}/resolve`, { body: note ? { action, note } : { action } });
+
+// ---- workers
+export const listWorkers = () => json<{ workers: Worker[] }>("GET", "/api/workers");
+function enrollBody(record: unknown, packagePath?: string) {
+  return packagePath ? { record, package_path: packagePath } : { record };
+}
+export const validateWorker = (record: unknown, packagePath?: string) =>
+  json<ValidationResult>("POST", "/api/workers/validate", { body: enrollBody(record, packagePath) });
+export const enrollWorker = (record: unknown, packagePath?: string) =>
+  json<{ enrolled: boolean; updated?: boolean; worker: Worker }>("POST", "/api/workers/enroll", { body: enrollBody(record, packagePath) });
+export const unenrollWorker = (id: string) => json<{ unenrolled: boolean }>("DELETE", "/api/workers/" + enc(id));
+export const verifyWorker = (id: string) => json<VerifyResponse>("GET", "/wcp/registry/verify/" + enc(id));
+export const banList = () =>
+  json<{ entries: Record<string, unknown>[]; checked_at: string | null; age_seconds: number | null; cached: boolean }>(
+    "GET",
+    "/wcp/registry/ban-list",
+  );
+export const capabilities = () => json<{ capabilities: { capability_id: string; workers: string[] }[] }>("GET", "/wcp/capabilities");
+export const getRules = () =>
+  json<{ rules: Rule[]; rules_hash: string; path: string; loaded_at: string; error: string }>("GET", "/api/rules");
+
+// ---- settings (ETag / If-Match)
+export async function getSettings(): Promise<{ settings: Settings; etag: string }> {
+  const res = await raw("GET", "/api/settings");
+  const body = (await res.json()) as { settings: Settings };
+  return { settings: body.settings, etag: res.headers.get("ETag") || "" };
+}
+export async function putSettings(s: Settings, etag: string): Promise<{ settings: Settings; etag: string }> {
+  const res = await raw("PUT", "/api/settings", { body: s, headers: { "If-Match": etag } });
+  const body = (await res.json()) as { settings: Settings };
+  return { settings: body.settings, etag: res.headers.get("ETag") || "" };
+}
+
+// ---- setup
+export const getSetup = () => json<SetupState>("GET", "/api/setup");
+export const postSetup = (c: Config) =>
+  json<{ completed: boolean; config: Config; restart_required: boolean }>("POST", "/api/setup", { body: c });
+export const rotateToken = () => json<{ token: string }>("POST", "/api/setup/token");
+
+// ---- account
+export const getProfile = () => json<Profile>("GET", "/api/profile");
+export const startLogin = () => json<LoginStart>("POST", "/api/auth/login", { body: {} });
+export const loginStatus = (id: string) => json<{ status: LoginStatus; error?: string }>("GET", "/api/auth/login/" + enc(id));
+export const cancelLogin = (id: string) => json<unknown>("DELETE", "/api/auth/login/" + enc(id));
+export const startDeviceLogin = () =>
+  json<{ login_id: string; user_code: string; verification_uri: string; expires_at: string; interval: number }>(
+    "POST",
+    "/api/auth/device",
+  );
+export const logout = () => json<{ logged_out: boolean }>("POST", "/api/auth/logout");
+export const goOnline = (desktopHash?: string) =>
+  json<{ ok: boolean; account_standing: string; tier: string }>("POST", "/api/server/go-online", {
+    body: desktopHash ? { desktop_hash: desktopHash } : {},
+  });
+export const goOffline = () => json<{ ok: boolean }>("POST", "/api/server/go-offline");

@@ -1,0 +1,190 @@
+// Settings (GET/PUT /api/settings with ETag / If-Match): time zone, locale, feed max rows,
+// notifications, default profile, theme — each one used by the UI or the server. 412 is explained.
+
+import * as api from "../api";
+import type { Settings } from "../api";
+import { app, NOTIFIABLE, type Screen } from "../app";
+import { h, replace } from "../dom";
+import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZones } from "../time";
+import { busy, errorBox, kv, showFieldError, toast } from "../ui";
+
+export const PROFILES = ["prof.dev.permissive", "prof.prod.strict", "prof.edge.isolated"];
+
+/** readSettingsForm validates the form and returns Settings, or throws an ApiError-like field error. */
+export function validateSettings(s: Settings): void {
+  if (!isValidTimeZone(s.timezone)) throw new api.ApiError(0, "invalid_field", `Unknown time zone "${s.timezone}": use an IANA name such as Europe/Berlin, or leave empty for the system's.`, "timezone");
+  if (!isValidLocale(s.locale)) throw new api.ApiError(0, "invalid_field", `Unknown locale "${s.locale}": use a BCP 47 tag such as en-GB, or leave empty for the system's.`, "locale");
+  if (!Number.isInteger(s.feed_max_rows) || s.feed_max_rows < 10 || s.feed_max_rows > 10000)
+    throw new api.ApiError(0, "invalid_field", "Feed max rows must be a whole number between 10 and 10000.", "feed_max_rows");
+}
+
+export function createSettingsScreen(): Screen {
+  let root: HTMLElement;
+  let config: api.Config | null = null;
+  let off: () => void = () => {};
+
+  function render(): void {
+    const s = app.settings;
+    const field = (id: string, label: string, control: HTMLElement, hint?: string) =>
+      h("div", { class: "field" }, h("label", { for: id }, label), control, hint ? h("p", { class: "hint" }, hint) : null, h("p", { class: "field-error", "data-error-for": control.dataset.field || "" }));
+    const tz = h("input", { id: "set-tz", name: "timezone", "data-field": "timezone", value: s.timezone, list: "tz-list", placeholder: `System (${systemTimeZone()})`, autocomplete: "off" });
+    const tzList = h("datalist", { id: "tz-list" }, timeZones().map((z) => h("option", { value: z })));
+    const locale = h("input", { id: "set-locale", name: "locale", "data-field": "locale", value: s.locale, placeholder: `System (${navigator.language})`, autocomplete: "off" });
+    const rows = h("input", { id: "set-rows", name: "feed_max_rows", "data-field": "feed_max_rows", type: "number", min: "10", max: "10000", step: "1", value: String(s.feed_max_rows) });
+    const profile = h("select", { id: "set-profile", name: "default_profile", "data-field": "default_profile" }, PROFILES.map((p) => h("option", { value: p }, p)));
+    if (!PROFILES.includes(s.default_profile)) profile.appendChild(h("option", { value: s.default_profile }, s.default_profile));
+    profile.value = s.default_profile;
+    const theme = h("select", { id: "set-theme", name: "theme", "data-field": "theme" }, h("option", { value: "system" }, "System"), h("option", { value: "light" }, "Light"), h("option", { value: "dark" }, "Dark"));
+    theme.value = s.theme;
+    const notifyBoxes = NOTIFIABLE.map(([type, label]) =>
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "notify_on", value: type, checked: s.notify_on.includes(type) }), " ", label),
+    );
+    const everyDenial = h("input", { type: "checkbox", name: "notify_every_denial", "data-field": "notify_every_denial", checked: s.notify_every_denial });
+    const perm = typeof Notification === "undefined" ? "unsupported" : Notification.permission;
+    const permBtn = h("button", { type: "button", class: "btn", disabled: perm === "granted" || perm === "unsupported" }, perm === "granted" ? "Notifications allowed" : "Allow desktop notifications");
+    permBtn.addEventListener("click", async () => {
+      const r = await Notification.requestPermission();
+      toast(r === "granted" ? "Desktop notifications allowed" : `Notifications ${r}: change it in the browser's site settings`, r === "granted" ? "ok" : "error");
+      render();
+    });
+    const preview = h("p", { class: "muted small" }, `Times look like: ${formatDateTime(new Date())}`);
+    const status = h("div", { "aria-live": "polite" });
+    const save = h("button", { type: "submit", class: "btn btn-primary" }, "Save settings");
+    const form = h(
+      "form",
+      { class: "settings-form", "aria-label": "Settings" },
+      h(
+        "section",
+        { class: "panel" },
+        h("h2", null, "Time and language"),
+        field("set-tz", "Time zone", tz, "All times in the app use this zone. Empty = the system's."),
+        tzList,
+        field("set-locale", "Locale", locale, "Date and number format, e.g. en-GB or de-DE. Empty = the system's."),
+        preview,
+      ),
+      h(
+        "section",
+        { class: "panel" },
+        h("h2", null, "Display"),
+        field("set-rows", "Live feed max rows", rows, "Rows kept in the live feed table (older history: filters or export)."),
+        field("set-theme", "Theme", theme),
+      ),
+      h(
+        "section",
+        { class: "panel" },
+        h("h2", null, "Desktop notifications"),
+        h("fieldset", null, h("legend", null, "Notify me when"), ...notifyBoxes, h("label", { class: "check" }, everyDenial, " Every denied decision (noisy)")),
+        h("p", null, permBtn, " ", h("span", { class: "muted small" }, `Permission: ${perm}`)),
+      ),
+      h(
+        "section",
+        { class: "panel" },
+        h("h2", null, "Routing"),
+        field("set-profile", "Default policy profile", profile, "Used by the Hall for requests that name no profile."),
+      ),
+      status,
+      h("div", { class: "actions sticky-actions" }, save),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const next: Settings = {
+        timezone: tz.value.trim(),
+        locale: locale.value.trim(),
+        feed_max_rows: Number(rows.value),
+        notify_on: Array.from(form.querySelectorAll<HTMLInputElement>("input[name=notify_on]:checked")).map((x) => x.value),
+        notify_every_denial: everyDenial.checked,
+        default_profile: profile.value,
+        theme: theme.value as Settings["theme"],
+      };
+      status.replaceChildren();
+      try {
+        validateSettings(next);
+      } catch (err) {
+        showFieldError(form, err);
+        status.appendChild(errorBox(err, "Check the settings"));
+        return;
+      }
+      void busy(save, "Saving…", async () => {
+        try {
+          const r = await api.putSettings(next, app.settingsEtag);
+          app.applySettings(r.settings, r.etag);
+          toast("Settings saved", "ok");
+        } catch (err) {
+          if (err instanceof api.ApiError && (err.status === 412 || err.code === "precondition_failed")) {
+            const reload = h("button", { type: "button", class: "btn", "data-action": "reload-settings" }, "Reload current settings");
+            reload.addEventListener("click", async () => {
+              await app.loadSettings();
+              render();
+            });
+            replace(
+              status,
+              h(
+                "div",
+                { class: "error-box", role: "alert", "data-code": "precondition_failed" },
+                h("strong", null, "Not saved: "),
+                "the settings were changed elsewhere (another window, the CLI or another browser tab) since you opened them. Reload to see the current values, then apply your change again. ",
+                h("span", { class: "muted" }, `(${err.message})`),
+                " ",
+                reload,
+              ),
+            );
+          } else {
+            showFieldError(form, err);
+            status.appendChild(errorBox(err, "Settings not saved"));
+          }
+        }
+      });
+    });
+    replace(
+      root,
+      h("div", { class: "screen-head" }, h("h1", null, "Settings")),
+      form,
+      h(
+        "section",
+        { class: "panel" },
+        h("h2", null, "Hall configuration"),
+        config
+          ? kv([
+              ["Data directory", h("span", { class: "mono" }, config.data_dir)],
+              ["API port", String(config.port)],
+              ["Registry URL", h("span", { class: "mono" }, config.registry_url)],
+              ["Workers directory", h("span", { class: "mono" }, config.workers_dir)],
+              ["Rules file", h("span", { class: "mono" }, config.rules_path)],
+              ["Setup completed", formatDateTime(config.setup_completed_at)],
+            ])
+          : null,
+        h("p", null, "Change the data directory, port, registry, workers directory or API token with the setup wizard."),
+        h("button", { type: "button", class: "btn", "data-action": "rerun-wizard", onclick: () => app.rerunWizard() }, "Re-run setup wizard"),
+      ),
+    );
+  }
+
+  return {
+    id: "settings",
+    title: "Settings",
+    mount(el) {
+      root = el;
+      render();
+      void (async () => {
+        try {
+          await app.loadSettings();
+          config = (await api.getSetup()).config;
+          render();
+        } catch (e) {
+          root.prepend(errorBox(e, "Cannot load settings"));
+        }
+      })();
+      off = app.on((ev) => {
+        if (ev.type !== "settings.changed") return;
+        void api.getSettings().then((r) => {
+          if (r.etag === app.settingsEtag) return; // our own save
+          const note = root.querySelector(".settings-form > div[aria-live]");
+          if (note && !note.hasChildNodes()) note.appendChild(h("p", { class: "muted", role: "status" }, "Settings were changed elsewhere; saving now will ask you to reload first."));
+        });
+      });
+    },
+    unmount() {
+      off();
+    },
+  };
+}

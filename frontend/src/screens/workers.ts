@@ -1,0 +1,210 @@
+// Workers: enrolled workers with capabilities, controls, attestation, registry verification
+// (GET /wcp/registry/verify/{id}, cached by the server) and ban status; re-enroll and un-enroll.
+
+import * as api from "../api";
+import type { Worker } from "../api";
+import { app, type Screen } from "../app";
+import { h, replace } from "../dom";
+import { formatDateTime } from "../time";
+import { badge, blastChip, busy, confirmDialog, emptyState, errorBox, errorText, kv, pre, toast } from "../ui";
+
+function attestationBadge(w: Worker): HTMLElement {
+  const st = w.attestation?.state ?? "unknown";
+  const kind = st === "verified" ? "ok" : st === "tampered" ? "bad" : st === "unsigned" || st === "missing" ? "warn" : "muted";
+  return badge(st.toUpperCase(), kind, w.attestation?.reason || undefined);
+}
+
+function statusBadge(w: Worker): HTMLElement {
+  const kind = w.status === "active" ? "ok" : w.status === "tampered" || w.status === "banned" ? "bad" : "warn";
+  return badge(w.status.toUpperCase(), kind);
+}
+
+function registryBadge(v: api.VerifyResponse | api.WorkerRegistryState | null, err?: unknown): HTMLElement {
+  if (err) return badge("!", "warn", `Registry check failed: ${errorText(err)}`);
+  if (!v) return badge("…", "muted", "Not checked yet");
+  if (v.banned) return badge("BANNED", "bad", v.ban_reason || "Banned in the registry");
+  const st = v.status || "unknown";
+  if (st === "active") return badge("REGISTERED", "ok", "Attested in the registry");
+  if (st === "unknown") return badge("NOT FOUND", "muted", "Not found in the registry");
+  return badge(st.toUpperCase(), "warn", ("message" in v && v.message) || ("error" in v && v.error) || st);
+}
+
+export function createWorkersScreen(): Screen {
+  let root: HTMLElement;
+  let workers: Worker[] = [];
+  let error: unknown = null;
+  let search = "";
+  let focus = "";
+  const verify = new Map<string, { v?: api.VerifyResponse; err?: unknown }>();
+  let off: () => void = () => {};
+  let reloadTimer: number | undefined;
+
+  async function load(): Promise<void> {
+    try {
+      workers = (await api.listWorkers()).workers ?? [];
+      error = null;
+    } catch (e) {
+      error = e;
+    }
+    render();
+  }
+
+  async function check(w: Worker, cell: HTMLElement): Promise<void> {
+    replace(cell, badge("…", "muted", "Checking the registry"));
+    try {
+      const v = await api.verifyWorker(w.worker_id);
+      verify.set(w.worker_id, { v });
+    } catch (e) {
+      verify.set(w.worker_id, { err: e });
+    }
+    const r = verify.get(w.worker_id)!;
+    replace(cell, registryCell(w, r.v ?? null, r.err));
+  }
+
+  function registryCell(w: Worker, v: api.VerifyResponse | null, err?: unknown): HTMLElement[] {
+    const parts: HTMLElement[] = [registryBadge(v ?? w.registry, err)];
+    const current = v?.current_hash ?? w.registry?.current_hash;
+    const local = w.attestation?.package_hash;
+    if (current && local) parts.push(current === local ? badge("HASH MATCH", "ok", "Registry hash equals the local package hash") : badge("HASH DIFFERS", "bad", `registry ${current} ≠ local ${local}`));
+    if (v) parts.push(h("span", { class: "muted small" }, ` ${v.cached ? "cached" : "fresh"}, checked ${formatDateTime(v.checked_at)}`));
+    return parts;
+  }
+
+  function row(w: Worker): HTMLElement[] {
+    const regCell = h("td", { class: "registry-cell" });
+    const cached = verify.get(w.worker_id);
+    replace(regCell, registryCell(w, cached?.v ?? null, cached?.err));
+    if (!cached) {
+      // first view this session: ask the registry once (the server caches and backs off on 429)
+      verify.set(w.worker_id, {});
+      void check(w, regCell);
+    }
+    const recheck = h("button", { type: "button", class: "btn btn-small", "data-action": "verify" }, "Verify");
+    recheck.addEventListener("click", () => void check(w, regCell));
+    const reenroll = h("button", { type: "button", class: "btn btn-small", "data-action": "reenroll" }, "Re-enroll");
+    reenroll.addEventListener("click", () =>
+      busy(reenroll, "Re-enrolling…", async () => {
+        try {
+          const r = await api.enrollWorker(w.record, w.package_path || undefined);
+          toast(`${w.worker_id} ${r.updated ? "re-enrolled (updated)" : "enrolled"}; attestation ${r.worker.attestation?.state ?? "unknown"}`, "ok");
+          await load();
+        } catch (e) {
+          toast(`Re-enroll failed: ${errorText(e)}`, "error");
+        }
+      }),
+    );
+    const unenroll = h("button", { type: "button", class: "btn btn-small btn-danger", "data-action": "unenroll" }, "Un-enroll");
+    unenroll.addEventListener("click", async () => {
+      if (!(await confirmDialog(`Un-enroll ${w.worker_id}? The Hall stops routing to it; its past decisions stay recorded.`, "Un-enroll"))) return;
+      await busy(unenroll, "Removing…", async () => {
+        try {
+          await api.unenrollWorker(w.worker_id);
+          toast(`${w.worker_id} un-enrolled`, "ok");
+          await load();
+          void app.refreshStatus();
+        } catch (e) {
+          toast(`Un-enroll failed: ${errorText(e)}`, "error");
+        }
+      });
+    });
+    const detailRow = h(
+      "tr",
+      { class: "detail-row", hidden: focus !== w.worker_id },
+      h(
+        "td",
+        { colspan: "9" },
+        kv([
+          ["Package", h("span", { class: "mono" }, w.package_path || "—")],
+          ["Package hash", h("span", { class: "mono" }, w.attestation?.package_hash || "—")],
+          ["Registered hash", h("span", { class: "mono" }, w.attestation?.registered_hash || "—")],
+          ["Attestation checked", formatDateTime(w.attestation?.checked_at)],
+          ["Attestation reason", [w.attestation?.deny_code, w.attestation?.reason].filter(Boolean).join(": ") || "—"],
+          ["Guarantee", w.guarantee || "—"],
+          ["Enrolled", formatDateTime(w.enrolled_at)],
+          ["Updated", formatDateTime(w.updated_at)],
+          ["Registry error", w.registry?.error || "—"],
+        ]),
+        h("details", null, h("summary", null, "Registry record"), pre(w.record)),
+      ),
+    );
+    const toggle = h("button", { type: "button", class: "btn btn-small", "aria-expanded": focus === w.worker_id ? "true" : "false" }, "Details");
+    toggle.addEventListener("click", () => {
+      detailRow.hidden = !detailRow.hidden;
+      toggle.setAttribute("aria-expanded", detailRow.hidden ? "false" : "true");
+    });
+    return [
+      h(
+        "tr",
+        { "data-id": w.worker_id, class: w.status === "tampered" || w.status === "banned" ? "row-denied" : "" },
+        h("td", null, h("div", { class: "mono strong" }, w.worker_id), h("div", { class: "mono muted small" }, w.worker_species_id)),
+        h("td", null, statusBadge(w)),
+        h("td", { class: "mono small" }, (w.capabilities ?? []).join(", ") || "—"),
+        h("td", null, w.risk_tier || "—", " ", blastChip(w.blast_score)),
+        h("td", { class: "small" }, (w.controls ?? []).join(", ") || "—"),
+        h("td", null, attestationBadge(w)),
+        regCell,
+        h("td", { class: "small" }, w.registry?.banned ? badge("BANNED", "bad", w.registry.ban_reason) : badge("not banned", "muted")),
+        h("td", null, h("div", { class: "actions" }, toggle, recheck, reenroll, unenroll)),
+      ),
+      detailRow,
+    ];
+  }
+
+  function render(): void {
+    const q = search.toLowerCase();
+    const shown = workers.filter(
+      (w) => !q || w.worker_id.toLowerCase().includes(q) || w.worker_species_id.toLowerCase().includes(q) || (w.capabilities ?? []).some((c) => c.toLowerCase().includes(q)),
+    );
+    const searchBox = h("input", { type: "search", placeholder: "Search workers, species, capabilities", "aria-label": "Search workers", value: search });
+    searchBox.addEventListener("input", () => {
+      search = searchBox.value;
+      const pos = searchBox.selectionStart;
+      render();
+      const again = root.querySelector<HTMLInputElement>("input[type=search]");
+      again?.focus();
+      if (pos !== null) again?.setSelectionRange(pos, pos);
+    });
+    replace(
+      root,
+      h(
+        "div",
+        { class: "screen-head" },
+        h("h1", null, "Workers ", h("span", { class: "muted small" }, `${workers.length} enrolled`)),
+        h("div", { class: "actions" }, searchBox, h("button", { type: "button", class: "btn", onclick: () => void load() }, "Refresh"), h("a", { class: "btn btn-primary", href: "#/enroll" }, "+ Enroll a worker")),
+      ),
+      error ? errorBox(error, "Cannot load workers") : null,
+      workers.length === 0
+        ? emptyState("No workers enrolled yet.", "Enroll one from its registry_record.json (Enroll Worker) or with `hallmonitor enroll`.")
+        : shown.length === 0
+          ? emptyState("No workers match the search.", "Clear the search box to see all enrolled workers.")
+          : h(
+              "table",
+              { class: "grid", "aria-label": "Enrolled workers" },
+              h("thead", null, h("tr", null, ...["Worker", "Status", "Capabilities", "Risk / blast", "Controls", "Attestation", "Registry", "Ban", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+              h("tbody", null, shown.map(row)),
+            ),
+    );
+    if (focus) root.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(focus)}"]`)?.scrollIntoView({ block: "center" });
+  }
+
+  return {
+    id: "workers",
+    title: "Workers",
+    mount(el, params) {
+      root = el;
+      focus = params.get("focus") || "";
+      render();
+      void load();
+      off = app.on((ev) => {
+        if (ev.type.startsWith("worker.")) {
+          window.clearTimeout(reloadTimer);
+          reloadTimer = window.setTimeout(() => void load(), 150);
+        }
+      });
+    },
+    unmount() {
+      off();
+      window.clearTimeout(reloadTimer);
+    },
+  };
+}

@@ -1,0 +1,265 @@
+// First-time setup wizard (shown until GET /api/setup says completed; re-runnable from Settings):
+// data directory and port, API token, registry URL and optional GitHub sign-in, workers directory,
+// optional first worker, default profile; then POST /api/setup writes config.json.
+
+import * as api from "./api";
+import type { Config } from "./api";
+import { copyText, h, replace } from "./dom";
+import { loginWidget } from "./login";
+import { enrollPanel } from "./screens/enroll";
+import { PROFILES } from "./screens/settings";
+import { busy, errorBox, showFieldError, toast } from "./ui";
+
+const STEPS = ["Storage", "API token", "Registry & sign-in", "Workers", "Default profile", "Review"];
+
+const STEP_FIELDS: Record<number, (keyof Config)[]> = { 0: ["data_dir", "port"], 2: ["registry_url"], 3: ["workers_dir"] };
+
+/** validateConfig checks the given fields (all by default) and throws an ApiError naming the first bad one. */
+export function validateConfig(c: Config, fields: (keyof Config)[] = ["data_dir", "port", "registry_url", "workers_dir"]): void {
+  const bad = (field: string, msg: string) => {
+    throw new api.ApiError(0, "invalid_field", msg, field);
+  };
+  const want = new Set(fields);
+  if (want.has("data_dir") && !c.data_dir.trim()) bad("data_dir", "Data directory is required: the folder that will hold hall.db.");
+  if (want.has("port") && (!Number.isInteger(c.port) || c.port < 1 || c.port > 65535)) bad("port", "Port must be a whole number from 1 to 65535 (default 8765).");
+  if (want.has("registry_url")) {
+    let ok = false;
+    try {
+      const u = new URL(c.registry_url);
+      ok = u.protocol === "https:" || u.protocol === "http:";
+    } catch {
+      ok = false;
+    }
+    if (!ok) bad("registry_url", "Registry URL must be an http(s) address, e.g. https://api.pyhall.dev.");
+  }
+  if (want.has("workers_dir") && !c.workers_dir.trim()) bad("workers_dir", "Workers directory is required: where worker packages live.");
+}
+
+export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: () => void, opts: { rerun?: boolean } = {}): void {
+  const base = setup.completed ? setup.config : { ...setup.defaults, ...stripEmpty(setup.config) };
+  const cfg: Config = {
+    data_dir: base.data_dir ?? "",
+    port: base.port ?? 8765,
+    registry_url: base.registry_url ?? "",
+    workers_dir: base.workers_dir ?? "",
+    rules_path: base.rules_path ?? "",
+    default_profile: base.default_profile || "prof.dev.permissive",
+  };
+  let step = 0;
+  let tokenShown = false;
+  let signedIn = false;
+  let enrolled = "";
+
+  const overlay = h("div", { class: "wizard-overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": "wizard-title" });
+  const body = h("div", { class: "wizard-body" });
+  const card = h("div", { class: "wizard-card" });
+  overlay.appendChild(card);
+  host.appendChild(overlay);
+
+  function input(field: keyof Config, label: string, hint: string, type = "text"): HTMLElement {
+    const id = `wz-${field}`;
+    const el = h("input", { id, name: field, "data-field": field, type, value: String(cfg[field] ?? ""), autocomplete: "off", spellcheck: "false" });
+    el.addEventListener("input", () => {
+      (cfg as unknown as Record<string, unknown>)[field] = type === "number" ? Number(el.value) : el.value;
+    });
+    return h("div", { class: "field" }, h("label", { for: id }, label), el, h("p", { class: "hint" }, hint), h("p", { class: "field-error", "data-error-for": field }));
+  }
+
+  function stepContent(): HTMLElement[] {
+    switch (step) {
+      case 0:
+        return [
+          h("p", null, "Where the Hall keeps its database and which local port its API listens on (127.0.0.1 only)."),
+          input("data_dir", "Data directory", "Holds hall.db (decisions, receipts, events). Created if missing."),
+          input("port", "Hall API port", "Agents and the browser UI talk to http://127.0.0.1:<port>. Default 8765.", "number"),
+        ];
+      case 1: {
+        const out = h("div", { class: "token-slot" });
+        const gen = h("button", { type: "button", class: "btn btn-primary", "data-action": "generate-token" }, tokenShown ? "Generate another token" : "Generate API token");
+        gen.addEventListener("click", () =>
+          busy(gen, "Generating…", async () => {
+            try {
+              const r = await api.rotateToken();
+              // the old token stops working at once: this tab continues with the new one
+              if (api.getToken()) api.setToken(r.token);
+              tokenShown = true;
+              const field = h("input", { type: "text", readonly: true, class: "mono token-value", value: r.token, "aria-label": "New API token" });
+              const copy = h("button", { type: "button", class: "btn", "data-action": "copy-token" }, "Copy");
+              copy.addEventListener("click", async () => toast((await copyText(r.token)) ? "Token copied" : "Copy failed: select the field and copy", "ok"));
+              replace(
+                out,
+                h("div", { class: "token-row" }, field, copy),
+                h("p", { class: "warn-text" }, "Shown only this once. Store it in your password manager; agents send it as Authorization: Bearer <token>. Any previous token no longer works."),
+              );
+              field.select();
+            } catch (e) {
+              replace(out, errorBox(e, "Cannot generate a token"));
+            }
+          }),
+        );
+        return [
+          h("p", null, "Agents, the CLI and this browser page authenticate to the Hall API with a bearer token. Generating one replaces the current token."),
+          h("div", { class: "actions" }, gen),
+          out,
+          h("p", { class: "muted small" }, "Optional: skip to keep the current token."),
+        ];
+      }
+      case 2:
+        return [
+          input("registry_url", "Registry URL", "The WCP registry used for sign-in, worker verification, ban lists and account standing."),
+          h("h3", null, "GitHub sign-in (optional)"),
+          h("p", null, "Signing in lets the Hall check your account standing and go online. You can do it later from My Profile."),
+          signedIn ? h("p", { class: "ok-text" }, "✓ Signed in.") : loginWidget(() => (signedIn = true)),
+          h("p", { class: "muted small" }, "Note: sign-in uses the registry the running server was started with; a changed URL applies after a restart."),
+        ];
+      case 3:
+        return [
+          input("workers_dir", "Workers directory", "Where your worker packages live; enrolled packages are watched for changes."),
+          h("details", { class: "panel-lite", open: !!enrolled }, h("summary", null, enrolled ? `✓ Enrolled ${enrolled}` : "Enroll a first worker now (optional)"), enrollPanel({ compact: true, onEnrolled: (w) => (enrolled = w.worker_id) })),
+        ];
+      case 4: {
+        const sel = h("select", { id: "wz-profile", name: "default_profile", "data-field": "default_profile" }, PROFILES.map((p) => h("option", { value: p }, p)));
+        if (!PROFILES.includes(cfg.default_profile)) sel.appendChild(h("option", { value: cfg.default_profile }, cfg.default_profile));
+        sel.value = cfg.default_profile;
+        sel.addEventListener("change", () => (cfg.default_profile = sel.value));
+        return [
+          h("p", null, "The policy profile applied to requests that do not name one."),
+          h(
+            "div",
+            { class: "field" },
+            h("label", { for: "wz-profile" }, "Default profile"),
+            sel,
+            h("p", { class: "hint" }, "permissive: development; prod.strict: production rules; edge.isolated: no network-reaching workers."),
+            h("p", { class: "field-error", "data-error-for": "default_profile" }),
+          ),
+        ];
+      }
+      default:
+        return [
+          h("p", null, "This is written to config.json:"),
+          h(
+            "dl",
+            { class: "kv" },
+            ([
+              ["Data directory", cfg.data_dir],
+              ["API port", String(cfg.port)],
+              ["Registry URL", cfg.registry_url],
+              ["Workers directory", cfg.workers_dir],
+              ["Rules file", cfg.rules_path || "(default)"],
+              ["Default profile", cfg.default_profile],
+              ["API token", tokenShown ? "new token generated" : "unchanged"],
+              ["GitHub", signedIn ? "signed in" : "not signed in (optional)"],
+              ["First worker", enrolled || "none (optional)"],
+            ] as [string, string][]).flatMap(([k, v]) => [h("dt", null, k), h("dd", { class: "mono" }, v)]),
+          ),
+        ];
+    }
+  }
+
+  function render(): void {
+    const errSlot = h("div", { class: "wizard-error" });
+    const back = h("button", { type: "button", class: "btn", disabled: step === 0 }, "← Back");
+    back.addEventListener("click", () => {
+      step--;
+      render();
+    });
+    const next = h("button", { type: "button", class: "btn btn-primary", "data-action": step === STEPS.length - 1 ? "finish" : "next" }, step === STEPS.length - 1 ? "Write configuration" : "Next →");
+    next.addEventListener("click", () => void advance(next, errSlot));
+    replace(body, ...stepContent());
+    replace(
+      card,
+      h(
+        "header",
+        null,
+        h("h1", { id: "wizard-title" }, opts.rerun ? "Setup wizard" : "Welcome to Hall Monitor"),
+        h("p", { class: "muted" }, `Step ${step + 1} of ${STEPS.length}: ${STEPS[step]}`),
+        h(
+          "ol",
+          { class: "steps", "aria-label": "Setup steps" },
+          STEPS.map((s, i) => h("li", { class: i === step ? "current" : i < step ? "done" : "", "aria-current": i === step ? "step" : null }, s)),
+        ),
+      ),
+      body,
+      errSlot,
+      h(
+        "footer",
+        { class: "actions" },
+        back,
+        opts.rerun ? h("button", { type: "button", class: "btn", onclick: () => close() }, "Cancel") : null,
+        next,
+      ),
+    );
+    (card.querySelector("input, select, button.btn-primary") as HTMLElement | null)?.focus();
+  }
+
+  function close(): void {
+    overlay.remove();
+    onFinish();
+  }
+
+  async function advance(btn: HTMLButtonElement, errSlot: HTMLElement): Promise<void> {
+    errSlot.replaceChildren();
+    showFieldError(card, null);
+    if (step < STEPS.length - 1) {
+      try {
+        const fields = STEP_FIELDS[step];
+        if (fields) validateConfig(cfg, fields);
+      } catch (e) {
+        showFieldError(card, e);
+        errSlot.appendChild(errorBox(e, "Check this step"));
+        return;
+      }
+      step++;
+      render();
+      return;
+    }
+    try {
+      validateConfig(cfg);
+    } catch (e) {
+      errSlot.appendChild(errorBox(e, "Check the configuration"));
+      return;
+    }
+    await busy(btn, "Writing…", async () => {
+      try {
+        const r = await api.postSetup(cfg);
+        replace(
+          card,
+          h("header", null, h("h1", { id: "wizard-title" }, "✓ Setup complete")),
+          h(
+            "div",
+            { class: "wizard-body" },
+            h("p", null, "The configuration was written."),
+            r.restart_required
+              ? h("p", { class: "warn-text", role: "status" }, "Some changes (data directory or port) take effect after restarting hallmonitor.")
+              : null,
+            h("p", null, "Next: enroll workers, sign in, and press Go Online on the Status screen."),
+          ),
+          h("footer", { class: "actions" }, h("button", { type: "button", class: "btn btn-primary", "data-action": "open-hall", onclick: () => close() }, "Open the Hall →")),
+        );
+        (card.querySelector("button") as HTMLElement | null)?.focus();
+      } catch (e) {
+        // jump to the step that owns the failing field
+        if (e instanceof api.ApiError && e.field) {
+          const f = e.field.split(".").pop();
+          const owner: Record<string, number> = { data_dir: 0, port: 0, registry_url: 2, workers_dir: 3, default_profile: 4 };
+          if (f && f in owner) {
+            step = owner[f];
+            render();
+            showFieldError(card, e);
+            card.querySelector(".wizard-error")?.appendChild(errorBox(e, "Setup not saved"));
+            return;
+          }
+        }
+        errSlot.appendChild(errorBox(e, "Setup not saved"));
+      }
+    });
+  }
+
+  render();
+}
+
+function stripEmpty(c: Partial<Config>): Partial<Config> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c)) if (v !== "" && v !== null && v !== undefined && v !== 0) out[k] = v;
+  return out as Partial<Config>;
+}
