@@ -29,7 +29,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs |
         (el as HTMLInputElement).value = String(v);
       } else if (k === "checked" && el instanceof HTMLInputElement) {
         el.checked = !!v;
-      } else if (/^on/i.test(k) || k === "style" || k === "srcdoc") {
+      } else if (/^on/i.test(k) || k === "style") {
         throw new Error(`h(): attribute ${k} is not allowed (strict CSP, no inline code)`);
       } else {
         el.setAttribute(k, v === true ? "" : String(v));
