@@ -195,6 +195,7 @@ function startStream(): void {
       scheduleStatusRefresh();
     },
     onState: renderStream,
+    minSince: app.status?.server?.last_event_id ?? 0,
   });
   void follower.start();
 }

@@ -102,6 +102,8 @@ export interface FollowOptions {
   /** start after this event id; when undefined the latest id is asked first (limit=1). */
   since?: number;
   fetchImpl?: typeof fetch;
+  /** a known recent event id (e.g. status.server.last_event_id): never start before it. */
+  minSince?: number;
   /** delays between reconnects in ms (the last one repeats). */
   backoff?: number[];
 }
@@ -129,8 +131,9 @@ export class EventFollower {
       try {
         const r = await getEvents({ limit: 1, timeout: 0, since: 0 });
         const ids = r.events.map((e) => e.id);
-        this.lastId = Math.max(this.lastId, r.last_id || 0, ...ids);
+        this.lastId = Math.max(this.lastId, r.last_id || 0, this.opts.minSince ?? 0, ...ids);
       } catch (e) {
+        this.lastId = Math.max(this.lastId, this.opts.minSince ?? 0);
         this.opts.onState?.("reconnecting", e instanceof Error ? e.message : String(e));
       }
     }

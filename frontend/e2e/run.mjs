@@ -1,0 +1,527 @@
+// End-to-end test: the real `hallmonitor serve` binary (real SQLite in a temp dir) driven in headless
+// Debian Chromium through playwright-core. Never downloads a browser.
+//
+//   HALLMONITOR_BIN=../build/bin/hallmonitor npm run e2e
+//
+// Screenshots: ../build/test-artifacts/e2e/*.png. Exits non-zero on any failure.
+
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = resolve(process.env.HALLMONITOR_BIN || join(here, "..", "..", "build", "bin", "hallmonitor"));
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const ART = resolve(process.env.E2E_ARTIFACTS || join(here, "..", "..", "build", "test-artifacts", "e2e"));
+const KEEP = !!process.env.E2E_KEEP;
+
+const results = [];
+let server;
+let browserCtx;
+let tmp;
+
+function log(...a) {
+  console.log(...a);
+}
+
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, err: e });
+    log(`FAIL ${name}: ${e && e.stack ? e.stack.split("\n").slice(0, 4).join("\n     ") : e}`);
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// ---------------------------------------------------------------- server
+async function startServer() {
+  tmp = mkdtempSync(join(tmpdir(), "hallmonitor-e2e-"));
+  const dataDir = join(tmp, "data");
+  const configDir = join(tmp, "config");
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(join(configDir, "rules.json"), JSON.stringify(RULES, null, 2));
+  const args = ["serve", "--port", "0", "--data-dir", dataDir, "--config-dir", configDir];
+  log(`starting ${BIN} ${args.join(" ")}`);
+  const env = {
+    ...process.env,
+    HALLMONITOR_CONFIG_DIR: configDir,
+    HALLMONITOR_DATA_DIR: dataDir,
+    HALLMONITOR_REGISTRY_URL: process.env.HALLMONITOR_REGISTRY_URL || "http://127.0.0.1:9",
+    XDG_CONFIG_HOME: join(tmp, "xdg-config"),
+    XDG_DATA_HOME: join(tmp, "xdg-data"),
+    HOME: tmp,
+  };
+  server = spawn(BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const found = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`serve printed no URL within 20 s; output:\n${out}`)), 20_000);
+    const onData = (b) => {
+      out += b.toString();
+      const m = /(http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):(\d+))\/#token=([A-Za-z0-9._~\-]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res({ base: m[1], port: Number(m[2]), token: m[3], url: m[0] });
+      }
+    };
+    server.stdout.on("data", onData);
+    server.stderr.on("data", onData);
+    server.on("exit", (code) => {
+      clearTimeout(timer);
+      rej(new Error(`serve exited with ${code} before printing its URL:\n${out}`));
+    });
+  });
+  server.stdout.on("data", (b) => process.env.E2E_VERBOSE && process.stdout.write("[serve] " + b));
+  server.stderr.on("data", (b) => process.env.E2E_VERBOSE && process.stdout.write("[serve] " + b));
+  log(`serve is up at ${found.base}`);
+  return { ...found, dataDir, configDir };
+}
+
+// ---------------------------------------------------------------- fixtures
+const RULES = {
+  rules: [
+    {
+      rule_id: "rr_echo_dev",
+      match: { capability_id: "cap.example.echo", env: "dev" },
+      decision: { candidate_workers_ranked: [{ worker_species_id: "wrk.example.echo", score_hint: 1 }], required_controls_suggested: [], escalation: {}, preconditions: {} },
+    },
+    {
+      rule_id: "rr_echo_human",
+      match: { capability_id: "cap.example.approve", env: "dev" },
+      decision: {
+        candidate_workers_ranked: [{ worker_species_id: "wrk.example.echo", score_hint: 1 }],
+        required_controls_suggested: [],
+        escalation: { human_required_default: true, rationale: "e2e: a person must approve" },
+        preconditions: {},
+      },
+    },
+    {
+      rule_id: "rr_blast",
+      match: { capability_id: "cap.example.blast", env: "dev" },
+      decision: {
+        candidate_workers_ranked: [{ worker_species_id: "wrk.example.echo", score_hint: 1 }],
+        required_controls_suggested: ["ctrl.blast_radius_scoring"],
+        escalation: {},
+        preconditions: {},
+      },
+    },
+  ],
+};
+
+const VALID_RECORD = {
+  worker_id: "x.example.echo",
+  worker_species_id: "wrk.example.echo",
+  capabilities: ["cap.example.echo", "cap.example.approve", "cap.example.blast"],
+  currently_implements: ["ctrl.obs.audit_log_append_only", "ctrl.blast_radius_scoring"],
+  risk_tier: "low",
+};
+const INVALID_RECORD = { worker_id: "x.example.broken", capabilities: [] };
+
+let corr = 0;
+function routeInput(capability, over = {}) {
+  corr++;
+  return {
+    capability_id: capability,
+    env: "dev",
+    data_label: "PUBLIC",
+    tenant_risk: "low",
+    qos_class: "P2",
+    tenant_id: "tenant-e2e",
+    correlation_id: `corr-e2e-${Date.now()}-${corr}`,
+    request: { text: "hello" },
+    ...over,
+  };
+}
+
+// ---------------------------------------------------------------- HTTP agent (a simulated agent)
+let S; // server info
+async function http(method, path, body, headers = {}) {
+  const res = await fetch(S.base + path, {
+    method,
+    headers: { Authorization: `Bearer ${S.token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...headers },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+async function waitFor(fn, what, timeout = 5000, every = 100) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < timeout) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(ART, `${name}.png`), fullPage: false });
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  if (!existsSync(BIN)) {
+    console.error(`hallmonitor binary not found at ${BIN}: build it (cd .. && go build -o build/bin/hallmonitor .) or set HALLMONITOR_BIN`);
+    process.exit(2);
+  }
+  if (!existsSync(CHROMIUM)) {
+    console.error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    process.exit(2);
+  }
+  mkdirSync(ART, { recursive: true });
+  S = await startServer();
+  const userDataDir = mkdtempSync(join(tmpdir(), "hallmonitor-e2e-chromium-"));
+  browserCtx = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1360, height: 860 },
+    colorScheme: "light",
+    timezoneId: "UTC",
+    locale: "en-US",
+    acceptDownloads: true,
+  });
+  const page = browserCtx.pages()[0] ?? (await browserCtx.newPage());
+  const problems = [];
+  page.on("console", (m) => {
+    const t = m.text();
+    if (/Content Security Policy|Refused to (execute|apply|load)/i.test(t)) problems.push(`CSP: ${t}`);
+    if (m.type() === "error" && !/401|Failed to load resource/.test(t)) problems.push(`console error: ${t}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+
+  await test("UI is served with a strict CSP", async () => {
+    const r = await fetch(S.base + "/");
+    const csp = r.headers.get("content-security-policy") || "";
+    assert(/script-src 'self'/.test(csp) && !/unsafe-inline/.test(csp), `CSP header: ${csp}`);
+  });
+
+  await test("token is read from #token= and removed from the address bar; the wizard is shown", async () => {
+    await page.goto(S.url);
+    await page.getByRole("heading", { name: "Welcome to Hall Monitor" }).waitFor({ timeout: 10_000 });
+    const hash = await page.evaluate(() => location.hash);
+    assert(!hash.includes("token"), `token still in the URL: ${hash}`);
+    const stored = await page.evaluate(() => sessionStorage.getItem("hallmonitor.token"));
+    assert(stored === S.token, "token not kept in sessionStorage");
+    await shot(page, "01-wizard-storage");
+  });
+
+  await test("setup wizard: bad port is refused with a field error, then the config is written", async () => {
+    const port = page.locator("#wz-port");
+    const good = await port.inputValue();
+    await port.fill("70000");
+    await page.getByRole("button", { name: "Next →" }).click();
+    await page.locator('[data-error-for="port"]', { hasText: "65535" }).waitFor();
+    assert((await port.getAttribute("aria-invalid")) === "true", "port not marked invalid");
+    await port.fill(good);
+    await page.getByRole("button", { name: "Next →" }).click();
+    // API token step: generate, shown once, copyable; this tab continues with the new token
+    await page.getByRole("button", { name: "Generate API token" }).click();
+    const tokenField = page.locator("input.token-value");
+    await tokenField.waitFor();
+    const newToken = await tokenField.inputValue();
+    assert(newToken && newToken !== S.token, "no new token shown");
+    await shot(page, "02-wizard-token");
+    const old = await http("GET", "/api/status");
+    assert(old.status === 401, `old token still accepted after rotation (status ${old.status})`);
+    S.token = newToken;
+    const stored = await page.evaluate(() => sessionStorage.getItem("hallmonitor.token"));
+    assert(stored === newToken, "page did not switch to the rotated token");
+    await page.getByRole("button", { name: "Next →" }).click(); // registry
+    await page.locator("#wz-registry_url").waitFor();
+    await shot(page, "03-wizard-registry");
+    await page.getByRole("button", { name: "Next →" }).click(); // workers
+    await page.locator("#wz-workers_dir").waitFor();
+    await page.getByRole("button", { name: "Next →" }).click(); // profile
+    await page.locator("#wz-profile").selectOption("prof.dev.permissive");
+    await page.getByRole("button", { name: "Next →" }).click(); // review
+    await shot(page, "04-wizard-review");
+    await page.getByRole("button", { name: "Write configuration" }).click();
+    await page.getByRole("heading", { name: "✓ Setup complete" }).waitFor();
+    const setup = await http("GET", "/api/setup");
+    assert(setup.status === 200 && setup.json.completed === true, `setup not completed: ${setup.text}`);
+    await page.getByRole("button", { name: "Open the Hall →" }).click();
+    await page.getByRole("heading", { name: "Hall Status" }).waitFor();
+    await page.locator(".sb-stream.stream-live").waitFor({ timeout: 5000 });
+    await shot(page, "05-status");
+  });
+
+  await test("enroll: an invalid record shows per-field errors and cannot be enrolled", async () => {
+    await page.goto(S.base + "/#/enroll");
+    await page.getByRole("heading", { name: "Enroll a Worker" }).waitFor();
+    await page.locator("#enroll-file").setInputFiles({ name: "registry_record.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(INVALID_RECORD)) });
+    await waitFor(async () => (await page.locator(".check-bad").count()) > 0 || (await page.locator(".error-box").count()) > 0, "validation result");
+    assert(await page.locator('[data-action="enroll"]').isDisabled(), "enroll button enabled for an invalid record");
+    await shot(page, "06-enroll-invalid");
+    await page.locator("#enroll-file").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hi") });
+    await page.locator(".error-box", { hasText: "not a .json file" }).waitFor();
+  });
+
+  await test("enroll: a valid record passes the checklist and enrolls", async () => {
+    await page.getByRole("button", { name: "Start over" }).click();
+    await page.locator("#enroll-file").setInputFiles({ name: "registry_record.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(VALID_RECORD)) });
+    const btn = page.locator('[data-action="enroll"]');
+    await waitFor(async () => !(await btn.isDisabled()), "enroll button enabled");
+    await shot(page, "07-enroll-valid");
+    await btn.click();
+    await page.getByText("Worker enrolled with the Hall").waitFor();
+    await shot(page, "08-enroll-success");
+    const w = await http("GET", "/api/workers");
+    assert(w.json.workers.some((x) => x.worker_id === VALID_RECORD.worker_id), "worker not enrolled on the server");
+  });
+
+  await test("workers screen lists the worker with attestation and registry badges", async () => {
+    await page.goto(S.base + "/#/workers");
+    await page.locator(`tr[data-id="${VALID_RECORD.worker_id}"]`).waitFor();
+    await shot(page, "09-workers");
+  });
+
+  let firstDecisionId = "";
+  await test("feed: a decision posted by an agent (POST /wcp/route) appears within a second", async () => {
+    await page.goto(S.base + "/#/feed");
+    await page.getByRole("heading", { name: /Live Feed/ }).waitFor();
+    await page.locator(".sb-stream.stream-live").waitFor({ timeout: 5000 });
+    const t0 = Date.now();
+    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    assert(r.status === 200, `route answered ${r.status}: ${r.text}`);
+    firstDecisionId = r.json.decision.decision_id;
+    await page.locator(`tr[data-id="${firstDecisionId}"]`).waitFor({ timeout: 1000 });
+    log(`     decision visible in the feed after ${Date.now() - t0} ms`);
+  });
+
+  await test("feed: an ingested decision (POST /api/decisions/ingest) appears live", async () => {
+    const t0 = Date.now();
+    const r = await http("POST", "/api/decisions/ingest", {
+      decision_id: `dec-ingest-${Date.now()}`,
+      timestamp: new Date().toISOString(),
+      capability_id: "cap.example.echo",
+      tenant_id: "tenant-sdk",
+      correlation_id: `corr-ingest-${Date.now()}`,
+      denied: true,
+      deny_code: "DENY_NO_MATCHING_RULE",
+      deny_message: "no rule matched (ingested from an SDK agent)",
+      matched_rule_id: "NO_MATCH",
+    });
+    assert(r.status === 201, `ingest answered ${r.status}: ${r.text}`);
+    const id = r.json.decision_ids[0];
+    await page.locator(`tr[data-id="${id}"]`).waitFor({ timeout: 1000 });
+    log(`     ingested decision visible after ${Date.now() - t0} ms`);
+    await shot(page, "10-feed");
+  });
+
+  await test("feed: Pause buffers new decisions (count shown), Resume flushes them", async () => {
+    await page.locator('[data-action="toggle-pause"]').click();
+    await page.locator(".live-state.paused").waitFor();
+    const ids = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+      ids.push(r.json.decision.decision_id);
+    }
+    await page.locator(".buffered", { hasText: "2 new while paused" }).waitFor({ timeout: 2000 });
+    for (const id of ids) assert((await page.locator(`tr[data-id="${id}"]`).count()) === 0, "a decision was shown while paused");
+    await shot(page, "11-feed-paused");
+    await page.locator('[data-action="toggle-pause"]').click();
+    for (const id of ids) await page.locator(`tr[data-id="${id}"]`).waitFor({ timeout: 1000 });
+    const top = await page.locator("tbody tr[data-id]").first().getAttribute("data-id");
+    assert(top === ids[1], `newest buffered decision not on top (top ${top})`);
+  });
+
+  await test("feed: filters, detail drawer with J/K and Esc", async () => {
+    await page.locator('select[name="outcome"]').selectOption("denied");
+    await waitFor(async () => (await page.locator("tbody tr[data-id]").count()) > 0 && (await page.locator('tbody tr[data-outcome="allowed"]').count()) === 0, "denied-only rows");
+    await page.locator('select[name="outcome"]').selectOption("");
+    await page.locator(`tr[data-id="${firstDecisionId}"]`).waitFor();
+    await page.locator("tbody tr[data-id]").first().click();
+    await page.locator("aside.drawer h3", { hasText: "Receipt" }).waitFor();
+    const firstOpen = await page.locator("aside.drawer .drawer-head .mono").textContent();
+    await page.locator("body").press("j");
+    await waitFor(async () => (await page.locator("aside.drawer .drawer-head .mono").textContent()) !== firstOpen, "J moves to the next decision");
+    await page.locator("aside.drawer h3", { hasText: "Receipt" }).waitFor();
+    await shot(page, "12-feed-drawer");
+    await page.keyboard.press("k");
+    await waitFor(async () => (await page.locator("aside.drawer .drawer-head .mono").textContent()) === firstOpen, "K moves back");
+    await page.keyboard.press("Escape");
+    await waitFor(async () => await page.locator("aside.drawer").isHidden(), "Esc closes the drawer");
+  });
+
+  await test("feed: export CSV downloads a file", async () => {
+    const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 5000 }), page.locator('[data-action="export-csv"]').click()]);
+    const name = dl.suggestedFilename();
+    assert(/\.csv$/.test(name), `download name ${name}`);
+  });
+
+  await test("approvals: a REQUIRE_HUMAN decision waits and is approved from the UI", async () => {
+    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.approve") });
+    assert(r.status === 200, `route answered ${r.status}: ${r.text}`);
+    const pending = await waitFor(async () => {
+      const a = await http("GET", "/api/approvals?status=pending");
+      return a.json.approvals.find((x) => x.decision_id === r.json.decision.decision_id);
+    }, "a pending approval on the server");
+    await page.goto(S.base + "/#/approvals");
+    const row = page.locator(`tr[data-id="${pending.approval_id}"]`);
+    await row.waitFor();
+    await shot(page, "13-approvals");
+    await row.locator('input[name="note"]').fill("ok by e2e");
+    await row.locator('[data-action="approve"]').click();
+    await waitFor(async () => {
+      const a = await http("GET", "/api/approvals?status=approved");
+      return a.json.approvals.some((x) => x.approval_id === pending.approval_id);
+    }, "approval resolved as approved");
+  });
+
+  await test("alerts: an alert raised by the Hall is acknowledged and stays acknowledged after reload", async () => {
+    let alerts = (await http("GET", "/api/alerts?acknowledged=false")).json.alerts;
+    if (alerts.length === 0) await http("POST", "/wcp/route", { input: routeInput("cap.example.blast", { blast_score: 95 }) });
+    const alert = await waitFor(async () => {
+      alerts = (await http("GET", "/api/alerts?acknowledged=false")).json.alerts;
+      return alerts[0];
+    }, "an open alert on the server");
+    await page.goto(S.base + "/#/alerts");
+    const card = page.locator(`article[data-id="${alert.alert_id}"]`);
+    await card.waitFor();
+    await shot(page, "14-alerts");
+    await card.locator('[data-action="ack"]').click();
+    await waitFor(async () => (await page.locator(`article[data-id="${alert.alert_id}"]`).count()) === 0, "acknowledged alert leaves the open list");
+    await page.reload();
+    await page.getByRole("heading", { name: /Alerts/ }).waitFor();
+    await page.waitForTimeout(500);
+    assert((await page.locator(`article[data-id="${alert.alert_id}"]`).count()) === 0, "alert came back after reload");
+    await page.getByLabel("Show acknowledged").check();
+    await page.locator(`article[data-id="${alert.alert_id}"].acked`).waitFor();
+    const srv = (await http("GET", "/api/alerts?acknowledged=true")).json.alerts;
+    assert(srv.some((a) => a.alert_id === alert.alert_id && a.acknowledged), "server does not have the acknowledgement");
+  });
+
+  await test("dispatches: an active dispatch shows a ticking duration", async () => {
+    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    const d = await http("POST", "/api/dispatches", { decision_id: r.json.decision.decision_id });
+    assert(d.status === 201, `start dispatch answered ${d.status}: ${d.text}`);
+    await page.goto(S.base + "/#/dispatches");
+    const cell = page.locator(`tr[data-id="${d.json.dispatch_id}"] .live-duration`);
+    await cell.waitFor();
+    const a = await cell.textContent();
+    await page.waitForTimeout(1300);
+    const b = await cell.textContent();
+    assert(a !== b, `duration did not tick (${a} -> ${b})`);
+    await shot(page, "15-dispatches");
+    await http("POST", `/api/dispatches/${d.json.dispatch_id}/finish`, { outcome: "succeeded" });
+    await waitFor(async () => (await page.locator(`tr[data-id="${d.json.dispatch_id}"]`).count()) === 0, "finished dispatch leaves the active list");
+  });
+
+  await test("settings: time zone is applied; a concurrent change gives a clear 412 message", async () => {
+    await page.goto(S.base + "/#/settings");
+    await page.getByRole("heading", { name: "Settings" }).waitFor();
+    await page.locator("#set-tz").fill("Asia/Tokyo");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await waitFor(async () => (await http("GET", "/api/settings")).json.settings.timezone === "Asia/Tokyo", "timezone saved");
+    await waitFor(async () => /GMT\+9|JST/.test((await page.locator(".sb-clock").textContent()) || ""), "clock shows Tokyo time");
+    // someone else saves in between
+    const cur = await http("GET", "/api/settings");
+    const put = await http("PUT", "/api/settings", { ...cur.json.settings, feed_max_rows: 400 }, { "If-Match": cur.headers.get("etag") });
+    assert(put.status === 200, `PUT settings answered ${put.status}: ${put.text}`);
+    await page.locator("#set-rows").fill("300");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.locator('[data-code="precondition_failed"]').waitFor();
+    await shot(page, "16-settings-412");
+    await page.locator('[data-action="reload-settings"]').click();
+    await waitFor(async () => (await page.locator("#set-rows").inputValue()) === "400", "reloaded settings");
+    await shot(page, "17-settings");
+  });
+
+  await test("profile screen renders (signed out) with a sign-in button", async () => {
+    await page.goto(S.base + "/#/profile");
+    await page.getByRole("heading", { name: "My Profile" }).waitFor();
+    await page.locator('[data-action="sign-in"], [data-action="sign-out"], .error-box').first().waitFor();
+    await shot(page, "18-profile");
+  });
+
+  await test("status dashboard shows counts and recent refusals; dark theme renders", async () => {
+    const cur = await http("GET", "/api/settings");
+    await http("PUT", "/api/settings", { ...cur.json.settings, theme: "dark" }, { "If-Match": cur.headers.get("etag") });
+    await page.goto(S.base + "/#/status");
+    await page.getByRole("heading", { name: "Hall Status" }).waitFor();
+    await waitFor(async () => (await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "dark theme applied");
+    await waitFor(async () => Number(await page.locator('[data-count="Decisions today"] .stat-value').textContent()) >= 4, "decision count");
+    await shot(page, "19-status-dark");
+  });
+
+  await test("without a token the UI asks for it (401), and continues once it is pasted", async () => {
+    const p2 = await browserCtx.newPage();
+    await p2.goto(S.base + "/");
+    await p2.evaluate(() => sessionStorage.clear());
+    await p2.goto(S.base + "/#/status");
+    await p2.reload();
+    await p2.getByRole("heading", { name: "Paste your API token" }).waitFor();
+    await shot(p2, "20-token-screen");
+    await p2.locator("#token-input").fill("wrong-token");
+    await p2.getByRole("button", { name: "Continue" }).click();
+    await p2.locator(".error-box").waitFor();
+    await p2.locator("#token-input").fill(S.token);
+    await p2.getByRole("button", { name: "Continue" }).click();
+    await p2.getByRole("heading", { name: "Hall Status" }).waitFor();
+    await p2.close();
+  });
+
+  await test("re-run setup wizard from Settings", async () => {
+    await page.goto(S.base + "/#/settings");
+    await page.locator('[data-action="rerun-wizard"]').click();
+    await page.getByRole("heading", { name: "Setup wizard" }).waitFor();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await waitFor(async () => (await page.locator(".wizard-overlay").count()) === 0, "wizard closed");
+  });
+
+  await test("no CSP violations or script errors", async () => {
+    assert(problems.length === 0, problems.join("\n"));
+  });
+}
+
+async function cleanup() {
+  try {
+    await browserCtx?.close();
+  } catch {
+    /* ignore */
+  }
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 300));
+    if (server.exitCode === null) server.kill("SIGKILL");
+  }
+  if (tmp && !KEEP) rmSync(tmp, { recursive: true, force: true });
+}
+
+let fatal = null;
+try {
+  await main();
+} catch (e) {
+  fatal = e;
+  console.error("e2e aborted:", e);
+} finally {
+  await cleanup();
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed + (fatal ? 1 : 0);
+console.log(`\n${passed} passed, ${failed} failed (screenshots in ${ART})`);
+process.exit(failed === 0 ? 0 : 1);
