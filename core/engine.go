@@ -1,13 +1,13 @@
 package core
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -198,10 +198,10 @@ func isProdEdge(env string) bool { return env == "prod" || env == "edge" }
 var defaultConfig = DefaultHallConfig()
 
 type decider struct {
-	in      *RouteInput
+	in      RouteInput
 	rs      *RuleSet
 	reg     RegistryView
-	opts    *Options
+	opts    Options
 	cfg     *HallConfig
 	now     Timestamp
 	dry     bool
@@ -214,7 +214,7 @@ type decider struct {
 // beyond what the supplied collaborators do. A nil rs is an empty rule set;
 // a nil reg has no controls and no workers.
 func Decide(in RouteInput, rs *RuleSet, reg RegistryView, opts Options) (dec RouteDecision) {
-	d := decider{in: &in, rs: rs, reg: reg, opts: &opts, cfg: opts.Config}
+	d := decider{in: in, rs: rs, reg: reg, opts: opts, cfg: opts.Config}
 	if d.cfg == nil {
 		d.cfg = &defaultConfig
 	}
@@ -241,7 +241,7 @@ func (d *decider) newID() string {
 }
 
 func (d *decider) base(matched string) RouteDecision {
-	in := d.in
+	in := &d.in
 	return RouteDecision{
 		DecisionID:                   d.newID(),
 		Timestamp:                    d.now,
@@ -289,7 +289,7 @@ func (d *decider) ruleDeny(cr *compiledRule, esc Escalation, reason DenyReason) 
 func ptr[T any](v T) *T { return &v }
 
 func (d *decider) run() RouteDecision {
-	in, cfg := d.in, d.cfg
+	in, cfg := &d.in, d.cfg
 	// 1. Signatory tenants.
 	if cfg.RequireSignatory && !containsString(cfg.AllowedTenants, in.TenantID) {
 		return d.deny(MatchedPreRouting, DenyReason{Code: DenyUnknownTenant, Message: msgUnknownTenant, TenantID: ptr(in.TenantID)}, nil)
@@ -473,7 +473,9 @@ func (d *decider) run() RouteDecision {
 	}
 	// 14. Telemetry and assembly.
 	dec := d.base(rule.RuleID)
-	dec.SelectedWorkerSpeciesID = ptr(selected)
+	// One allocation for both optional strings of the allow decision.
+	strs := &struct{ selected, hash string }{selected, ArtifactHash(in)}
+	dec.SelectedWorkerSpeciesID = &strs.selected
 	dec.CandidateWorkersRanked = ranked
 	dec.RequiredControlsEffective = append([]string(nil), cr.controls...)
 	if dec.RequiredControlsEffective == nil {
@@ -485,7 +487,7 @@ func (d *decider) run() RouteDecision {
 	dec.EscalationEffective = esc
 	dec.PreconditionsChecked = pre
 	dec.WorkerAttestationChecked, dec.WorkerAttestationValid = attChecked, attValid
-	dec.ArtifactHash = ptr(ArtifactHash(in))
+	dec.ArtifactHash = &strs.hash
 
 	n := 3
 	if blastActive {
@@ -559,7 +561,7 @@ func (d *decider) taskID() string {
 }
 
 func (d *decider) context() PolicyContext {
-	in := d.in
+	in := &d.in
 	return PolicyContext{CapabilityID: in.CapabilityID, TenantID: in.TenantID, Env: in.Env, DataLabel: in.DataLabel,
 		TenantRisk: in.TenantRisk, QoSClass: in.QoSClass, PolicyVersion: DefaultPolicyVersion}
 }
@@ -689,59 +691,64 @@ func Truthy(v any) bool {
 // ArtifactHash is the reference artifact_hash of an input: SHA-256 (hex) of
 // Python json.dumps(input.model_dump(), sort_keys=True).
 func ArtifactHash(in *RouteInput) string {
-	var b bytes.Buffer
-	b.Grow(384)
-	l := canon.Python
-	b.WriteString(`{"blast_radius": `)
-	appendDict(&b, l, in.BlastRadius, true)
-	b.WriteString(`, "blast_score": `)
+	var buf [512]byte
+	b := append(buf[:0], `{"blast_radius": `...)
+	b = appendDict(b, in.BlastRadius, true)
+	b = append(b, `, "blast_score": `...)
 	if in.BlastScore == nil {
-		b.WriteString("null")
+		b = append(b, "null"...)
 	} else {
-		_ = l.Append(&b, *in.BlastScore)
+		b = strconv.AppendInt(b, *in.BlastScore, 10)
 	}
-	b.WriteString(`, "capability_id": `)
-	canon.String(&b, in.CapabilityID)
-	b.WriteString(`, "correlation_id": `)
-	canon.String(&b, in.CorrelationID)
-	b.WriteString(`, "data_label": `)
-	canon.String(&b, in.DataLabel)
+	b = append(b, `, "capability_id": `...)
+	b = canon.AppendString(b, in.CapabilityID)
+	b = append(b, `, "correlation_id": `...)
+	b = canon.AppendString(b, in.CorrelationID)
+	b = append(b, `, "data_label": `...)
+	b = canon.AppendString(b, in.DataLabel)
 	if in.DryRun {
-		b.WriteString(`, "dry_run": true, "env": `)
+		b = append(b, `, "dry_run": true, "env": `...)
 	} else {
-		b.WriteString(`, "dry_run": false, "env": `)
+		b = append(b, `, "dry_run": false, "env": `...)
 	}
-	canon.String(&b, in.Env)
-	b.WriteString(`, "privilege_context": `)
-	appendDict(&b, l, in.PrivilegeContext, true)
-	b.WriteString(`, "qos_class": `)
-	canon.String(&b, in.QoSClass)
-	b.WriteString(`, "request": `)
-	appendDict(&b, l, in.Request, false)
-	b.WriteString(`, "tenant_credential": `)
+	b = canon.AppendString(b, in.Env)
+	b = append(b, `, "privilege_context": `...)
+	b = appendDict(b, in.PrivilegeContext, true)
+	b = append(b, `, "qos_class": `...)
+	b = canon.AppendString(b, in.QoSClass)
+	b = append(b, `, "request": `...)
+	b = appendDict(b, in.Request, false)
+	b = append(b, `, "tenant_credential": `...)
 	if in.TenantCredential == nil {
-		b.WriteString("null")
+		b = append(b, "null"...)
 	} else {
-		canon.String(&b, *in.TenantCredential)
+		b = canon.AppendString(b, *in.TenantCredential)
 	}
-	b.WriteString(`, "tenant_id": `)
-	canon.String(&b, in.TenantID)
-	b.WriteString(`, "tenant_risk": `)
-	canon.String(&b, in.TenantRisk)
-	b.WriteByte('}')
-	sum := sha256.Sum256(b.Bytes())
-	return hex.EncodeToString(sum[:])
+	b = append(b, `, "tenant_id": `...)
+	b = canon.AppendString(b, in.TenantID)
+	b = append(b, `, "tenant_risk": `...)
+	b = canon.AppendString(b, in.TenantRisk)
+	b = append(b, '}')
+	sum := sha256.Sum256(b)
+	var h [64]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:])
 }
 
-func appendDict(b *bytes.Buffer, l canon.Layout, m map[string]any, nullable bool) {
+// appendDict writes a dict field; canon never fails on a map (unencodable
+// values fall back to strings), so its error is always nil here.
+func appendDict(b []byte, m map[string]any, nullable bool) []byte {
 	switch {
 	case m == nil && nullable:
-		b.WriteString("null")
+		return append(b, "null"...)
 	case len(m) == 0:
-		b.WriteString("{}")
-	default:
-		_ = l.Append(b, m)
+		return append(b, "{}"...)
 	}
+	out, err := canon.Python.Append(b, m)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return out
 }
 
 // PyRepr renders a string like Python's repr().

@@ -14,10 +14,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Layout selects the separators.
@@ -34,101 +36,98 @@ var (
 
 // Marshal encodes v in the given layout.
 func Marshal(l Layout, v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := l.Append(&b, v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return l.Append(nil, v)
 }
 
-// Append encodes v onto b. Supported: nil, bool, string, json.Number, Go
-// integer and float types, map[string]any, map[string]string, []any,
-// []string, and anything else encoding/json can marshal (it is re-decoded
-// with UseNumber first).
-func (l Layout) Append(b *bytes.Buffer, v any) error {
+// Append appends the encoding of v to dst. Supported: nil, bool, string,
+// json.Number, Go integer and float types, map[string]any,
+// map[string]string, []any, []string; anything else is marshalled with
+// encoding/json and re-decoded with UseNumber first, and a value that
+// cannot be marshalled is written as its fmt.Sprint string (like
+// json.dumps(default=str)).
+func (l Layout) Append(dst []byte, v any) ([]byte, error) {
+	var err error
 	switch x := v.(type) {
 	case nil:
-		b.WriteString("null")
+		dst = append(dst, "null"...)
 	case bool:
 		if x {
-			b.WriteString("true")
+			dst = append(dst, "true"...)
 		} else {
-			b.WriteString("false")
+			dst = append(dst, "false"...)
 		}
 	case string:
-		String(b, x)
+		dst = AppendString(dst, x)
 	case json.Number:
-		return Number(b, x)
+		return AppendNumber(dst, x)
 	case float64:
-		b.WriteString(PyFloat(x))
+		dst = append(dst, PyFloat(x)...)
 	case float32:
-		b.WriteString(PyFloat(float64(x)))
+		dst = append(dst, PyFloat(float64(x))...)
 	case int:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
+		dst = strconv.AppendInt(dst, int64(x), 10)
 	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
+		dst = strconv.AppendInt(dst, x, 10)
 	case int32:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
+		dst = strconv.AppendInt(dst, int64(x), 10)
 	case uint64:
-		b.WriteString(strconv.FormatUint(x, 10))
+		dst = strconv.AppendUint(dst, x, 10)
 	case uint32:
-		b.WriteString(strconv.FormatUint(uint64(x), 10))
+		dst = strconv.AppendUint(dst, uint64(x), 10)
 	case uint:
-		b.WriteString(strconv.FormatUint(uint64(x), 10))
+		dst = strconv.AppendUint(dst, uint64(x), 10)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		b.WriteByte('{')
+		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
-				b.WriteString(l.item)
+				dst = append(dst, l.item...)
 			}
-			String(b, k)
-			b.WriteString(l.key)
-			if err := l.Append(b, x[k]); err != nil {
-				return err
+			dst = AppendString(dst, k)
+			dst = append(dst, l.key...)
+			if dst, err = l.Append(dst, x[k]); err != nil {
+				return dst, err
 			}
 		}
-		b.WriteByte('}')
+		dst = append(dst, '}')
 	case map[string]string:
 		m := make(map[string]any, len(x))
 		for k, s := range x {
 			m[k] = s
 		}
-		return l.Append(b, m)
+		return l.Append(dst, m)
 	case []any:
-		b.WriteByte('[')
+		dst = append(dst, '[')
 		for i, e := range x {
 			if i > 0 {
-				b.WriteString(l.item)
+				dst = append(dst, l.item...)
 			}
-			if err := l.Append(b, e); err != nil {
-				return err
+			if dst, err = l.Append(dst, e); err != nil {
+				return dst, err
 			}
 		}
-		b.WriteByte(']')
+		dst = append(dst, ']')
 	case []string:
-		b.WriteByte('[')
+		dst = append(dst, '[')
 		for i, e := range x {
 			if i > 0 {
-				b.WriteString(l.item)
+				dst = append(dst, l.item...)
 			}
-			String(b, e)
+			dst = AppendString(dst, e)
 		}
-		b.WriteByte(']')
+		dst = append(dst, ']')
 	default:
-		g, err := Generic(v)
-		if err != nil {
-			// Like json.dumps(default=str): unencodable values become strings.
-			String(b, fmt.Sprint(v))
-			return nil
+		g, gerr := Generic(v)
+		if gerr != nil {
+			return AppendString(dst, fmt.Sprint(v)), nil
 		}
-		return l.Append(b, g)
+		return l.Append(dst, g)
 	}
-	return nil
+	return dst, nil
 }
 
 // Generic converts any JSON-marshalable value into the generic tree
@@ -150,11 +149,7 @@ func Decode(raw []byte) (any, error) {
 	if err := d.Decode(&g); err != nil {
 		return nil, err
 	}
-	if d.More() {
-		return nil, errors.New("unexpected data after the JSON value")
-	}
-	var extra any
-	if err := d.Decode(&extra); err == nil {
+	if _, err := d.Token(); err != io.EOF {
 		return nil, errors.New("unexpected data after the JSON value")
 	}
 	return g, nil
@@ -166,30 +161,27 @@ func IsFloat(n json.Number) bool {
 	return strings.ContainsAny(string(n), ".eE")
 }
 
-// Number writes a JSON number the way Python re-serialises it: integers in
-// full ("-0" becomes "0"), floats through repr.
-func Number(b *bytes.Buffer, n json.Number) error {
+// AppendNumber appends a JSON number the way Python re-serialises it:
+// integers in full ("-0" becomes "0"), floats through repr.
+func AppendNumber(dst []byte, n json.Number) ([]byte, error) {
 	s := string(n)
 	if !IsFloat(n) {
+		if _, err := strconv.ParseFloat(s, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+			return dst, fmt.Errorf("canon: bad number %q", s)
+		}
 		if s == "-0" {
-			b.WriteByte('0')
-			return nil
+			return append(dst, '0'), nil
 		}
-		if s == "" {
-			return errors.New("canon: empty number")
-		}
-		b.WriteString(s)
-		return nil
+		return append(dst, s...), nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return fmt.Errorf("canon: bad number %q", s)
+		return dst, fmt.Errorf("canon: bad number %q", s)
 	}
 	if err != nil && f == 0 && strings.HasPrefix(s, "-") {
 		f = math.Copysign(0, -1)
 	}
-	b.WriteString(PyFloat(f))
-	return nil
+	return append(dst, PyFloat(f)...), nil
 }
 
 // PyFloat formats f like Python's float repr (and json.dumps).
@@ -220,42 +212,53 @@ func PyFloat(f float64) string {
 
 const hexDigits = "0123456789abcdef"
 
-// String writes s as an ASCII-only JSON string (Python ensure_ascii).
-func String(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r >= 0x20 && r <= 0x7e:
-			b.WriteByte(byte(r))
-		case r > 0xffff:
-			r -= 0x10000
-			u4(b, 0xd800+(r>>10))
-			u4(b, 0xdc00+(r&0x3ff))
-		default:
-			u4(b, r)
+// AppendString appends s as an ASCII-only JSON string (Python
+// ensure_ascii). Invalid UTF-8 bytes are written as \ufffd.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	run := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' {
+			i++
+			continue
 		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		dst = append(dst, s[run:i]...)
+		switch r {
+		case '"':
+			dst = append(dst, '\\', '"')
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
+		default:
+			if r > 0xffff {
+				r -= 0x10000
+				dst = u4(dst, 0xd800+(r>>10))
+				dst = u4(dst, 0xdc00+(r&0x3ff))
+			} else {
+				dst = u4(dst, r)
+			}
+		}
+		i += size
+		run = i
 	}
-	b.WriteByte('"')
+	dst = append(dst, s[run:]...)
+	return append(dst, '"')
 }
 
-func u4(b *bytes.Buffer, r rune) {
-	b.WriteString(`\u`)
-	b.WriteByte(hexDigits[(r>>12)&0xf])
-	b.WriteByte(hexDigits[(r>>8)&0xf])
-	b.WriteByte(hexDigits[(r>>4)&0xf])
-	b.WriteByte(hexDigits[r&0xf])
+func u4(dst []byte, r rune) []byte {
+	return append(dst, '\\', 'u', hexDigits[(r>>12)&0xf], hexDigits[(r>>8)&0xf], hexDigits[(r>>4)&0xf], hexDigits[r&0xf])
 }

@@ -12,7 +12,6 @@
 package receipt
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -121,11 +120,11 @@ func (r Receipt) ComputeHash() (string, error) {
 	m := g.(map[string]any)
 	delete(m, "receipt_hash")
 	delete(m, "signature")
-	var b bytes.Buffer
-	if err := canon.Compact.Append(&b, m); err != nil {
+	b, err := canon.Marshal(canon.Compact, m)
+	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(b.Bytes())
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
 }
 

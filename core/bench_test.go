@@ -1,0 +1,106 @@
+package core
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// benchFixture is 200 rules over distinct capabilities (no shadows, so prod
+// decisions are routed) and 100 available workers.
+func benchFixture(tb testing.TB) (*RuleSet, *MemRegistry) {
+	tb.Helper()
+	rules := make([]Rule, 0, 200)
+	for i := range 199 {
+		rules = append(rules, Rule{
+			RuleID: fmt.Sprintf("r%03d", i),
+			Match: Match{
+				CapabilityID: Condition{Kind: Eq, Value: fmt.Sprintf("cap.bench.op%03d", i)},
+				Env:          Condition{Kind: In, In: []string{"dev", "stage", "prod", "edge"}},
+			},
+			Decision: RuleDecision{
+				CandidateWorkersRanked: []CandidateSpec{
+					{WorkerSpeciesID: fmt.Sprintf("wrk.bench.w%03d", i%100)},
+					{WorkerSpeciesID: fmt.Sprintf("wrk.bench.w%03d", (i+1)%100)},
+					{WorkerSpeciesID: fmt.Sprintf("wrk.bench.w%03d", (i+2)%100)},
+				},
+				RequiredControlsSuggested: []string{"ctrl.obs.audit_log_append_only"},
+				Preconditions:             DefaultPreconditions(),
+			},
+		})
+	}
+	rules = append(rules, Rule{
+		RuleID: "r_unavailable",
+		Match:  Match{CapabilityID: Condition{Kind: Eq, Value: "cap.bench.unavailable"}},
+		Decision: RuleDecision{
+			CandidateWorkersRanked: []CandidateSpec{{WorkerSpeciesID: "wrk.bench.gone1"}, {WorkerSpeciesID: "wrk.bench.gone2"}},
+			Preconditions:          DefaultPreconditions(),
+		},
+	})
+	rs, err := CompileRules(rules)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reg := NewMemRegistry()
+	for i := range 100 {
+		sp := fmt.Sprintf("wrk.bench.w%03d", i)
+		if err := reg.Enroll(RegistryRecord{WorkerID: "org.bench." + sp, WorkerSpeciesID: sp,
+			Capabilities: []string{"cap.bench"}, CurrentlyImplements: []string{"ctrl.obs.audit_log_append_only"}}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return rs, reg
+}
+
+func benchInput(env, capability string) RouteInput {
+	return RouteInput{CapabilityID: capability, Env: env, DataLabel: "INTERNAL", TenantRisk: "low", QoSClass: "P2",
+		TenantID: "tenant-a", CorrelationID: "corr-0001", Request: map[string]any{"writes": true, "n": 3}}
+}
+
+// benchDecide reports throughput over b.N plain decisions, then p50/p99
+// latency from a separately timed sample (so the per-call clock reads do
+// not slow the throughput figure).
+func benchDecide(b *testing.B, env, capability string, wantDenied bool) {
+	rs, reg := benchFixture(b)
+	in := benchInput(env, capability)
+	if d := Decide(in, rs, reg, Options{}); d.Denied != wantDenied {
+		b.Fatalf("denied=%v (%s), want %v", d.Denied, d.Code(), wantDenied)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		Decide(in, rs, reg, Options{})
+	}
+	total := time.Since(start)
+	b.StopTimer()
+	lat := make([]time.Duration, min(b.N, 200000))
+	for i := range lat {
+		t0 := time.Now()
+		Decide(in, rs, reg, Options{})
+		lat[i] = time.Since(t0)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/total.Seconds(), "decisions/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Nanoseconds()), "p99-ns")
+}
+
+func BenchmarkDecideDevAllow(b *testing.B)   { benchDecide(b, "dev", "cap.bench.op150", false) }
+func BenchmarkDecideDevDeny(b *testing.B)    { benchDecide(b, "dev", "cap.bench.unavailable", true) }
+func BenchmarkDecideProdAllow(b *testing.B)  { benchDecide(b, "prod", "cap.bench.op150", false) }
+func BenchmarkDecideProdDeny(b *testing.B)   { benchDecide(b, "prod", "cap.bench.unavailable", true) }
+func BenchmarkDecideStageAllow(b *testing.B) { benchDecide(b, "stage", "cap.bench.op150", false) }
+func BenchmarkDecideEdgeAllow(b *testing.B)  { benchDecide(b, "edge", "cap.bench.op150", false) }
+
+func BenchmarkCompileRules200(b *testing.B) {
+	rs, _ := benchFixture(b)
+	rules := rs.Rules()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := CompileRules(rules); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
