@@ -9,28 +9,20 @@ import (
 	"time"
 
 	"hallmonitor/core/attest"
+	"hallmonitor/hallapi/store"
 )
 
 // Attestation states (docs/api.md Worker.attestation.state).
 const (
-	StateVerified = "verified"
-	StateTampered = "tampered"
-	StateUnsigned = "unsigned"
-	StateMissing  = "missing"
-	StateUnknown  = "unknown"
+	StateVerified = store.AttestationVerified
+	StateTampered = store.AttestationTampered
+	StateUnsigned = store.AttestationUnsigned
+	StateMissing  = store.AttestationMissing
+	StateUnknown  = store.AttestationUnknown
 )
 
 // Attestation is the attestation object of a Worker in the Hall API.
-type Attestation struct {
-	State          string `json:"state"`
-	PackageHash    string `json:"package_hash"`    // hash of the files now
-	RegisteredHash string `json:"registered_hash"` // hash recorded at enrollment
-	CheckedAt      string `json:"checked_at"`
-	DenyCode       string `json:"deny_code"`
-	Reason         string `json:"reason"`
-	Scheme         string `json:"scheme,omitempty"`
-	Namespace      string `json:"namespace,omitempty"`
-}
+type Attestation = store.Attestation
 
 // Enrollment is what the workers service needs to know about an enrolled
 // worker.
@@ -46,6 +38,20 @@ type Enrollment struct {
 	PublicKeyEd25519 string
 	// Attestation is the last stored attestation state.
 	Attestation Attestation
+}
+
+// EnrollmentOf reads the enrollment facts of a stored worker: the
+// registered hash and namespace key come from the record's attestation block
+// (code_hash, public_key_ed25519), the registered hash falling back to the
+// stored attestation's.
+func EnrollmentOf(w store.Worker) (Enrollment, error) {
+	ra, err := ReadRecordAttestation(w.Record)
+	e := Enrollment{WorkerID: w.WorkerID, WorkerSpeciesID: w.WorkerSpeciesID, PackagePath: w.PackagePath,
+		RegisteredHash: ra.CodeHash, PublicKeyEd25519: ra.PublicKeyEd25519, Attestation: w.Attestation}
+	if e.RegisteredHash == "" {
+		e.RegisteredHash = w.Attestation.RegisteredHash
+	}
+	return e, err
 }
 
 // RecordAttestation is the attestation block of a registry record as this
@@ -114,7 +120,7 @@ func Check(e Enrollment, hmacSecret []byte, now time.Time) Attestation {
 	r := attest.Verify(os.DirFS(e.PackagePath), attest.VerifyOptions{
 		WorkerID: e.WorkerID, WorkerSpeciesID: e.WorkerSpeciesID, Trust: trust, Now: now,
 	})
-	a.PackageHash, a.Scheme, a.Namespace = r.PackageHash, r.Scheme, r.Namespace
+	a.PackageHash = r.PackageHash
 	if a.PackageHash == "" {
 		// The check stopped before hashing; hash anyway so the registry
 		// view can compare files with the registered hash.

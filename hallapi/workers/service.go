@@ -19,15 +19,13 @@ import (
 	"hallmonitor/hallapi/store"
 )
 
-// Store is what the workers service needs from the Hall's store.
-// *store.Store provides RaiseAlert, StartDispatch, FinishDispatch,
-// EventsSince and LastEventID; StoreAdapter adds the enrollment methods.
+// Store is what the workers service needs from the Hall's store; *store.Store
+// implements it.
 type Store interface {
-	// Enrollments lists every enrolled worker.
-	Enrollments(ctx context.Context) ([]Enrollment, error)
-	// SaveAttestation stores a worker's attestation state and emits
-	// worker.attestation.
-	SaveAttestation(ctx context.Context, workerID string, a Attestation) error
+	ListWorkers(ctx context.Context) ([]store.Worker, error)
+	// SetWorkerAttestation stores a package check (worker.attestation
+	// event) and raises WORKER_TAMPERED on a transition into tampered.
+	SetWorkerAttestation(ctx context.Context, id string, a store.Attestation) (store.Worker, error)
 	RaiseAlert(ctx context.Context, in store.AlertInput) (store.Alert, error)
 	EventsSince(ctx context.Context, since int64, limit int, types []string) ([]events.Event, error)
 	LastEventID() int64
@@ -127,18 +125,22 @@ func (s *Service) Stop() {
 // unenrolling in this process; changes made by another process are picked up
 // from the event log within Options.Resync.
 func (s *Service) Sync(ctx context.Context) error {
-	list, err := s.st.Enrollments(ctx)
+	list, err := s.st.ListWorkers(ctx)
 	if err != nil {
 		return fmt.Errorf("load enrollments: %w", err)
 	}
 	seen := map[string]bool{}
 	var verify []string
 	s.mu.Lock()
-	for _, e := range list {
+	for _, w := range list {
+		e, err := EnrollmentOf(w)
+		if err != nil {
+			s.log.Warn("enrolled record", "worker_id", w.WorkerID, "err", err)
+		}
 		seen[e.WorkerID] = true
-		w, ok := s.workers[e.WorkerID]
-		if ok && w.e.PackagePath == e.PackagePath && w.e.RegisteredHash == e.RegisteredHash &&
-			w.e.PublicKeyEd25519 == e.PublicKeyEd25519 && w.e.WorkerSpeciesID == e.WorkerSpeciesID {
+		old, ok := s.workers[e.WorkerID]
+		if ok && old.e.PackagePath == e.PackagePath && old.e.RegisteredHash == e.RegisteredHash &&
+			old.e.PublicKeyEd25519 == e.PublicKeyEd25519 && old.e.WorkerSpeciesID == e.WorkerSpeciesID {
 			continue
 		}
 		s.workers[e.WorkerID] = &watched{e: e, att: e.Attestation}
@@ -220,11 +222,13 @@ func (s *Service) Verify(ctx context.Context, workerID string) (Attestation, err
 		return a, nil
 	}
 	s.log.Info("package attestation", "worker_id", workerID, "state", a.State, "deny_code", a.DenyCode, "package_hash", a.PackageHash)
-	if err := s.st.SaveAttestation(ctx, workerID, a); err != nil {
+	if _, err := s.st.SetWorkerAttestation(ctx, workerID, a); err != nil {
 		return a, fmt.Errorf("save attestation of %s: %w", workerID, err)
 	}
-	if a.State != StateVerified && a.State != StateUnknown {
-		body := fmt.Sprintf("%s (%s). Package %s. Dispatches to %s are denied with DENY_WORKER_TAMPERED until the package verifies again.",
+	// The store alerts on a transition into tampered; a verified package
+	// whose manifest or directory disappears is alerted here.
+	if prev.State == StateVerified && (a.State == StateMissing || a.State == StateUnsigned) {
+		body := fmt.Sprintf("%s (%s). Package %s. Dispatches to %s are refused until the package verifies again.",
 			a.Reason, a.DenyCode, e.PackagePath, e.WorkerSpeciesID)
 		if _, err := s.st.RaiseAlert(ctx, store.AlertInput{Type: store.AlertWorkerTampered, Severity: store.SeverityCritical,
 			Title: "Worker package " + workerID + " is " + a.State, Body: body, WorkerID: workerID}); err != nil {
@@ -417,4 +421,38 @@ func (s *Service) resyncLoop(ctx context.Context) {
 			s.log.Warn("resync enrollments", "err", err)
 		}
 	}
+}
+
+// VerifyPackage checks a worker's package for enrollment (hallapi's
+// PackageVerifier). The namespace key comes from the record's
+// attestation.public_key_ed25519; the registered hash is the record's
+// attestation.code_hash when given, else the verified package hash (so a
+// later change is detected against what was enrolled). A package that does
+// not verify returns its attestation and an error naming the deny code.
+func (s *Service) VerifyPackage(ctx context.Context, w store.Worker) (store.Attestation, error) {
+	e, err := EnrollmentOf(w)
+	if err != nil {
+		return store.Attestation{}, err
+	}
+	if e.PackagePath == "" {
+		return store.Attestation{}, fmt.Errorf("package_path is empty: pass the worker's package directory")
+	}
+	abs, err := filepath.Abs(e.PackagePath)
+	if err != nil {
+		return store.Attestation{}, fmt.Errorf("package_path %q: %w", e.PackagePath, err)
+	}
+	e.PackagePath = abs
+	// (Re-)enrollment registers what verifies now, unless the record pins
+	// a code_hash.
+	ra, _ := ReadRecordAttestation(w.Record)
+	e.RegisteredHash = ra.CodeHash
+	a := Check(e, s.opts.HMACSecret, s.opts.Now())
+	if a.State != StateVerified {
+		return a, fmt.Errorf("package_path %s does not verify (%s): %s", abs, a.DenyCode, a.Reason)
+	}
+	a.RegisteredHash = a.PackageHash
+	if e.RegisteredHash != "" {
+		a.RegisteredHash = e.RegisteredHash
+	}
+	return a, nil
 }
