@@ -48,9 +48,9 @@ type DecisionSummary struct {
 }
 
 // ReceiptFunc builds the evidence receipt of a decision inside the recording
-// transaction, given the head of the tenant's chain ("" for the first receipt)
-// and the 1-based position of the new receipt in that chain.
-type ReceiptFunc func(prevHash string, position int64) (receiptJSON []byte, receiptHash string, err error)
+// transaction, given the receipt at the head of the tenant's chain (nil for
+// the first receipt of the tenant).
+type ReceiptFunc func(prev json.RawMessage) (receiptJSON []byte, receiptHash string, err error)
 
 // DecisionWrite is one decision to record.
 type DecisionWrite struct {
@@ -143,22 +143,28 @@ func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
 }
 
 func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) error {
-	var prev string
-	var length int64
-	err := t.tx.QueryRow(`SELECT receipt_hash, length FROM receipt_heads WHERE tenant_id = ?`, tenant).Scan(&prev, &length)
+	var prevJSON sql.NullString
+	var prevHash string
+	err := t.tx.QueryRow(`SELECT r.receipt_json, r.receipt_hash FROM receipt_heads h JOIN receipts r ON r.decision_id = h.decision_id
+		WHERE h.tenant_id = ?`, tenant).Scan(&prevJSON, &prevHash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	body, hash, err := build(prev, length+1)
+	var prev json.RawMessage
+	if prevJSON.Valid {
+		prev = json.RawMessage(prevJSON.String)
+	}
+	body, hash, err := build(prev)
 	if err != nil {
 		return fmt.Errorf("build receipt: %w", err)
 	}
 	if _, err := t.tx.Exec(`INSERT INTO receipts(decision_id, tenant_id, receipt_hash, prev_receipt_hash, receipt_json) VALUES (?,?,?,?,?)`,
-		decisionID, tenant, hash, prev, string(body)); err != nil {
+		decisionID, tenant, hash, prevHash, string(body)); err != nil {
 		return err
 	}
-	_, err = t.tx.Exec(`INSERT INTO receipt_heads(tenant_id, receipt_hash, length) VALUES (?,?,1)
-		ON CONFLICT(tenant_id) DO UPDATE SET receipt_hash = excluded.receipt_hash, length = length + 1`, tenant, hash)
+	_, err = t.tx.Exec(`INSERT INTO receipt_heads(tenant_id, decision_id, receipt_hash, length) VALUES (?,?,?,1)
+		ON CONFLICT(tenant_id) DO UPDATE SET decision_id = excluded.decision_id, receipt_hash = excluded.receipt_hash, length = length + 1`,
+		tenant, decisionID, hash)
 	return err
 }
 
@@ -408,4 +414,14 @@ func (s *Store) ReceiptChain(ctx context.Context, tenant string) ([]json.RawMess
 		out = append(out, json.RawMessage(b))
 	}
 	return out, rows.Err()
+}
+
+// Receipt returns the receipt of a decision written earlier in t (nil if none).
+func (t *Tx) Receipt(decisionID string) (json.RawMessage, error) {
+	var b string
+	err := t.tx.QueryRow(`SELECT receipt_json FROM receipts WHERE decision_id = ?`, decisionID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return json.RawMessage(b), err
 }

@@ -68,6 +68,7 @@ CREATE TABLE receipts (
 -- The head of each tenant's receipt chain.
 CREATE TABLE receipt_heads (
     tenant_id     TEXT PRIMARY KEY,
+    decision_id   TEXT NOT NULL,
     receipt_hash  TEXT NOT NULL,
     length        INTEGER NOT NULL
 );

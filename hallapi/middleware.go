@@ -1,0 +1,145 @@
+package hallapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"hallmonitor/hallapi/events"
+)
+
+type trustedKey struct{}
+
+// TrustedHandler marks every request it serves as coming from the desktop
+// window's in-process session (the Wails AssetServer handler): such requests
+// skip the Host check and the token. Never put it in front of a network
+// listener; Server.Serve does not use it.
+func TrustedHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), trustedKey{}, true)))
+	})
+}
+
+// IsTrusted reports whether r came through TrustedHandler.
+func IsTrusted(r *http.Request) bool {
+	v, _ := r.Context().Value(trustedKey{}).(bool)
+	return v
+}
+
+// Origins of the desktop window (Wails v2 on Linux/macOS and on Windows).
+var desktopOrigins = map[string]bool{"wails://wails": true, "http://wails.localhost": true, "https://wails.localhost": true}
+
+// ContentSecurityPolicy is sent with every UI response.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+
+func (s *Server) hostAllowed(host string) bool {
+	host = strings.ToLower(host)
+	s.hostsMu.RLock()
+	defer s.hostsMu.RUnlock()
+	if s.hosts[host] {
+		return true
+	}
+	h, port, err := net.SplitHostPort(host)
+	if err != nil || !s.ports[port] {
+		return false
+	}
+	switch h {
+	case "127.0.0.1", "localhost", "::1":
+		return true
+	}
+	return false
+}
+
+// middleware is the outermost chain: Host allowlist, then Origin, then
+// common response headers. Token checks are per route (requireToken).
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		trusted := IsTrusted(r)
+		if !trusted && !s.hostAllowed(r.Host) {
+			s.securityDenied(r, "forbidden_host")
+			writeError(w, http.StatusForbidden, "forbidden_host", "Host header "+quoteForMessage(r.Host)+
+				" is not this Hall (use http://127.0.0.1:<port> or http://localhost:<port>)", "")
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && !desktopOrigins[o] && !strings.EqualFold(o, "http://"+r.Host) {
+			s.securityDenied(r, "forbidden_origin")
+			writeError(w, http.StatusForbidden, "forbidden_origin", "Origin "+quoteForMessage(o)+
+				" may not call the Hall API; only the Hall's own UI may", "")
+			return
+		}
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) tokenOK(r *http.Request) bool {
+	if IsTrusted(r) {
+		return true
+	}
+	auth := r.Header.Get("Authorization")
+	const prefix = "Bearer "
+	if len(auth) <= len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
+		return false
+	}
+	got := strings.TrimSpace(auth[len(prefix):])
+	want := *s.token.Load()
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func (s *Server) requireToken(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.tokenOK(r) {
+			s.securityDenied(r, "unauthorized")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmonitor"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized",
+				"this request needs the API token: send 'Authorization: Bearer <token>' (the token is in <config dir>/api-token)", "")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// securityDenied records a security.denied event, at most 30 a minute so a
+// flood of hostile requests cannot fill the database.
+func (s *Server) securityDenied(r *http.Request, reason string) {
+	s.log.Warn("request denied", "reason", reason, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+	s.secMu.Lock()
+	now := time.Now()
+	if now.Sub(s.secWindow) > time.Minute {
+		s.secWindow, s.secCount = now, 0
+	}
+	s.secCount++
+	allowed := s.secCount <= 30
+	s.secMu.Unlock()
+	if !allowed {
+		return
+	}
+	path := r.URL.Path
+	if len(path) > 200 {
+		path = path[:200]
+	}
+	if _, err := s.st.Emit(context.WithoutCancel(r.Context()), events.SecurityDenied,
+		map[string]string{"reason": reason, "path": path, "remote": r.RemoteAddr, "method": r.Method}); err != nil {
+		s.log.Warn("record security event", "err", err)
+	}
+}
+
+// quoteForMessage quotes untrusted text for an error message, truncated.
+func quoteForMessage(v string) string {
+	if len(v) > 100 {
+		v = v[:100] + "..."
+	}
+	return "'" + strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, v) + "'"
+}

@@ -1,0 +1,249 @@
+package hallapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"hallmonitor/hallapi/events"
+)
+
+const (
+	sseHeartbeat  = 15 * time.Second
+	crossProcPoll = time.Second // events written by another process (shared DB) are picked up this often
+	sseBatch      = 1000
+)
+
+type eventQuery struct {
+	since   int64
+	limit   int
+	timeout time.Duration
+	types   map[string]bool
+	list    []string
+}
+
+func (q eventQuery) match(t string) bool { return len(q.types) == 0 || q.types[t] }
+
+func parseEventQuery(r *http.Request) (eventQuery, *httpError) {
+	q := eventQuery{limit: 100, timeout: 30 * time.Second}
+	v := r.URL.Query()
+	since := v.Get("since")
+	if since == "" {
+		since = r.Header.Get("Last-Event-ID")
+	}
+	if since != "" {
+		n, err := strconv.ParseInt(since, 10, 64)
+		if err != nil || n < 0 {
+			return q, errf(http.StatusBadRequest, "invalid_field", "since", "since must be an event id (a whole number >= 0), not %s", quoteForMessage(since))
+		}
+		q.since = n
+	}
+	var he *httpError
+	if q.limit, he = intParam(r, "limit", 100, 1, 1000); he != nil {
+		return q, he
+	}
+	t, he := intParam(r, "timeout", 30, 0, 60)
+	if he != nil {
+		return q, he
+	}
+	q.timeout = time.Duration(t) * time.Second
+	if ts := v.Get("types"); ts != "" {
+		q.types = map[string]bool{}
+		for _, t := range strings.Split(ts, ",") {
+			t = strings.TrimSpace(t)
+			if !events.Known(t) {
+				return q, errf(http.StatusBadRequest, "invalid_field", "types", "%s is not an event type (e.g. decision.recorded, alert.raised)", quoteForMessage(t))
+			}
+			q.types[t] = true
+			q.list = append(q.list, t)
+		}
+	}
+	return q, nil
+}
+
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	q, he := parseEventQuery(r)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		s.streamSSE(w, r, q)
+		return
+	}
+	s.longPoll(w, r, q)
+}
+
+// longPoll answers at once when events newer than since exist, else waits up
+// to timeout for the next one.
+func (s *Server) longPoll(w http.ResponseWriter, r *http.Request, q eventQuery) {
+	ctx := r.Context()
+	sub := s.Bus().Subscribe(64)
+	defer sub.Close()
+	deadline := time.NewTimer(q.timeout)
+	defer deadline.Stop()
+	poll := time.NewTicker(crossProcPoll)
+	defer poll.Stop()
+	for {
+		head := s.st.LastEventID()
+		evs, err := s.st.EventsSince(ctx, q.since, q.limit, q.list)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if len(evs) > 0 || q.timeout == 0 {
+			last := q.since
+			if len(evs) > 0 {
+				last = evs[len(evs)-1].ID
+			}
+			if len(evs) < q.limit && head > last {
+				last = head
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"events": evs, "last_id": last})
+			return
+		}
+		if head > q.since {
+			q.since = head // nothing of the requested types up to head
+		}
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-deadline.C:
+				q.timeout = 0
+				break wait
+			case ev := <-sub.C:
+				if q.match(ev.Type) {
+					break wait
+				}
+			case <-sub.Lagged:
+				sub.Close()
+				sub = s.Bus().Subscribe(64)
+				break wait
+			case <-poll.C:
+				break wait
+			}
+		}
+	}
+}
+
+// streamSSE streams events as Server-Sent Events from since, forever.
+func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, q eventQuery) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		s.fail(w, r, errf(http.StatusInternalServerError, "internal", "", "streaming is not supported by this connection"))
+		return
+	}
+	ctx := r.Context()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 2000\n\n")
+	fl.Flush()
+
+	last := q.since
+	send := func(ev events.Event) error {
+		if !q.match(ev.Type) {
+			return nil
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, b)
+		return err
+	}
+	backfill := func() error {
+		for {
+			evs, err := s.st.EventsSince(ctx, last, sseBatch, nil)
+			if err != nil {
+				return err
+			}
+			for _, ev := range evs {
+				if err := send(ev); err != nil {
+					return err
+				}
+				last = ev.ID
+			}
+			if len(evs) > 0 {
+				fl.Flush()
+			}
+			if len(evs) < sseBatch {
+				return nil
+			}
+		}
+	}
+	sub := s.Bus().Subscribe(256)
+	defer func() { sub.Close() }()
+	if err := backfill(); err != nil {
+		return
+	}
+	beat := time.NewTicker(sseHeartbeat)
+	defer beat.Stop()
+	poll := time.NewTicker(crossProcPoll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-sub.C:
+			if ev.ID <= last {
+				continue
+			}
+			if ev.ID != last+1 { // a gap: events committed by another process; read them in order
+				if err := backfill(); err != nil {
+					return
+				}
+				continue
+			}
+			if err := send(ev); err != nil {
+				return
+			}
+			last = ev.ID
+			// Drain what is already queued before flushing.
+			for drained := false; !drained; {
+				select {
+				case ev := <-sub.C:
+					switch {
+					case ev.ID == last+1:
+						if err := send(ev); err != nil {
+							return
+						}
+						last = ev.ID
+					case ev.ID > last+1:
+						if err := backfill(); err != nil {
+							return
+						}
+					}
+				default:
+					drained = true
+				}
+			}
+			fl.Flush()
+		case <-sub.Lagged:
+			// Too slow: we were dropped. Resubscribe, then read what we missed from the store.
+			sub.Close()
+			sub = s.Bus().Subscribe(256)
+			if err := backfill(); err != nil {
+				return
+			}
+		case <-poll.C:
+			if err := backfill(); err != nil {
+				return
+			}
+		case <-beat.C:
+			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}
