@@ -8,7 +8,7 @@ import { formatDateTime } from "../time";
 import { badge, busy, emptyState, errorBox, toast, errorText } from "../ui";
 
 const SEVERITIES: (Severity | "")[] = ["", "critical", "error", "warning", "info"];
-const ICON: Record<string, string> = { critical: "⛔", error: "✗", warning: "⚠", info: "ℹ" };
+const ICON: Record<string, string> = { critical: "✖", error: "✗", warning: "⚠", info: "ℹ" };
 
 export function createAlertsScreen(): Screen {
   let root: HTMLElement;

@@ -5,7 +5,7 @@ import * as api from "../api";
 import type { ValidationResult } from "../api";
 import { app, type Screen } from "../app";
 import { h, replace } from "../dom";
-import { busy, emptyState, errorBox, kv, showFieldError } from "../ui";
+import { busy, errorBox, kv, showFieldError } from "../ui";
 
 export interface EnrollPanelOptions {
   /** called after a successful enrollment */
@@ -37,7 +37,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
   const drop = h(
     "label",
     { class: "dropzone", for: "enroll-file", tabindex: "0", "data-testid": "dropzone" },
-    h("span", { class: "drop-icon", "aria-hidden": "true" }, "📄"),
+    h("span", { class: "drop-icon", "aria-hidden": "true" }, "⇪"),
     h("strong", null, "Drop a registry_record.json here, or click to choose a file"),
     h("span", { class: "muted small drop-name" }, "No file chosen"),
   );
@@ -254,7 +254,13 @@ export function createEnrollScreen(): Screen {
           h("p", null, "Register a worker with this Hall from its registry record. The server validates the record, hashes the package and checks its signature before anything is stored."),
           enrollPanel(),
         ),
-        h("section", { class: "panel" }, h("h2", null, "From the command line"), emptyState("hallmonitor enroll path/to/registry_record.json --package path/to/worker", "Same checks, same result.")),
+        h(
+          "section",
+          { class: "panel" },
+          h("h2", null, "From the command line"),
+          h("pre", { class: "json" }, "hallmonitor enroll --record path/to/registry_record.json --package path/to/worker"),
+          h("p", { class: "muted small" }, "Same checks, same result; the worker appears here live."),
+        ),
       );
     },
   };

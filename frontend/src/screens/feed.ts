@@ -95,7 +95,7 @@ export function createFeedScreen(): Screen {
   }
 
   function renderInfo(): void {
-    pauseBtn.textContent = model.paused ? "▶ Resume" : "⏸ Pause";
+    pauseBtn.textContent = model.paused ? "▶ Resume" : "Pause";
     pauseBtn.setAttribute("aria-pressed", model.paused ? "true" : "false");
     root.querySelector(".live-state")!.textContent = model.paused ? "Paused" : "Live";
     root.querySelector(".live-state")!.className = `live-state ${model.paused ? "paused" : "live"}`;
@@ -306,7 +306,7 @@ export function createFeedScreen(): Screen {
       model.reset({});
       model.paused = false;
       model.setMaxRows(app.settings.feed_max_rows);
-      pauseBtn = h("button", { type: "button", class: "btn", "data-action": "toggle-pause", "aria-pressed": "false" }, "⏸ Pause");
+      pauseBtn = h("button", { type: "button", class: "btn", "data-action": "toggle-pause", "aria-pressed": "false" }, "Pause");
       pauseBtn.addEventListener("click", () => {
         if (model.paused) {
           const n = model.resume();

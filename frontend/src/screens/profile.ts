@@ -88,7 +88,7 @@ export function createProfileScreen(): Screen {
       h(
         "section",
         { class: "panel profile-card" },
-        p.avatar_url ? h("img", { src: p.avatar_url, alt: "", class: "avatar", width: "56", height: "56", referrerpolicy: "no-referrer" }) : h("div", { class: "avatar placeholder", "aria-hidden": "true" }, "👤"),
+        p.avatar_url ? h("img", { src: p.avatar_url, alt: "", class: "avatar", width: "56", height: "56", referrerpolicy: "no-referrer" }) : h("div", { class: "avatar placeholder", "aria-hidden": "true" }, (p.github_login || "?").slice(0, 1).toUpperCase()),
         h("div", null, h("h2", null, "@" + p.github_login), badge((p.tier || "free").toUpperCase(), `tier-${(p.tier || "free").toLowerCase()}`), h("p", { class: "muted small" }, "Signed in with GitHub via the registry")),
         h("div", { class: "actions" }, signOut),
       ),

@@ -66,7 +66,7 @@ export function createWorkersScreen(): Screen {
     const current = v?.current_hash ?? w.registry?.current_hash;
     const local = w.attestation?.package_hash;
     if (current && local) parts.push(current === local ? badge("HASH MATCH", "ok", "Registry hash equals the local package hash") : badge("HASH DIFFERS", "bad", `registry ${current} ≠ local ${local}`));
-    if (v) parts.push(h("span", { class: "muted small" }, ` ${v.cached ? "cached" : "fresh"}, checked ${formatDateTime(v.checked_at)}`));
+    if (v) parts.push(h("div", { class: "muted small", title: `checked ${formatDateTime(v.checked_at)}` }, `${v.cached ? "cached" : "fresh"}${v.age_seconds !== null && v.age_seconds !== undefined ? ` · ${Math.round(v.age_seconds)} s old` : ""}`));
     return parts;
   }
 
