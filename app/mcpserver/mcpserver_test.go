@@ -1,0 +1,253 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"hallmonitor/core"
+	"hallmonitor/core/attest"
+	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
+)
+
+const rulesJSON = `{"rules":[
+ {"rule_id":"r_echo","match":{"capability_id":"cap.example.echo"},
+  "decision":{"candidate_workers_ranked":[{"worker_species_id":"wrk.example.echo"}],
+              "required_controls_suggested":["ctrl.obs.audit_log_append_only"]}},
+ {"rule_id":"r_gated","match":{"capability_id":"cap.example.gated"},
+  "decision":{"candidate_workers_ranked":[{"worker_species_id":"wrk.example.echo"}],
+              "escalation":{"policy_gate":true}}}
+]}`
+
+// copyExample copies examples/echo-worker (the real example package) and
+// signs it with a fresh namespace key.
+func copyExample(t *testing.T) (dir, pubHex string) {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", "echo-worker")
+	dir = filepath.Join(t.TempDir(), "echo-worker")
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		dst := filepath.Join(dir, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		return os.WriteFile(dst, b, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, _ := attest.GenerateKey(nil)
+	m, err := attest.Build(os.DirFS(dir), attest.BuildOptions{WorkerID: "x.example.echo", WorkerSpeciesID: "wrk.example.echo",
+		WorkerVersion: "1.0.0", Now: time.Now(), Signer: attest.Ed25519Signer{Key: priv}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, attest.ManifestName), m.Encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, attest.EncodePublicKey(pub)
+}
+
+type hall struct {
+	st  *store.Store
+	svc *workers.Service
+	srv *Server
+	cs  *mcp.ClientSession
+	pkg string
+}
+
+func startHall(t *testing.T) *hall {
+	t.Helper()
+	ctx := context.Background()
+	tmp := t.TempDir()
+	st, err := store.Open(filepath.Join(tmp, "hall.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	pkg, pub := copyExample(t)
+	rec, err := os.ReadFile(filepath.Join(pkg, "registry_record.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]any
+	json.Unmarshal(rec, &r)
+	r["capabilities"] = []string{"cap.example.echo", "cap.example.gated"}
+	rec, _ = json.Marshal(r)
+	if _, _, err := workers.Enroll(ctx, st, workers.EnrollRequest{Record: rec, PackagePath: pkg, PublicKeyEd25519: pub, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	rules := filepath.Join(tmp, "rules.json")
+	if err := os.WriteFile(rules, []byte(rulesJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svc := workers.NewService(st, workers.Options{})
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Stop)
+	_, key, _ := attest.GenerateKey(nil)
+	gate := core.PolicyGateFunc(func(core.PolicyContext) (core.PolicyResult, error) {
+		return core.PolicyResult{Decision: core.GateRequireHuman, PolicyVersion: "test.v1", Reason: "test_requires_human"}, nil
+	})
+	srv, err := New(Deps{Store: st, Workers: svc, Executor: workers.NewExecutor(st, svc, workers.ExecOptions{}),
+		RulesPath: rules, SigningKey: key, PolicyGate: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ct, sst := mcp.NewInMemoryTransports()
+	ss, err := srv.MCP().Connect(ctx, sst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return &hall{st: st, svc: svc, srv: srv, cs: cs, pkg: pkg}
+}
+
+func call(t *testing.T, cs *mcp.ClientSession, name string, args any) (map[string]any, bool) {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("call %s: %v", name, err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(res.Content[0].(*mcp.TextContent).Text), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out, res.IsError
+}
+
+func TestMCPGovernedCalls(t *testing.T) {
+	h := startHall(t)
+	ctx := context.Background()
+	tools, err := h.cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range tools.Tools {
+		names = append(names, tl.Name)
+	}
+	for _, want := range []string{"cap.example.echo", "cap.example.gated", ToolRoute, ToolApprovalsPending, ToolApprovalResolve, ToolDispatchApproved} {
+		if !strings.Contains(","+strings.Join(names, ",")+",", ","+want+",") {
+			t.Fatalf("tool %s missing from %v", want, names)
+		}
+	}
+
+	// An allowed call runs the real example worker (a #!/bin/sh script).
+	out, isErr := call(t, h.cs, "cap.example.echo", map[string]any{"request": map[string]any{"text": "hello"}})
+	if isErr {
+		t.Fatalf("allowed call failed: %v", out)
+	}
+	result := out["result"].(map[string]any)
+	echo := result["echo"].(map[string]any)
+	if result["ok"] != true || echo["request"].(map[string]any)["text"] != "hello" || echo["capability_id"] != "cap.example.echo" {
+		t.Fatalf("worker result: %v", out)
+	}
+	gov := out["wcp_governance"].(map[string]any)
+	if gov["matched_rule_id"] != "r_echo" || gov["selected_worker"] != "wrk.example.echo" || gov["dispatch_id"] == "" || gov["package_hash"] == "" || gov["receipt_hash"] == "" {
+		t.Fatalf("governance: %v", gov)
+	}
+	// The decision is in the shared store with source mcp, with a receipt
+	// and a finished dispatch.
+	det, err := h.st.GetDecision(ctx, gov["decision_id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if det.Summary.Source != store.SourceMCP || det.Summary.Outcome != store.OutcomeAllowed || det.Receipt == nil ||
+		det.Dispatch == nil || det.Dispatch.Outcome != store.DispatchSucceeded {
+		t.Fatalf("stored decision: %+v", det)
+	}
+
+	// An unknown capability is refused by the rules (fail closed).
+	out, isErr = call(t, h.cs, ToolRoute, map[string]any{"capability_id": "cap.nobody.serves"})
+	if !isErr || out["wcp_denied"] != true || out["deny_code"] != core.DenyNoMatchingRule {
+		t.Fatalf("unknown capability: %v", out)
+	}
+	// Bad arguments name the field.
+	out, isErr = call(t, h.cs, "cap.example.echo", map[string]any{"env": "PROD"})
+	if !isErr || !strings.Contains(out["error"].(map[string]any)["message"].(string), "env") {
+		t.Fatalf("bad env: %v", out)
+	}
+}
+
+func TestMCPApprovalFlow(t *testing.T) {
+	h := startHall(t)
+	out, isErr := call(t, h.cs, "cap.example.gated", map[string]any{"request": map[string]any{"text": "needs a human"}})
+	if !isErr || out["wcp_pending"] != true {
+		t.Fatalf("gated call: %v", out)
+	}
+	approvalID, decisionID := out["pending_approval_id"].(string), out["decision_id"].(string)
+	out, _ = call(t, h.cs, ToolApprovalsPending, map[string]any{})
+	if list := out["approvals"].([]any); len(list) != 1 || list[0].(map[string]any)["approval_id"] != approvalID {
+		t.Fatalf("pending: %v", out)
+	}
+	// Not yet approved: the dispatch is refused.
+	out, isErr = call(t, h.cs, ToolDispatchApproved, map[string]any{"decision_id": decisionID})
+	if !isErr {
+		t.Fatalf("unapproved dispatch ran: %v", out)
+	}
+	out, isErr = call(t, h.cs, ToolApprovalResolve, map[string]any{"approval_id": approvalID, "action": "approve", "note": "ok"})
+	if isErr || out["approval"].(map[string]any)["status"] != store.ApprovalApproved {
+		t.Fatalf("resolve: %v", out)
+	}
+	out, isErr = call(t, h.cs, ToolDispatchApproved, map[string]any{"decision_id": decisionID})
+	if isErr || out["result"].(map[string]any)["ok"] != true {
+		t.Fatalf("approved dispatch: %v", out)
+	}
+}
+
+// The issue's end-to-end check: tamper a file of an enrolled package while
+// the Hall runs; the alert arrives on the event stream and the next call is
+// denied DENY_WORKER_TAMPERED.
+func TestMCPTamperedWorkerIsDenied(t *testing.T) {
+	h := startHall(t)
+	sub := h.st.Bus().Subscribe(64)
+	defer sub.Close()
+	if err := os.WriteFile(filepath.Join(h.pkg, "code", "run"), []byte("#!/bin/sh\necho '{\"pwned\":true}'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(time.Second)
+	for alerted := false; !alerted; {
+		select {
+		case ev := <-sub.C:
+			if ev.Type == events.AlertRaised && strings.Contains(string(ev.Data), store.AlertWorkerTampered) {
+				alerted = true
+			}
+		case <-deadline:
+			t.Fatal("no WORKER_TAMPERED alert within 1s of the change")
+		}
+	}
+	out, isErr := call(t, h.cs, "cap.example.echo", map[string]any{"request": map[string]any{"text": "hi"}})
+	if !isErr || out["deny_code"] != core.DenyWorkerTampered {
+		t.Fatalf("tampered worker: %v", out)
+	}
+	list, _, err := h.st.QueryDecisions(context.Background(), store.DecisionFilter{Outcome: store.OutcomeDenied})
+	if err != nil || len(list) != 1 || list[0].DenyCode != core.DenyWorkerTampered || list[0].Source != store.SourceMCP {
+		t.Fatalf("feed: %v %+v", err, list)
+	}
+}

@@ -1,0 +1,321 @@
+// Package mcpserver is `hallmonitor mcp`: an MCP server (official
+// modelcontextprotocol/go-sdk) that exposes every capability of an enrolled
+// worker package as a tool. Every tool call is decided by core.Decide under
+// the Hall's rules, recorded (decision, receipt, approval) in the Hall's
+// SQLite store with source "mcp" so it shows in the desktop app's feed, and,
+// when allowed, dispatched to the worker package as a subprocess. A denial is
+// a tool error carrying the WCP deny code. Approval tools list and resolve
+// pending approvals.
+package mcpserver
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"hallmonitor/core"
+	"hallmonitor/core/receipt"
+	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
+)
+
+// Deps are the Hall parts the MCP server uses.
+type Deps struct {
+	Store    *store.Store      // required
+	Workers  *workers.Service  // required, started
+	Executor *workers.Executor // required
+	// RulesPath is the Hall's rules file (config rules_path).
+	RulesPath string
+	// SigningKey signs receipts (config.LoadOrCreateSigningKey(data_dir)).
+	SigningKey ed25519.PrivateKey
+	// ReceiptKeyID names SigningKey in receipts; "" means ReceiptKeyID(pub).
+	ReceiptKeyID string
+	// PolicyGate evaluates rules with escalation.policy_gate (pass
+	// hallapi.HallPolicyGate so MCP and API decide alike); nil means such
+	// rules deny DENY_POLICY_GATE_UNCONFIGURED.
+	PolicyGate core.PolicyGate
+	Logger     *slog.Logger
+	Version    string
+	// Refresh is how often the tool list is synced with the enrollments
+	// (default 1 s).
+	Refresh time.Duration
+	Now     func() time.Time
+}
+
+// Server is the Hall's MCP server.
+type Server struct {
+	st      *store.Store
+	workers *workers.Service
+	exec    *workers.Executor
+	rules   *rulesCache
+	signer  receipt.Signer
+	gate    core.PolicyGate
+	log     *slog.Logger
+	now     func() time.Time
+	refresh time.Duration
+	mcp     *mcp.Server
+
+	mu    sync.Mutex
+	tools map[string]string // capability tool name -> schema fingerprint
+}
+
+// Fixed tool names (capability tools are named by their capability id).
+const (
+	ToolRoute            = "wcp_route"
+	ToolApprovalsPending = "wcp_approvals_pending"
+	ToolApprovalResolve  = "wcp_approval_resolve"
+	ToolDispatchApproved = "wcp_dispatch_approved"
+)
+
+// New builds the MCP server and registers the fixed tools; call Refresh (or
+// Run, which keeps refreshing) to publish the capability tools.
+func New(d Deps) (*Server, error) {
+	if d.Store == nil || d.Workers == nil || d.Executor == nil {
+		return nil, errors.New("mcpserver: Store, Workers and Executor are required")
+	}
+	if len(d.SigningKey) != ed25519.PrivateKeySize {
+		return nil, errors.New("mcpserver: SigningKey (the Hall's Ed25519 receipt key) is required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Refresh <= 0 {
+		d.Refresh = time.Second
+	}
+	if d.Version == "" {
+		d.Version = "dev"
+	}
+	keyID := d.ReceiptKeyID
+	if keyID == "" {
+		keyID = ReceiptKeyID(d.SigningKey.Public().(ed25519.PublicKey))
+	}
+	s := &Server{st: d.Store, workers: d.Workers, exec: d.Executor, rules: &rulesCache{path: d.RulesPath},
+		signer: receipt.Signer{KeyID: keyID, Key: d.SigningKey}, gate: d.PolicyGate, log: d.Logger.With("component", "mcp"),
+		now: d.Now, refresh: d.Refresh, tools: map[string]string{}}
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "hallmonitor", Title: "Hall Monitor", Version: d.Version},
+		&mcp.ServerOptions{Logger: s.log, Instructions: "Each tool is a WCP capability served by an enrolled, attested worker. " +
+			"Every call is decided by the Hall's rules and recorded; a refusal is a tool error whose deny_code says why. " +
+			"A call that needs a human returns pending_approval_id: resolve it with " + ToolApprovalResolve +
+			", then run it with " + ToolDispatchApproved + "."})
+	s.addFixedTools()
+	return s, nil
+}
+
+// MCP returns the underlying go-sdk server (for in-memory transports).
+func (s *Server) MCP() *mcp.Server { return s.mcp }
+
+// Run serves one transport (e.g. &mcp.StdioTransport{}) until the client
+// disconnects or ctx ends, keeping the tool list in sync with enrollments.
+func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
+	if err := s.Refresh(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.keepRefreshing(ctx)
+	return s.mcp.Run(ctx, t)
+}
+
+// ServeHTTP serves the streamable HTTP transport on addr, which must be a
+// loopback address (127.0.0.1:PORT, [::1]:PORT or localhost:PORT), until
+// ctx ends. The go-sdk handler rejects non-localhost Host headers (DNS
+// rebinding protection). ready, if non-nil, receives the bound address.
+func (s *Server) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--http %q: want 127.0.0.1:PORT: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--http %q: the MCP server only listens on loopback; use 127.0.0.1:PORT", addr)
+	}
+	if err := s.Refresh(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--http %s: %w", addr, err)
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.keepRefreshing(ctx)
+	srv := &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, c := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer c()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// HTTPHandler is the streamable HTTP transport handler (mount it at /mcp).
+func (s *Server) HTTPHandler() http.Handler {
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil)
+}
+
+func (s *Server) keepRefreshing(ctx context.Context) {
+	t := time.NewTicker(s.refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("refresh MCP tools", "err", err)
+			}
+		}
+	}
+}
+
+// Refresh publishes one tool per capability of an enrolled worker package
+// and withdraws tools whose capability is no longer enrolled.
+func (s *Server) Refresh(ctx context.Context) error {
+	ws, err := s.st.ListWorkers(ctx)
+	if err != nil {
+		return fmt.Errorf("list enrolled workers: %w", err)
+	}
+	type capInfo struct {
+		species []string
+		schema  json.RawMessage
+	}
+	caps := map[string]*capInfo{}
+	for _, w := range ws {
+		if w.PackagePath == "" {
+			continue
+		}
+		for _, c := range w.Capabilities {
+			if err := validToolName(c); err != nil {
+				s.log.Warn("capability cannot be an MCP tool", "capability_id", c, "err", err)
+				continue
+			}
+			ci := caps[c]
+			if ci == nil {
+				ci = &capInfo{schema: requestSchema(w.PackagePath)}
+				caps[c] = ci
+			}
+			if !slices.Contains(ci.species, w.WorkerSpeciesID) {
+				ci.species = append(ci.species, w.WorkerSpeciesID)
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var stale []string
+	for name := range s.tools {
+		if caps[name] == nil {
+			stale = append(stale, name)
+			delete(s.tools, name)
+		}
+	}
+	if len(stale) > 0 {
+		s.mcp.RemoveTools(stale...)
+	}
+	names := make([]string, 0, len(caps))
+	for c := range caps {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		ci := caps[c]
+		sort.Strings(ci.species)
+		fp := strings.Join(ci.species, ",") + "|" + string(ci.schema)
+		if s.tools[c] == fp {
+			continue
+		}
+		s.tools[c] = fp
+		capID := c
+		s.mcp.AddTool(&mcp.Tool{
+			Name:        capID,
+			Title:       capID,
+			Description: fmt.Sprintf("WCP capability %s, served by %s. Governed: the Hall's rules decide every call; a refusal is a tool error with its deny_code.", capID, strings.Join(ci.species, ", ")),
+			InputSchema: inputSchema(ci.schema, false),
+		}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return s.callCapability(ctx, capID, req.Params.Arguments), nil
+		})
+	}
+	return nil
+}
+
+func validToolName(name string) error {
+	if name == "" || len(name) > 128 {
+		return errors.New("tool names are 1..128 characters")
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return fmt.Errorf("character %q is not allowed in an MCP tool name", r)
+		}
+	}
+	return nil
+}
+
+// requestSchema is the package's config.schema.json when it is a JSON
+// object, else a plain object schema.
+func requestSchema(pkg string) json.RawMessage {
+	b, err := os.ReadFile(filepath.Join(pkg, "config.schema.json"))
+	if err == nil && len(b) < 64<<10 {
+		var m map[string]any
+		if json.Unmarshal(b, &m) == nil && m != nil {
+			delete(m, "$schema")
+			if out, err := json.Marshal(m); err == nil {
+				return out
+			}
+		}
+	}
+	return json.RawMessage(`{"type":"object"}`)
+}
+
+// inputSchema is the JSON Schema of a capability tool's arguments: the
+// worker request plus the RouteInput fields (with defaults for a local
+// agent).
+func inputSchema(request json.RawMessage, withCapability bool) json.RawMessage {
+	props := map[string]any{
+		"request":        json.RawMessage(request),
+		"env":            map[string]any{"type": "string", "enum": core.Envs, "default": defaultEnv},
+		"data_label":     map[string]any{"type": "string", "enum": core.DataLabels, "default": defaultDataLabel},
+		"tenant_id":      map[string]any{"type": "string", "default": defaultTenant},
+		"tenant_risk":    map[string]any{"type": "string", "enum": core.TenantRisks, "default": defaultTenantRisk},
+		"qos_class":      map[string]any{"type": "string", "enum": core.QoSClasses, "default": defaultQoS},
+		"correlation_id": map[string]any{"type": "string", "description": "defaults to a fresh UUID"},
+		"dry_run":        map[string]any{"type": "boolean", "default": false},
+	}
+	schema := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if withCapability {
+		props["capability_id"] = map[string]any{"type": "string", "description": "the WCP capability to route, e.g. cap.doc.summarize"}
+		schema["required"] = []string{"capability_id"}
+	}
+	b, _ := json.Marshal(schema) // plain maps and strings always marshal
+	return b
+}
+
+// Defaults of the RouteInput fields an MCP client may leave out.
+const (
+	defaultEnv        = "dev"
+	defaultDataLabel  = "PUBLIC"
+	defaultTenant     = "mcp-client"
+	defaultTenantRisk = "low"
+	defaultQoS        = "P2"
+)

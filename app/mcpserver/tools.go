@@ -1,0 +1,208 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"hallmonitor/core"
+	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
+)
+
+// Governance is the governance block of a successful tool result.
+type Governance struct {
+	DecisionID     string `json:"decision_id"`
+	MatchedRuleID  string `json:"matched_rule_id"`
+	SelectedWorker string `json:"selected_worker"`
+	CorrelationID  string `json:"correlation_id"`
+	ArtifactHash   string `json:"artifact_hash,omitempty"`
+	ReceiptHash    string `json:"receipt_hash"`
+	DispatchID     string `json:"dispatch_id,omitempty"`
+	DurationMS     *int64 `json:"duration_ms,omitempty"`
+	PackageHash    string `json:"package_hash,omitempty"`
+	ResultHash     string `json:"result_hash,omitempty"`
+}
+
+func textResult(isError bool, v any) *mcp.CallToolResult {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(fmt.Sprintf(`{"error":%q}`, err.Error()))
+	}
+	return &mcp.CallToolResult{IsError: isError, Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b)}
+}
+
+func toolError(code, message string) *mcp.CallToolResult {
+	return textResult(true, map[string]any{"error": map[string]string{"code": code, "message": message}})
+}
+
+// routeInput builds a RouteInput from tool arguments with the local-agent
+// defaults; the capability comes from the tool (or the capability_id
+// argument of wcp_route).
+func routeInput(capability string, raw json.RawMessage) (core.RouteInput, string, error) {
+	args := map[string]any{}
+	if len(raw) > 0 && string(raw) != "null" {
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.UseNumber()
+		if err := dec.Decode(&args); err != nil {
+			return core.RouteInput{}, "", fmt.Errorf("arguments must be a JSON object: %w", err)
+		}
+	}
+	if capability == "" {
+		c, _ := args["capability_id"].(string)
+		if strings.TrimSpace(c) == "" {
+			return core.RouteInput{}, "", errors.New("capability_id is required: name the WCP capability to route")
+		}
+		capability = c
+	}
+	delete(args, "capability_id")
+	obj := map[string]any{
+		"capability_id": capability, "env": defaultEnv, "data_label": defaultDataLabel, "tenant_id": defaultTenant,
+		"tenant_risk": defaultTenantRisk, "qos_class": defaultQoS, "correlation_id": core.NewUUID(), "request": map[string]any{},
+	}
+	for k, v := range args {
+		switch k {
+		case "request", "env", "data_label", "tenant_id", "tenant_risk", "qos_class", "correlation_id", "dry_run":
+			obj[k] = v
+		default:
+			return core.RouteInput{}, "", fmt.Errorf("argument %q is unknown: use request, env, data_label, tenant_id, tenant_risk, qos_class, correlation_id or dry_run", k)
+		}
+	}
+	in, errs := core.RouteInputFromMap(obj)
+	if len(errs) > 0 {
+		return core.RouteInput{}, "", fmt.Errorf("invalid arguments: %w", errs)
+	}
+	return in, capability, nil
+}
+
+// callCapability governs one capability call: decide, record, and when
+// allowed (and not a dry run) dispatch to the worker package.
+func (s *Server) callCapability(ctx context.Context, capability string, raw json.RawMessage) *mcp.CallToolResult {
+	in, _, err := routeInput(capability, raw)
+	if err != nil {
+		return toolError("invalid_arguments", err.Error())
+	}
+	r, err := s.route(ctx, in)
+	if err != nil {
+		s.log.Error("route MCP call", "capability_id", in.CapabilityID, "err", err)
+		return toolError("hall_error", err.Error())
+	}
+	d := r.Decision
+	gov := Governance{DecisionID: d.DecisionID, MatchedRuleID: d.MatchedRuleID, CorrelationID: d.CorrelationID, ReceiptHash: r.Receipt.ReceiptHash}
+	if d.SelectedWorkerSpeciesID != nil {
+		gov.SelectedWorker = *d.SelectedWorkerSpeciesID
+	}
+	if d.ArtifactHash != nil {
+		gov.ArtifactHash = *d.ArtifactHash
+	}
+	switch {
+	case d.Denied:
+		return textResult(true, map[string]any{"wcp_denied": true, "deny_code": d.Code(), "deny_message": d.DenyReasonIfDenied.Message,
+			"matched_rule_id": d.MatchedRuleID, "correlation_id": d.CorrelationID, "decision_id": d.DecisionID, "receipt_hash": r.Receipt.ReceiptHash})
+	case d.SupervisorRequired:
+		return textResult(true, map[string]any{"wcp_pending": true, "pending_approval_id": deref(d.PendingApprovalID),
+			"approval_expires_at": d.ApprovalExpiresAt, "decision_id": d.DecisionID, "matched_rule_id": d.MatchedRuleID,
+			"message": "A human must approve this call: resolve the approval (" + ToolApprovalResolve + "), then run it with " + ToolDispatchApproved + "."})
+	case d.DryRun:
+		return textResult(false, map[string]any{"wcp_dry_run": true, "wcp_governance": gov})
+	}
+	return s.dispatch(ctx, workers.Job{DecisionID: d.DecisionID, CorrelationID: d.CorrelationID, Request: in.Request}, gov)
+}
+
+func (s *Server) dispatch(ctx context.Context, job workers.Job, gov Governance) *mcp.CallToolResult {
+	run, err := s.exec.Dispatch(ctx, job)
+	if err != nil {
+		var refused *store.DispatchRefusedError
+		if errors.As(err, &refused) {
+			return toolError("dispatch_refused", refused.Reason)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return toolError("not_found", "decision "+job.DecisionID+" does not exist")
+		}
+		return toolError("hall_error", err.Error())
+	}
+	gov.DispatchID, gov.DurationMS, gov.PackageHash, gov.ResultHash = run.Dispatch.DispatchID, run.Dispatch.DurationMS, run.PackageHash, run.Dispatch.ResultHash
+	if run.Dispatch.Outcome != store.DispatchSucceeded {
+		return textResult(true, map[string]any{"wcp_worker_error": true, "outcome": run.Dispatch.Outcome, "error": run.Dispatch.Error, "wcp_governance": gov})
+	}
+	var result any = run.Output
+	if run.Output == nil {
+		result = run.OutputText
+	}
+	return textResult(false, map[string]any{"result": result, "wcp_governance": gov})
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Arguments of the approval tools.
+type (
+	pendingArgs struct{}
+	resolveArgs struct {
+		ApprovalID string `json:"approval_id" jsonschema:"the approval to resolve (pending_approval_id of a held call)"`
+		Action     string `json:"action" jsonschema:"approve, deny or escalate"`
+		Note       string `json:"note,omitempty" jsonschema:"why (kept with the approval)"`
+	}
+	dispatchArgs struct {
+		DecisionID string `json:"decision_id" jsonschema:"the decision whose approval was approved"`
+	}
+)
+
+func (s *Server) addFixedTools() {
+	s.mcp.AddTool(&mcp.Tool{
+		Name:        ToolRoute,
+		Description: "Route any WCP capability through the Hall (decided, recorded and, when allowed, dispatched). Unknown capabilities are refused with a deny code.",
+		InputSchema: inputSchema(json.RawMessage(`{"type":"object"}`), true),
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return s.callCapability(ctx, "", req.Params.Arguments), nil
+	})
+	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolApprovalsPending, Description: "List the approvals waiting for a human decision."},
+		func(ctx context.Context, _ *mcp.CallToolRequest, _ pendingArgs) (*mcp.CallToolResult, any, error) {
+			if _, err := s.st.ExpireApprovals(ctx); err != nil {
+				return nil, nil, err
+			}
+			list, err := s.st.ListApprovals(ctx, store.ApprovalPending)
+			if err != nil {
+				return nil, nil, err
+			}
+			return textResult(false, map[string]any{"approvals": list}), nil, nil
+		})
+	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolApprovalResolve, Description: "Approve, deny or escalate a pending approval."},
+		func(ctx context.Context, _ *mcp.CallToolRequest, a resolveArgs) (*mcp.CallToolResult, any, error) {
+			ap, err := s.st.ResolveApproval(ctx, a.ApprovalID, a.Action, a.Note, "mcp")
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return toolError("not_found", "approval "+a.ApprovalID+" does not exist: list them with "+ToolApprovalsPending), nil, nil
+			case errors.Is(err, store.ErrConflict):
+				return toolError("conflict", err.Error()), nil, nil
+			case err != nil:
+				return toolError("invalid_arguments", err.Error()), nil, nil
+			}
+			return textResult(false, map[string]any{"approval": ap}), nil, nil
+		})
+	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolDispatchApproved, Description: "Run a held call whose approval was approved."},
+		func(ctx context.Context, _ *mcp.CallToolRequest, a dispatchArgs) (*mcp.CallToolResult, any, error) {
+			det, err := s.st.GetDecision(ctx, a.DecisionID)
+			if errors.Is(err, store.ErrNotFound) {
+				return toolError("not_found", "decision "+a.DecisionID+" does not exist"), nil, nil
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			var in core.RouteInput
+			if err := json.Unmarshal(det.Input, &in); err != nil {
+				return toolError("hall_error", "stored input of "+a.DecisionID+" is unreadable: "+err.Error()), nil, nil
+			}
+			gov := Governance{DecisionID: det.Summary.DecisionID, MatchedRuleID: det.Summary.MatchedRuleID,
+				SelectedWorker: det.Summary.SelectedWorkerSpeciesID, CorrelationID: det.Summary.CorrelationID}
+			return s.dispatch(ctx, workers.Job{DecisionID: a.DecisionID, CorrelationID: in.CorrelationID, Request: in.Request}, gov), nil, nil
+		})
+}
