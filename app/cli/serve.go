@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"hallmonitor/app/hall"
+	"hallmonitor/hallapi/config"
+)
+
+// runServe runs the Hall API and web UI headless until SIGINT/SIGTERM.
+// The one line with the token goes to stdout; logs go to stderr and
+// <data dir>/hallmonitor.log.
+func runServe(args []string, stdout, stderr io.Writer, ui fs.FS) int {
+	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	dataDir := fset.String("data-dir", "", "directory of hall.db and the signing key (env "+config.EnvDataDir+")")
+	configDir := fset.String("config-dir", "", "directory of config.json and api-token (env "+config.EnvConfigDir+")")
+	port := fset.Int("port", 0, "TCP port on 127.0.0.1 (env "+config.EnvPort+"; default 8765; 0 keeps the configured one)")
+	listen := fset.String("listen", "", "listen address host:port (default 127.0.0.1:<port>; a non-loopback address exposes the API)")
+	rules := fset.String("rules", "", "routing rules file (JSON list or {\"rules\":[...]}); default from config rules_path")
+	if err := fset.Parse(args); err != nil {
+		return 2
+	}
+	if fset.NArg() > 0 {
+		fmt.Fprintf(stderr, "serve: unexpected argument %q\n", fset.Arg(0))
+		return 2
+	}
+	if *port < 0 || *port > 65535 {
+		fmt.Fprintln(stderr, "serve: --port must be from 0 to 65535")
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	opts := hall.Options{ConfigDir: *configDir, DataDir: *dataDir, Port: *port, Listen: *listen, RulesPath: *rules,
+		Version: VersionString(), UI: ui, Logger: logger}
+	_, cfg, err := hall.Resolve(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		fmt.Fprintf(stderr, "serve: create data directory: %v\n", err)
+		return 1
+	}
+	logPath := filepath.Join(cfg.DataDir, "hallmonitor.log")
+	if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
+		defer f.Close()
+		logger = slog.New(slog.NewTextHandler(io.MultiWriter(stderr, f), &slog.HandlerOptions{Level: slog.LevelInfo}))
+		opts.Logger, opts.LogPath = logger, logPath
+	} else {
+		logger.Warn("no log file", "path", logPath, "err", err)
+	}
+	h, err := hall.Open(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	defer h.Close()
+	ln, err := h.Listen()
+	if err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger.Info("Hall API listening", "listen", ln.Addr().String(), "db", h.Store.Path(), "config_dir", h.ConfigDir)
+	fmt.Fprintf(stdout, "Hall Monitor serving on http://127.0.0.1:%s/#token=%s\n", p, string(h.Server.Token()))
+	if err := h.Server.Serve(ctx, ln); err != nil {
+		logger.Error("server stopped", "err", err)
+		return 1
+	}
+	logger.Info("Hall API stopped")
+	return 0
+}
