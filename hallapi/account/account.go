@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"hallmonitor/app/login"
+	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/registry"
 )
 
 // Event types published by the Service (the names of hallapi/events).
 const (
-	EventStandingChanged = "standing.changed"
-	EventAuthChanged     = "auth.changed"
+	EventStandingChanged = events.StandingChanged
+	EventAuthChanged     = events.AuthChanged
 )
 
 // StandingUnknown is reported before the first successful standing check.
@@ -29,9 +30,10 @@ const StandingUnknown = "unknown"
 // DefaultRefreshEvery is how often the standing is re-checked while signed in.
 const DefaultRefreshEvery = 5 * time.Minute
 
-// Publisher records an event on the Hall's numbered bus.
+// Publisher records an event on the Hall's numbered bus; *store.Store
+// (hallapi/store) implements it.
 type Publisher interface {
-	Publish(ctx context.Context, eventType string, data any) error
+	Emit(ctx context.Context, eventType string, data any) (events.Event, error)
 }
 
 // Options configure a Service.
@@ -324,7 +326,7 @@ func (s *Service) publish(ctx context.Context, typ string, data any) {
 	if s.o.Publisher == nil {
 		return
 	}
-	if err := s.o.Publisher.Publish(ctx, typ, data); err != nil {
+	if _, err := s.o.Publisher.Emit(ctx, typ, data); err != nil {
 		s.o.Logger.Error("could not publish event", "type", typ, "err", err)
 	}
 }
