@@ -2,6 +2,7 @@ package hallapi
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -162,15 +163,19 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 // ---- receipts ----
 
 func (s *Server) signer() receipt.Signer {
-	pub := s.key.Public().([]byte)
+	return receipt.Signer{KeyID: KeyID(s.key.Public().(ed25519.PublicKey)), Key: s.key}
+}
+
+// KeyID names a Hall receipt-signing key: "hall-ed25519-" + 16 hex of SHA-256(public key).
+func KeyID(pub ed25519.PublicKey) string {
 	sum := sha256.Sum256(pub)
-	return receipt.Signer{KeyID: "hall-ed25519-" + hex.EncodeToString(sum[:8]), Key: s.key}
+	return "hall-ed25519-" + hex.EncodeToString(sum[:8])
 }
 
 // SigningPublicKey is the Hall's receipt verification key and its key id.
-func (s *Server) SigningPublicKey() (keyID string, pub []byte) {
-	sg := s.signer()
-	return sg.KeyID, s.key.Public().([]byte)
+func (s *Server) SigningPublicKey() (keyID string, pub ed25519.PublicKey) {
+	pub = s.key.Public().(ed25519.PublicKey)
+	return KeyID(pub), pub
 }
 
 func (s *Server) receiptFunc(dec core.RouteDecision) store.ReceiptFunc {

@@ -75,6 +75,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				writeError(w, http.StatusInternalServerError, "internal", "the Hall hit an internal error; see the Hall log", "")
+			}
+		}()
 		next.ServeHTTP(w, r)
 	})
 }

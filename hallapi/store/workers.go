@@ -171,9 +171,11 @@ func (s *Store) UpsertWorker(ctx context.Context, w Worker) (Worker, bool, error
 			return err
 		}
 		if w.Attestation.State == AttestationTampered {
-			_, err = t.RaiseAlert(tamperedAlert(w))
+			if _, err := t.RaiseAlert(tamperedAlert(w)); err != nil {
+				return err
+			}
 		}
-		return err
+		return nil
 	})
 	return w, created, err
 }

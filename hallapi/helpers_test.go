@@ -1,0 +1,216 @@
+package hallapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/store"
+)
+
+const testRules = `{"rules":[
+ {"rule_id":"r_doc_dev","match":{"capability_id":"cap.doc.summarize","env":{"in":["dev","stage"]}},
+  "decision":{"candidate_workers_ranked":[{"worker_species_id":"wrk.doc.summarizer","score_hint":1.0}]}},
+ {"rule_id":"r_doc_prod","match":{"capability_id":"cap.doc.summarize","env":"prod"},
+  "decision":{"candidate_workers_ranked":[{"worker_species_id":"wrk.doc.summarizer"}],"escalation":{"policy_gate":true}}}
+]}`
+
+type env struct {
+	t       *testing.T
+	srv     *hallapi.Server
+	st      *store.Store
+	base    string
+	host    string
+	token   string
+	cfgDir  string
+	dataDir string
+	client  *http.Client
+}
+
+type envOpt func(*hallapi.Options)
+
+func newEnv(t *testing.T, rules string, opts ...envOpt) *env {
+	t.Helper()
+	dir := t.TempDir()
+	cfgDir, dataDir := filepath.Join(dir, "config"), filepath.Join(dir, "data")
+	rulesPath := filepath.Join(cfgDir, "rules.json")
+	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if rules != "" {
+		if err := os.WriteFile(rulesPath, []byte(rules), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := store.Open(filepath.Join(dataDir, "hall.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Defaults(cfgDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.RulesPath, cfg.Port = dataDir, rulesPath, 0
+	o := hallapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Version: "test",
+		Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		UI: fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Hall</title>")}, "assets/app.js": {Data: []byte("console.log(1)")}}}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv, err := hallapi.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		st.Close()
+	})
+	e := &env{t: t, srv: srv, st: st, base: "http://" + ln.Addr().String(), host: ln.Addr().String(),
+		token: string(srv.Token()), cfgDir: cfgDir, dataDir: dataDir, client: &http.Client{Timeout: 70 * time.Second}}
+	return e
+}
+
+// req sends a request with the token unless a header "Authorization" is given explicitly in hdr ("" removes it).
+func (e *env) req(method, path string, body any, hdr ...string) (int, http.Header, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	r, err := http.NewRequest(method, e.base+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r.Header.Set("Authorization", "Bearer "+e.token)
+	if rd != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			r.Host = hdr[i+1]
+			continue
+		}
+		if hdr[i+1] == "" {
+			r.Header.Del(hdr[i])
+			continue
+		}
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := e.client.Do(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// ok sends a request, requires the status, and decodes the JSON answer.
+func (e *env) ok(want int, method, path string, body any, hdr ...string) map[string]any {
+	e.t.Helper()
+	code, _, b := e.req(method, path, body, hdr...)
+	if code != want {
+		e.t.Fatalf("%s %s: status %d, want %d: %s", method, path, code, want, b)
+	}
+	var m map[string]any
+	if len(b) > 0 && b[0] == '{' {
+		if err := json.Unmarshal(b, &m); err != nil {
+			e.t.Fatalf("%s %s: bad JSON %s", method, path, b)
+		}
+	}
+	return m
+}
+
+// apiErr sends a request and checks the JSON error's status, code and field.
+func (e *env) apiErr(status int, code, field, method, path string, body any, hdr ...string) {
+	e.t.Helper()
+	got, _, b := e.req(method, path, body, hdr...)
+	var m struct {
+		Error hallapi.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatalf("%s %s: error body is not JSON: %s", method, path, b)
+	}
+	if got != status || m.Error.Code != code || (field != "*" && m.Error.Field != field) || m.Error.Message == "" {
+		e.t.Fatalf("%s %s: got %d %+v, want %d %s field %q", method, path, got, m.Error, status, code, field)
+	}
+}
+
+func (e *env) count(table string) int {
+	e.t.Helper()
+	var n int
+	err := e.st.Write(context.Background(), func(tx *store.Tx) error {
+		return tx.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func workerRecord(t *testing.T, mods map[string]any) map[string]any {
+	t.Helper()
+	rec := map[string]any{"worker_id": "org.acme.summarizer", "worker_species_id": "wrk.doc.summarizer",
+		"capabilities": []any{"cap.doc.summarize"}, "blast_score": json.Number("10"), "guarantee": "at-least-once",
+		"dlq_handler": "dlq.doc", "currently_implements": []any{"ctrl.obs.audit_log_append_only"}, "risk_tier": "low"}
+	for k, v := range mods {
+		if v == nil {
+			delete(rec, k)
+		} else {
+			rec[k] = v
+		}
+	}
+	h, err := hallapi.RecordArtifactHash(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec["artifact_hash"] = h
+	return rec
+}
+
+func routeInput(env, label string) map[string]any {
+	return map[string]any{"capability_id": "cap.doc.summarize", "env": env, "data_label": label, "tenant_risk": "low",
+		"qos_class": "P2", "tenant_id": "tenant-a", "correlation_id": "corr-1", "request": map[string]any{"text": "hi"}}
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
