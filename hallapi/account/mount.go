@@ -1,0 +1,42 @@
+package account
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/registry"
+)
+
+// AccountStatus implements hallapi.AccountState for GET /api/status.
+func (s *Service) AccountStatus(context.Context) hallapi.AccountStatus {
+	v := s.Standing()
+	st := hallapi.AccountStatus{LoggedIn: s.LoggedIn(), GitHubLogin: s.GitHubLogin(), Standing: v.Standing,
+		Tier: s.Tier(), Online: s.Online()}
+	if v.Standing == registry.StandingGrace {
+		g := v.GraceSecondsRemaining
+		st.GraceSecondsRemaining = &g
+	}
+	if v.CheckedAt != nil {
+		st.StandingCheckedAt = v.CheckedAt.UTC().Format(time.RFC3339)
+	}
+	return st
+}
+
+// Mount registers the account routes on the Hall API server (token-protected
+// except the login callback) and installs the Service as its account state.
+func (s *Service) Mount(srv *hallapi.Server) {
+	for _, r := range s.Routes() {
+		access := hallapi.Token
+		if r.Public {
+			access = hallapi.Public
+		}
+		// hallapi.Server dispatches with ServeMux.Handler, which does not set
+		// r.PathValue; a one-route mux matches again and sets it.
+		inner := http.NewServeMux()
+		inner.Handle(r.Pattern, r.Handler)
+		srv.Handle(r.Pattern, inner, access)
+	}
+	srv.SetAccount(s)
+}

@@ -1,0 +1,134 @@
+package account_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"hallmonitor/app/login"
+	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/account"
+	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/registry"
+	"hallmonitor/hallapi/registry/registrytest"
+	"hallmonitor/hallapi/store"
+)
+
+// TestMountedOnHallAPIServer wires the account service into the real Hall API
+// server (as app/hall does) and runs the public registry's flow: the browser
+// returns to the Hall's own /api/auth/callback (public), everything else needs
+// the API token, and /api/status reports the account.
+func TestMountedOnHallAPIServer(t *testing.T) {
+	keyring.MockInitWithError(errors.New("no Secret Service"))
+	reg := registrytest.New(t, registrytest.Options{})
+	dir := t.TempDir()
+	cfgDir, dataDir := filepath.Join(dir, "config"), filepath.Join(dir, "data")
+	st, err := store.Open(filepath.Join(dataDir, "hall.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg, err := config.Defaults(cfgDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.Port, cfg.RegistryURL = dataDir, 0, reg.URL
+	logger := slog.New(slog.DiscardHandler)
+	srv, err := hallapi.New(hallapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+
+	lm, err := login.New(login.Options{RegistryURL: cfg.RegistryURL, CallbackURL: base + "/api/auth/callback",
+		Store: login.NewTokenStore(cfgDir, logger), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := registry.New(registry.Options{BaseURL: cfg.RegistryURL, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := account.New(account.Options{Login: lm, Registry: rc, Publisher: st, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Mount(srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	svc.Start(ctx)
+	go srv.Serve(ctx, ln)
+
+	call := func(method, path, token string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	tok := string(srv.Token())
+
+	if status, _ := call("POST", "/api/auth/login", ""); status != 401 {
+		t.Fatalf("login without the API token: %d", status)
+	}
+	if status, _ := call("GET", "/wcp/registry/ban-list", ""); status != 401 {
+		t.Fatalf("registry proxy without the API token: %d", status)
+	}
+	status, a := call("POST", "/api/auth/login", tok)
+	if status != 200 || !strings.Contains(a["auth_url"].(string), "redirect_uri="+strings.ReplaceAll(strings.ReplaceAll(base, ":", "%3A"), "/", "%2F")) {
+		t.Fatalf("login: %d %v", status, a)
+	}
+	// The browser carries no API token: the callback must be public.
+	page, err := registrytest.Browse(nil, a["auth_url"].(string), true)
+	if err != nil || page.Status != 200 || !strings.Contains(page.Body, "Signed in") || page.URL.Path != "/api/auth/callback" {
+		t.Fatalf("callback through the Hall API: %+v %v", page, err)
+	}
+	id := a["login_id"].(string)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, s := call("GET", "/api/auth/login/"+id, tok)
+		if s["status"] == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("login status %v", s)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, s := call("GET", "/api/status", tok)
+		if s["logged_in"] == true && s["github_login"] == "octocat" && s["state"] == "ready" && s["account_standing"] == "ok" && s["tier"] == "indie" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status after sign-in: %v", s)
+		}
+	}
+	if status, m := call("POST", "/api/server/go-online", tok); status != 200 || m["ok"] != true {
+		t.Fatalf("go-online: %d %v", status, m)
+	}
+	if _, s := call("GET", "/api/status", tok); s["state"] != "online" || s["online"] != true {
+		t.Fatalf("status online: %v", s)
+	}
+}
