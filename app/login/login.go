@@ -60,7 +60,6 @@ var (
 	ErrSessionExpired  = errors.New("the registry session expired or was revoked: sign in again")
 	ErrUnknownLogin    = errors.New("no such login_id (it may have expired): start the sign-in again")
 	ErrTooManyLogins   = errors.New("too many sign-ins in progress: cancel one or wait for it to expire")
-	ErrNoHallCallback  = errors.New("this Hall uses a loopback listener for sign-in; /api/auth/callback is not in use")
 	errStateMismatched = errors.New("state does not match a sign-in in progress")
 )
 
@@ -357,25 +356,25 @@ func (m *Manager) Cancel(id string) (AttemptStatus, error) {
 	return AttemptStatus{Status: a.status, Error: a.err}, nil
 }
 
-// HandleCallback serves the Hall's /api/auth/callback (used when
-// Options.CallbackURL is set). It is safe to mount publicly: it only accepts
-// the state of a login in progress, once.
+// HandleCallback serves the Hall's /api/auth/callback, the redirect target
+// when Options.CallbackURL is set. It also completes loopback logins, because
+// the public registry sends the browser to the Hall's callback whatever
+// redirect_uri it was given. It is safe to mount publicly: it only accepts the
+// state of a browser login in progress, once, and the code is redeemed with
+// that login's PKCE verifier.
 func (m *Manager) HandleCallback(w http.ResponseWriter, r *http.Request) {
-	if m.o.CallbackURL == "" {
-		m.page(w, http.StatusNotFound, "Sign-in failed", ErrNoHallCallback.Error())
-		return
-	}
 	m.callback(w, r, modeHall)
 }
 
 // callback completes a browser login: state check (one-shot), then the code
-// exchange with the PKCE verifier.
-func (m *Manager) callback(w http.ResponseWriter, r *http.Request, mode string) {
+// exchange with the PKCE verifier. A loopback listener (via modeLoopback)
+// accepts only loopback logins; the Hall's callback accepts any browser login.
+func (m *Manager) callback(w http.ResponseWriter, r *http.Request, via string) {
 	q := r.URL.Query()
 	state := q.Get("state")
 	m.mu.Lock()
 	a := m.byState[state]
-	if a == nil || a.mode != mode || state == "" {
+	if a == nil || state == "" || (via == modeLoopback && a.mode != modeLoopback) {
 		m.mu.Unlock()
 		m.o.Logger.Warn("sign-in callback refused", "reason", errStateMismatched.Error(), "remote", r.RemoteAddr)
 		m.page(w, http.StatusBadRequest, "Sign-in link not valid",

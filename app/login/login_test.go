@@ -294,16 +294,37 @@ func TestHallCallbackModeReplayedCodeAndStates(t *testing.T) {
 	}
 }
 
-func TestLoopbackManagerRefusesHallCallback(t *testing.T) {
+func TestHallCallbackCompletesLoopbackLogin(t *testing.T) {
+	// The public registry sends the browser to the Hall's /api/auth/callback
+	// whatever redirect_uri it got: that completes the loopback login too.
 	e := newEnv(t, nil)
 	a, _ := e.m.Start()
-	rec := httptest.NewRecorder()
-	e.m.HandleCallback(rec, httptest.NewRequest("GET", "/api/auth/callback?state=x&code=y", nil))
-	if rec.Code != 404 {
-		t.Fatalf("HandleCallback in loopback mode: %d", rec.Code)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page, err := registrytest.Browse(noFollow, a.AuthURL, true)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if st, _ := e.m.Status(a.ID); st.Status != login.StatusPending {
-		t.Fatalf("%+v", st)
+	hall := httptest.NewServer(http.HandlerFunc(e.m.HandleCallback))
+	defer hall.Close()
+
+	rec := httptest.NewRecorder()
+	e.m.HandleCallback(rec, httptest.NewRequest("GET", "/api/auth/callback?state=forged&code="+page.URL.Query().Get("code"), nil))
+	if rec.Code != 400 || e.m.LoggedIn() {
+		t.Fatalf("forged state at the Hall callback: %d", rec.Code)
+	}
+	resp, err := http.Get(hall.URL + "/api/auth/callback?" + page.URL.RawQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if st := e.wait(t, a.ID); st.Status != login.StatusDone || resp.StatusCode != 200 {
+		t.Fatalf("loopback login via the Hall callback: %d %+v", resp.StatusCode, st)
+	}
+	// The loopback listener closed with the login.
+	time.Sleep(100 * time.Millisecond)
+	if resp, err := http.Get(page.URL.String()); err == nil {
+		resp.Body.Close()
+		t.Fatalf("loopback listener still answering (%d) after the login ended", resp.StatusCode)
 	}
 }
 

@@ -14,11 +14,9 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"hallmonitor/app/login"
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/account"
 	"hallmonitor/hallapi/config"
-	"hallmonitor/hallapi/registry"
 	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
 )
@@ -53,16 +51,8 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 	}
 	base := "http://" + ln.Addr().String()
 
-	lm, err := login.New(login.Options{RegistryURL: cfg.RegistryURL, CallbackURL: base + "/api/auth/callback",
-		Store: login.NewTokenStore(cfgDir, logger), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := registry.New(registry.Options{BaseURL: cfg.RegistryURL, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := account.New(account.Options{Login: lm, Registry: rc, Publisher: st, Logger: logger})
+	svc, err := account.Open(account.Config{ConfigDir: cfgDir, RegistryURL: cfg.RegistryURL,
+		CallbackURL: base + "/api/auth/callback", Publisher: st, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,5 +120,17 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 	}
 	if _, s := call("GET", "/api/status", tok); s["state"] != "online" || s["online"] != true {
 		t.Fatalf("status online: %v", s)
+	}
+}
+
+func TestOpenErrorsNameTheField(t *testing.T) {
+	if _, err := account.Open(account.Config{}); err == nil || !strings.Contains(err.Error(), "ConfigDir") {
+		t.Fatalf("missing config dir: %v", err)
+	}
+	if _, err := account.Open(account.Config{ConfigDir: t.TempDir(), RegistryURL: "api.pyhall.dev"}); err == nil || !strings.Contains(err.Error(), "registry_url") {
+		t.Fatalf("registry URL without scheme: %v", err)
+	}
+	if _, err := account.Open(account.Config{ConfigDir: t.TempDir(), CallbackURL: "http://example.com:80/cb"}); err == nil || !strings.Contains(err.Error(), "callback_url") {
+		t.Fatalf("non-loopback callback: %v", err)
 	}
 }
