@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"hallmonitor/core/attest"
+	"hallmonitor/hallapi/config"
+)
+
+// defaultHMACEnv is the reference's secret variable for HMAC manifests.
+const defaultHMACEnv = "WCP_ATTEST_HMAC_KEY"
+
+// runAttest builds and signs worker package manifests and generates
+// namespace keys: `attest keygen`, `attest build`, `attest hash`.
+func runAttest(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, "usage: hallmonitor attest keygen|build|hash [flags]\n"+
+			"  keygen  create an Ed25519 namespace key pair (<ns>.key 0600, <ns>.pub)\n"+
+			"  build   hash a package and write its signed manifest.json\n"+
+			"  hash    print a package's canonical hash")
+		return 2
+	}
+	switch args[0] {
+	case "keygen":
+		return attestKeygen(args[1:], stdout, stderr)
+	case "build":
+		return attestBuild(args[1:], stdout, stderr)
+	case "hash":
+		return attestHash(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "attest: unknown subcommand %q: use keygen, build or hash\n", args[0])
+	return 2
+}
+
+func attestKeygen(args []string, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("attest keygen", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	ns := fset.String("namespace", "", "signer namespace: x.<name> or org.<name> (required)")
+	out := fset.String("out", ".", "directory to write <namespace>.key and <namespace>.pub")
+	force := fset.Bool("force", false, "overwrite existing key files")
+	asJSON := fset.Bool("json", false, "print JSON")
+	if !parseFlags(fset, args, stderr) {
+		return 2
+	}
+	got, err := attest.Namespace(*ns)
+	if err != nil || got != *ns {
+		fmt.Fprintf(stderr, "attest keygen: --namespace %q must be exactly x.<name> or org.<name>\n", *ns)
+		return 2
+	}
+	keyPath, pubPath := filepath.Join(*out, *ns+".key"), filepath.Join(*out, *ns+".pub")
+	if !*force {
+		for _, p := range []string{keyPath, pubPath} {
+			if _, err := os.Stat(p); err == nil {
+				fmt.Fprintf(stderr, "attest keygen: %s exists: pass --force to replace it (manifests signed with the old key stop verifying)\n", p)
+				return 1
+			}
+		}
+	}
+	pub, priv, err := attest.GenerateKey(rand.Reader)
+	if err != nil {
+		fmt.Fprintf(stderr, "attest keygen: %v\n", err)
+		return 1
+	}
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		fmt.Fprintf(stderr, "attest keygen: %v\n", err)
+		return 1
+	}
+	if err := config.WriteFileAtomic(keyPath, []byte(attest.EncodePrivateKey(priv)), 0o600); err != nil {
+		fmt.Fprintf(stderr, "attest keygen: %v\n", err)
+		return 1
+	}
+	if err := config.WriteFileAtomic(pubPath, []byte(attest.EncodePublicKey(pub)+"\n"), 0o644); err != nil {
+		fmt.Fprintf(stderr, "attest keygen: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		emitJSON(stdout, map[string]string{"namespace": *ns, "private_key_path": keyPath, "public_key_path": pubPath, "public_key": attest.EncodePublicKey(pub)})
+		return 0
+	}
+	fmt.Fprintf(stdout, "namespace   %s\nprivate key %s (keep it secret)\npublic key  %s\n            %s\n", *ns, keyPath, pubPath, attest.EncodePublicKey(pub))
+	return 0
+}
+
+func attestBuild(args []string, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("attest build", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	pkg := fset.String("package", "", "worker package directory (required)")
+	workerID := fset.String("worker-id", "", "worker id, x.<name>.<worker> or org.<name>.<worker> (required)")
+	species := fset.String("species", "", "worker species id (required)")
+	version := fset.String("version", "", "worker version (required)")
+	keyFile := fset.String("key", "", "Ed25519 namespace private key file (from attest keygen)")
+	hmacEnv := fset.String("hmac-env", "", "sign with HMAC-SHA256 using the secret in this environment variable instead (reference compatibility, e.g. "+defaultHMACEnv+")")
+	source := fset.String("build-source", "local", "build_source recorded in the manifest")
+	asJSON := fset.Bool("json", false, "print JSON")
+	if !parseFlags(fset, args, stderr) {
+		return 2
+	}
+	if *pkg == "" || *workerID == "" || *species == "" || *version == "" {
+		fmt.Fprintln(stderr, "attest build: --package, --worker-id, --species and --version are required")
+		return 2
+	}
+	var signer attest.Signer
+	switch {
+	case *keyFile != "" && *hmacEnv != "":
+		fmt.Fprintln(stderr, "attest build: pass --key or --hmac-env, not both")
+		return 2
+	case *keyFile != "":
+		b, err := os.ReadFile(*keyFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "attest build: --key: %v\n", err)
+			return 1
+		}
+		k, err := attest.ParsePrivateKey(string(b))
+		if err != nil {
+			fmt.Fprintf(stderr, "attest build: --key %s: %v\n", *keyFile, err)
+			return 1
+		}
+		signer = attest.Ed25519Signer{Key: k}
+	case *hmacEnv != "":
+		secret := hmacSecret(*hmacEnv)
+		if len(secret) == 0 {
+			fmt.Fprintf(stderr, "attest build: environment variable %s is empty: export the HMAC secret first\n", *hmacEnv)
+			return 1
+		}
+		signer = attest.HMACSigner{Secret: secret}
+	default:
+		fmt.Fprintln(stderr, "attest build: --key is required (generate one with `hallmonitor attest keygen --namespace x.<you>`), or --hmac-env for HMAC")
+		return 2
+	}
+	if st, err := os.Stat(*pkg); err != nil || !st.IsDir() {
+		fmt.Fprintf(stderr, "attest build: --package %s is not a directory\n", *pkg)
+		return 1
+	}
+	m, err := attest.Build(os.DirFS(*pkg), attest.BuildOptions{WorkerID: *workerID, WorkerSpeciesID: *species,
+		WorkerVersion: *version, BuildSource: *source, Now: time.Now(), Signer: signer})
+	if err != nil {
+		fmt.Fprintf(stderr, "attest build: %v\n", err)
+		return 1
+	}
+	// manifest.tmp is excluded from the hash, so the rename is atomic and
+	// does not change the package hash.
+	tmp, final := filepath.Join(*pkg, "manifest.tmp"), filepath.Join(*pkg, attest.ManifestName)
+	if err := os.WriteFile(tmp, m.Encode(), 0o644); err != nil {
+		fmt.Fprintf(stderr, "attest build: %v\n", err)
+		return 1
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		fmt.Fprintf(stderr, "attest build: %v\n", err)
+		return 1
+	}
+	files, _ := attest.PackageFiles(os.DirFS(*pkg))
+	if *asJSON {
+		emitJSON(stdout, map[string]any{"manifest_path": final, "manifest": m, "files": files})
+		return 0
+	}
+	scheme := attest.SchemeEd25519
+	if m.SignatureEd25519 == "" {
+		scheme = attest.SchemeHMAC
+	}
+	fmt.Fprintf(stdout, "wrote %s\npackage hash sha256:%s (%d files)\nsigned       %s\n%s\n", final, m.PackageHash, len(files), scheme, m.TrustStatement)
+	return 0
+}
+
+func attestHash(args []string, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("attest hash", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	pkg := fset.String("package", "", "worker package directory (required)")
+	asJSON := fset.Bool("json", false, "print JSON")
+	if !parseFlags(fset, args, stderr) {
+		return 2
+	}
+	if *pkg == "" {
+		fmt.Fprintln(stderr, "attest hash: --package is required")
+		return 2
+	}
+	if _, err := os.Stat(*pkg); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "attest hash: --package %s does not exist\n", *pkg)
+		return 1
+	}
+	h, err := attest.PackageHash(os.DirFS(*pkg))
+	if err != nil {
+		fmt.Fprintf(stderr, "attest hash: %v\n", err)
+		return 1
+	}
+	files, _ := attest.PackageFiles(os.DirFS(*pkg))
+	if *asJSON {
+		emitJSON(stdout, map[string]any{"package_hash": h, "files": files})
+		return 0
+	}
+	fmt.Fprintln(stdout, h)
+	return 0
+}

@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"hallmonitor/app/mcpserver"
+	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/workers"
+)
+
+// runMCP serves the enrolled capabilities as MCP tools over stdio (the
+// default) or streamable HTTP (--http 127.0.0.1:PORT). It opens the same
+// database as the desktop app, so its decisions appear in the app's feed.
+// Logs go to stderr (stdout carries the protocol in stdio mode).
+func runMCP(args []string, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("mcp", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	httpAddr := fset.String("http", "", "serve streamable HTTP on this loopback address (127.0.0.1:PORT) instead of stdio")
+	rules := fset.String("rules", "", "routing rules file; default from config rules_path")
+	timeout := fset.Duration("timeout", 30*time.Second, "time limit of one worker run")
+	hmacEnv := fset.String("hmac-env", defaultHMACEnv, "environment variable with the HMAC-SHA256 secret for HMAC manifests")
+	db := addHallDBFlags(fset)
+	if !parseFlags(fset, args, stderr) {
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	st, cfg, err := db.open(*rules)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	key, err := config.LoadOrCreateSigningKey(cfg.DataDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp: receipt signing key: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	secret := hmacSecret(*hmacEnv)
+	svc := workers.NewService(st, workers.Options{Logger: logger, HMACSecret: secret})
+	if err := svc.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "mcp: %v\n", err)
+		return 1
+	}
+	defer svc.Stop()
+	srv, err := mcpserver.New(mcpserver.Deps{Store: st, Workers: svc,
+		Executor:  workers.NewExecutor(st, svc, workers.ExecOptions{Logger: logger, Timeout: *timeout, HMACSecret: secret}),
+		RulesPath: cfg.RulesPath, SigningKey: key, PolicyGate: hallapi.HallPolicyGate, Logger: logger, Version: VersionString()})
+	if err != nil {
+		fmt.Fprintf(stderr, "mcp: %v\n", err)
+		return 1
+	}
+	if *httpAddr != "" {
+		err = srv.ServeHTTP(ctx, *httpAddr, func(a net.Addr) {
+			logger.Info("MCP streamable HTTP listening", "url", "http://"+a.String()+"/", "db", st.Path(), "rules", cfg.RulesPath)
+		})
+	} else {
+		logger.Info("MCP on stdio", "db", st.Path(), "rules", cfg.RulesPath)
+		err = srv.Run(ctx, &mcp.IOTransport{Reader: os.Stdin, Writer: nopWriteCloser{stdout}})
+	}
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "mcp: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// nopWriteCloser lets the MCP transport close stdout without closing it.
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }

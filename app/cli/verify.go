@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"hallmonitor/app/mcpserver"
+	"hallmonitor/core/attest"
+	"hallmonitor/core/receipt"
+	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/store"
+)
+
+// runVerify checks a worker package against its manifest (--package), or the
+// evidence receipt chains (--receipts) from the Hall's database or a JSONL
+// export (--jsonl). Exit status 0 means verified, 1 means it did not verify.
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	pkg := fset.String("package", "", "worker package directory to verify against its manifest.json")
+	workerID := fset.String("worker-id", "", "expected worker id (with --package)")
+	species := fset.String("species", "", "expected worker species id (with --package)")
+	pubFile := fset.String("public-key", "", "namespace Ed25519 public key file (.pub from attest keygen)")
+	hmacEnv := fset.String("hmac-env", defaultHMACEnv, "environment variable with the HMAC-SHA256 secret for HMAC manifests")
+	receipts := fset.Bool("receipts", false, "verify the evidence receipt chains instead")
+	jsonl := fset.String("jsonl", "", "with --receipts: a JSONL file (one receipt, or an object with a \"receipt\" field, per line) instead of the database")
+	tenant := fset.String("tenant", "", "with --receipts: only this tenant's chain")
+	hallKey := fset.String("hall-public-key", "", "with --receipts: the Hall's receipt public key (hex); default: derived from <data dir>/hall-key")
+	db := addHallDBFlags(fset)
+	asJSON := fset.Bool("json", false, "print JSON")
+	if !parseFlags(fset, args, stderr) {
+		return 2
+	}
+	switch {
+	case *receipts && *pkg != "":
+		fmt.Fprintln(stderr, "verify: pass --package or --receipts, not both")
+		return 2
+	case *receipts:
+		return verifyReceipts(db, *jsonl, *tenant, *hallKey, *asJSON, stdout, stderr)
+	case *pkg != "":
+		return verifyPackage(*pkg, *workerID, *species, *pubFile, *hmacEnv, *asJSON, stdout, stderr)
+	}
+	fmt.Fprintln(stderr, "verify: pass --package DIR --worker-id ID --species ID [--public-key FILE], or --receipts [--jsonl FILE]")
+	return 2
+}
+
+func verifyPackage(dir, workerID, species, pubFile, hmacEnv string, asJSON bool, stdout, stderr io.Writer) int {
+	if workerID == "" || species == "" {
+		fmt.Fprintln(stderr, "verify: --worker-id and --species are required with --package (the ids the worker is enrolled as)")
+		return 2
+	}
+	trust := attest.Trust{HMACSecret: hmacSecret(hmacEnv)}
+	if pubFile != "" {
+		b, err := os.ReadFile(pubFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "verify: --public-key: %v\n", err)
+			return 1
+		}
+		if trust.Ed25519, err = attest.ParsePublicKey(string(b)); err != nil {
+			fmt.Fprintf(stderr, "verify: --public-key %s: %v\n", pubFile, err)
+			return 1
+		}
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		fmt.Fprintf(stderr, "verify: --package %s is not a directory\n", dir)
+		return 1
+	}
+	r := attest.Verify(os.DirFS(dir), attest.VerifyOptions{WorkerID: workerID, WorkerSpeciesID: species, Trust: trust, Now: time.Now()})
+	if asJSON {
+		emitJSON(stdout, r)
+	} else if r.OK {
+		fmt.Fprintf(stdout, "verified: %s (%s, namespace %s)\npackage hash sha256:%s\n%s\n", dir, r.Scheme, r.Namespace, r.PackageHash, r.TrustStatement)
+	} else {
+		fmt.Fprintf(stdout, "NOT VERIFIED: %s\n%s\n", r.Code, r.Message)
+	}
+	if !r.OK {
+		return 1
+	}
+	return 0
+}
+
+// chainReport is the result of one tenant's chain.
+type chainReport struct {
+	TenantID string `json:"tenant_id"`
+	Length   int    `json:"length"`
+	Head     string `json:"head_receipt_hash,omitempty"`
+	OK       bool   `json:"ok"`
+	Error    string `json:"error,omitempty"`
+}
+
+func verifyReceipts(db hallDBFlags, jsonlPath, tenant, hallKeyHex string, asJSON bool, stdout, stderr io.Writer) int {
+	var chains map[string][]receipt.Receipt
+	var err error
+	var dataDir string
+	if jsonlPath != "" {
+		chains, err = readReceiptJSONL(jsonlPath)
+	} else {
+		var st *store.Store
+		var cfg config.Config
+		st, cfg, err = db.open("")
+		if err == nil {
+			dataDir = cfg.DataDir
+			chains, err = readReceiptDB(st, tenant)
+			st.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "verify: %v\n", err)
+		return 1
+	}
+	keys, err := hallKeys(hallKeyHex, dataDir, db)
+	if err != nil {
+		fmt.Fprintf(stderr, "verify: %v\n", err)
+		return 1
+	}
+	tenants := make([]string, 0, len(chains))
+	for t := range chains {
+		if tenant == "" || t == tenant {
+			tenants = append(tenants, t)
+		}
+	}
+	sort.Strings(tenants)
+	ok := true
+	reports := []chainReport{}
+	for _, t := range tenants {
+		c := chains[t]
+		sort.SliceStable(c, func(i, j int) bool { return c[i].Sequence < c[j].Sequence })
+		rep := chainReport{TenantID: t, Length: len(c), OK: true}
+		if len(c) > 0 {
+			rep.Head = c[len(c)-1].ReceiptHash
+		}
+		if err := receipt.Verify(c, keys); err != nil {
+			rep.OK, rep.Error, ok = false, err.Error(), false
+		}
+		reports = append(reports, rep)
+	}
+	if asJSON {
+		emitJSON(stdout, map[string]any{"ok": ok, "chains": reports})
+	} else {
+		if len(reports) == 0 {
+			fmt.Fprintln(stdout, "no receipts to verify")
+		}
+		for _, r := range reports {
+			if r.OK {
+				fmt.Fprintf(stdout, "ok      tenant %q: %d receipts, head %s\n", r.TenantID, r.Length, r.Head)
+			} else {
+				fmt.Fprintf(stdout, "BROKEN  tenant %q: %s\n", r.TenantID, r.Error)
+			}
+		}
+	}
+	if !ok {
+		return 1
+	}
+	return 0
+}
+
+// hallKeys resolves receipt signing keys: an explicit public key, else the
+// Hall's own key in the data directory (never created here).
+func hallKeys(hexKey, dataDir string, db hallDBFlags) (receipt.KeyResolver, error) {
+	var pub ed25519.PublicKey
+	if hexKey != "" {
+		b, err := hex.DecodeString(hexKey)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("--hall-public-key must be %d hex characters", 2*ed25519.PublicKeySize)
+		}
+		pub = b
+	} else {
+		if dataDir == "" {
+			cfg, err := db.resolve("")
+			if err != nil {
+				return nil, err
+			}
+			dataDir = cfg.DataDir
+		}
+		p := filepath.Join(dataDir, config.SigningKeyFileName)
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("the Hall's receipt key %s is not readable (%v): pass --hall-public-key", p, err)
+		}
+		k, err := config.LoadOrCreateSigningKey(dataDir)
+		if err != nil {
+			return nil, err
+		}
+		pub = k.Public().(ed25519.PublicKey)
+	}
+	id := mcpserver.ReceiptKeyID(pub)
+	return func(keyID string) (ed25519.PublicKey, bool) { return pub, keyID == id }, nil
+}
+
+func readReceiptDB(st *store.Store, tenant string) (map[string][]receipt.Receipt, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tenants := map[string]bool{}
+	if tenant != "" {
+		tenants[tenant] = true
+	} else if err := st.EachDecision(ctx, store.DecisionFilter{}, func(d store.DecisionSummary, _ json.RawMessage) error {
+		tenants[d.TenantID] = true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	out := map[string][]receipt.Receipt{}
+	for t := range tenants {
+		raws, err := st.ReceiptChain(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("receipts of tenant %q: %w", t, err)
+		}
+		for i, raw := range raws {
+			var r receipt.Receipt
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return nil, fmt.Errorf("receipt %d of tenant %q is not valid JSON: %w", i, t, err)
+			}
+			out[t] = append(out[t], r)
+		}
+	}
+	return out, nil
+}
+
+func readReceiptJSONL(path string) (map[string][]receipt.Receipt, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string][]receipt.Receipt{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		b := sc.Bytes()
+		if len(b) == 0 {
+			continue
+		}
+		var wrapped struct {
+			Receipt json.RawMessage `json:"receipt"`
+		}
+		if err := json.Unmarshal(b, &wrapped); err != nil {
+			return nil, fmt.Errorf("%s line %d: not JSON: %w", path, line, err)
+		}
+		if len(wrapped.Receipt) > 0 && string(wrapped.Receipt) != "null" {
+			b = wrapped.Receipt
+		}
+		var r receipt.Receipt
+		if err := json.Unmarshal(b, &r); err != nil || r.ReceiptHash == "" {
+			return nil, fmt.Errorf("%s line %d: not a receipt (needs receipt_hash): export receipts, one per line", path, line)
+		}
+		out[r.TenantID] = append(out[r.TenantID], r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, errors.New(path + " holds no receipts")
+	}
+	return out, nil
+}
