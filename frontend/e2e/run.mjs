@@ -124,6 +124,9 @@ const VALID_RECORD = {
   capabilities: ["cap.example.echo", "cap.example.approve", "cap.example.blast"],
   currently_implements: ["ctrl.obs.audit_log_append_only", "ctrl.blast_radius_scoring"],
   risk_tier: "low",
+  blast_score: 20,
+  guarantee: "at-least-once",
+  dlq_handler: "dlq.example.echo",
 };
 const INVALID_RECORD = { worker_id: "x.example.broken", capabilities: [] };
 
@@ -204,6 +207,7 @@ async function main() {
     locale: "en-US",
     acceptDownloads: true,
   });
+  browserCtx.setDefaultTimeout(10_000);
   const page = browserCtx.pages()[0] ?? (await browserCtx.newPage());
   const problems = [];
   page.on("console", (m) => {
@@ -315,14 +319,14 @@ async function main() {
   await test("feed: an ingested decision (POST /api/decisions/ingest) appears live", async () => {
     const t0 = Date.now();
     const r = await http("POST", "/api/decisions/ingest", {
-      decision_id: `dec-ingest-${Date.now()}`,
-      timestamp: new Date().toISOString(),
+      decided_at: new Date().toISOString(),
       capability_id: "cap.example.echo",
       tenant_id: "tenant-sdk",
+      env: "dev",
+      data_label: "PUBLIC",
       correlation_id: `corr-ingest-${Date.now()}`,
       denied: true,
-      deny_code: "DENY_NO_MATCHING_RULE",
-      deny_message: "no rule matched (ingested from an SDK agent)",
+      deny_reason: "DENY_NO_MATCHING_RULE",
       matched_rule_id: "NO_MATCH",
     });
     assert(r.status === 201, `ingest answered ${r.status}: ${r.text}`);

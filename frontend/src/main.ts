@@ -191,7 +191,10 @@ function startStream(): void {
     onEvent: (ev) => {
       app.emit(ev);
       notify(ev);
-      if (ev.type === "settings.changed") return;
+      if (ev.type === "settings.changed") {
+        app.loadSettings().catch((e) => console.warn("settings reload failed", e));
+        return;
+      }
       scheduleStatusRefresh();
     },
     onState: renderStream,

@@ -200,7 +200,10 @@ export function createFeedScreen(): Screen {
     const str = (v: unknown) => (v === null || v === undefined || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
     const denied = g("denied") === true || s?.outcome === "denied";
     const receiptJson = JSON.stringify(d.receipt, null, 2);
-    const telemetry = g("telemetry") ?? g("telemetry_envelopes") ?? null;
+    const tel = g("telemetry_envelopes") ?? g("telemetry") ?? null;
+    const telemetry = Array.isArray(tel) && tel.length === 0 ? null : tel;
+    const list = (v: unknown) => (Array.isArray(v) && v.length ? v.map((x) => (typeof x === "object" && x ? String((x as Record<string, unknown>).worker_species_id ?? JSON.stringify(x)) : String(x))).join(", ") : "—");
+    const reason = (g("deny_reason_if_denied") ?? {}) as Record<string, unknown>;
     const copyBtn = h("button", { type: "button", class: "btn", "data-action": "copy-receipt" }, "Copy receipt JSON");
     copyBtn.addEventListener("click", async () => toast((await copyText(receiptJson)) ? "Receipt JSON copied" : "Copy failed: select the text instead", "ok"));
     const copyAll = h("button", { type: "button", class: "btn" }, "Copy decision JSON");
@@ -220,6 +223,9 @@ export function createFeedScreen(): Screen {
           ["Matched rule", h("span", { class: "mono" }, str(g("matched_rule_id") ?? s?.matched_rule_id))],
           ["Blast score", blastChip((g("blast_score") as number | null) ?? s?.blast_score)],
           ["Supervisor required", str(g("supervisor_required") ?? s?.supervisor_required)],
+          ["Candidates", h("span", { class: "mono" }, list(g("candidate_workers_ranked")))],
+          ["Required controls", h("span", { class: "mono" }, list(g("required_controls_effective")))],
+          ["Attestation checked", str(g("worker_attestation_checked"))],
           ["Correlation id", h("span", { class: "mono" }, str(g("correlation_id") ?? s?.correlation_id))],
           ["Source", str(s?.source)],
         ]),
@@ -230,8 +236,11 @@ export function createFeedScreen(): Screen {
             { class: "drawer-section" },
             h("h3", null, "Denial"),
             kv([
-              ["Code", h("span", { class: "mono" }, str(g("deny_code") ?? s?.deny_code))],
-              ["Message", str(g("deny_message") ?? s?.deny_message)],
+              ["Code", h("span", { class: "mono" }, str(reason.code ?? s?.deny_code))],
+              ["Message", str(reason.message ?? s?.deny_message)],
+              ...(Object.keys(reason).filter((k) => k !== "code" && k !== "message").length
+                ? ([["Details", pre(Object.fromEntries(Object.entries(reason).filter(([k]) => k !== "code" && k !== "message")))]] as [string, HTMLElement][])
+                : []),
             ]),
           )
         : null,

@@ -21,10 +21,14 @@ export function validateSettings(s: Settings): void {
 export function createSettingsScreen(): Screen {
   let root: HTMLElement;
   let config: api.Config | null = null;
+  let formEtag = "";
   let off: () => void = () => {};
 
   function render(): void {
     const s = app.settings;
+    // the version of the settings this form shows; saving sends it as If-Match, so a change made
+    // elsewhere in between is refused (412) instead of being overwritten
+    formEtag = app.settingsEtag;
     const field = (id: string, label: string, control: HTMLElement, hint?: string) =>
       h("div", { class: "field" }, h("label", { for: id }, label), control, hint ? h("p", { class: "hint" }, hint) : null, h("p", { class: "field-error", "data-error-for": control.dataset.field || "" }));
     const tz = h("input", { id: "set-tz", name: "timezone", "data-field": "timezone", value: s.timezone, list: "tz-list", placeholder: `System (${systemTimeZone()})`, autocomplete: "off" });
@@ -106,8 +110,9 @@ export function createSettingsScreen(): Screen {
       }
       void busy(save, "Saving…", async () => {
         try {
-          const r = await api.putSettings(next, app.settingsEtag);
+          const r = await api.putSettings(next, formEtag);
           app.applySettings(r.settings, r.etag);
+          formEtag = r.etag;
           toast("Settings saved", "ok");
         } catch (err) {
           if (err instanceof api.ApiError && (err.status === 412 || err.code === "precondition_failed")) {
@@ -177,7 +182,7 @@ export function createSettingsScreen(): Screen {
       off = app.on((ev) => {
         if (ev.type !== "settings.changed") return;
         void api.getSettings().then((r) => {
-          if (r.etag === app.settingsEtag) return; // our own save
+          if (r.etag === formEtag) return; // our own save
           const note = root.querySelector(".settings-form > div[aria-live]");
           if (note && !note.hasChildNodes()) note.appendChild(h("p", { class: "muted", role: "status" }, "Settings were changed elsewhere; saving now will ask you to reload first."));
         });
