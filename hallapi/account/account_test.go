@@ -186,7 +186,7 @@ func TestSignInProfileGoOnlineOfflineLogout(t *testing.T) {
 	if status != 200 || p["logged_in"] != false || len(p["namespaces"].([]any)) != 0 {
 		t.Fatalf("profile before sign-in: %v", p)
 	}
-	if status, m, _ := e.do(t, "POST", "/api/server/go-online", ""); status != 401 || errCode(m) != "unauthorized" {
+	if status, m, _ := e.do(t, "POST", "/api/server/go-online", ""); status != 409 || errCode(m) != account.CodeNotLoggedIn {
 		t.Fatalf("go-online signed out: %d %v", status, m)
 	}
 
@@ -327,7 +327,7 @@ func TestExpiredSessionIsRefreshedAndRevokedSessionSignsOut(t *testing.T) {
 	}
 	e.reg.RevokeAll()
 	status, m, _ := e.do(t, "POST", "/api/server/go-online", "")
-	if status != 401 || errCode(m) != "unauthorized" || !strings.Contains(m["error"].(map[string]any)["message"].(string), "sign in") {
+	if status != 409 || errCode(m) != account.CodeNotLoggedIn || !strings.Contains(m["error"].(map[string]any)["message"].(string), "sign in") {
 		t.Fatalf("revoked session: %d %v", status, m)
 	}
 	if e.svc.LoggedIn() || e.svc.Online() {

@@ -20,6 +20,10 @@ const profileMaxAge = time.Minute
 
 const maxBody = 1 << 20
 
+// CodeNotLoggedIn is the error code (HTTP 409) of go-online without a usable
+// registry session.
+const CodeNotLoggedIn = "not_logged_in"
+
 // Route is one endpoint to mount on the Hall API server. Public routes need
 // no API token (only the login callback, protected by state + PKCE).
 type Route struct {
@@ -77,10 +81,12 @@ func writeError(w http.ResponseWriter, status int, code, msg, field string) {
 func writeRegistryError(w http.ResponseWriter, err error) {
 	var rerr *registry.Error
 	switch {
+	// Not 401: the UI treats 401 as "wrong API token" (docs/api.md). A missing
+	// registry session is a state conflict the UI resolves with "Sign in".
 	case errors.Is(err, login.ErrNotLoggedIn):
-		writeError(w, http.StatusUnauthorized, "unauthorized", "Not signed in to the registry: sign in with GitHub first.", "")
+		writeError(w, http.StatusConflict, CodeNotLoggedIn, "Not signed in to the registry: sign in with GitHub first.", "")
 	case errors.Is(err, login.ErrSessionExpired), errors.Is(err, registry.ErrUnauthorized):
-		writeError(w, http.StatusUnauthorized, "unauthorized", "The registry session expired or was revoked: sign in with GitHub again.", "")
+		writeError(w, http.StatusConflict, CodeNotLoggedIn, "The registry session expired or was revoked: sign in with GitHub again.", "")
 	case errors.Is(err, registry.ErrForbidden):
 		writeError(w, http.StatusForbidden, "standing_forbids", "The registry forbids this account (403): check your account at the registry.", "")
 	case errors.Is(err, registry.ErrRateLimited):

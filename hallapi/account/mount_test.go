@@ -85,6 +85,9 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 	if status, _ := call("GET", "/wcp/registry/ban-list", ""); status != 401 {
 		t.Fatalf("registry proxy without the API token: %d", status)
 	}
+	if status, m := call("POST", "/api/server/go-online", tok); status != 409 || m["error"].(map[string]any)["code"] != account.CodeNotLoggedIn {
+		t.Fatalf("go-online signed out must not be a 401 (the UI reads 401 as a wrong API token): %d %v", status, m)
+	}
 	status, a := call("POST", "/api/auth/login", tok)
 	if status != 200 || !strings.Contains(a["auth_url"].(string), "redirect_uri="+strings.ReplaceAll(strings.ReplaceAll(base, ":", "%3A"), "/", "%2F")) {
 		t.Fatalf("login: %d %v", status, a)
