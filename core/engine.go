@@ -195,14 +195,12 @@ func NewUUID() string {
 
 func isProdEdge(env string) bool { return env == "prod" || env == "edge" }
 
-var defaultConfig = DefaultHallConfig()
-
 type decider struct {
 	in      RouteInput
 	rs      *RuleSet
 	reg     RegistryView
 	opts    Options
-	cfg     *HallConfig
+	cfg     HallConfig
 	now     Timestamp
 	dry     bool
 	corrS   string
@@ -214,22 +212,24 @@ type decider struct {
 // beyond what the supplied collaborators do. A nil rs is an empty rule set;
 // a nil reg has no controls and no workers.
 func Decide(in RouteInput, rs *RuleSet, reg RegistryView, opts Options) (dec RouteDecision) {
-	d := decider{in: in, rs: rs, reg: reg, opts: opts, cfg: opts.Config}
-	if d.cfg == nil {
-		d.cfg = &defaultConfig
+	d := decider{in: in, rs: rs, reg: reg, opts: opts, dry: in.DryRun || opts.DryRun}
+	d.corrS, d.tenantS, d.capS = SanitizeID(in.CorrelationID), SanitizeID(in.TenantID), SanitizeID(in.CapabilityID)
+	defer func() {
+		if recover() != nil {
+			d.opts.NewID = nil // the caller's id generator may be what failed
+			dec = d.deny(MatchedPreRouting, DenyReason{Code: DenyInternalError, Message: msgPipelineRaised}, nil)
+		}
+	}()
+	if opts.Config != nil {
+		d.cfg = *opts.Config
+	} else {
+		d.cfg = DefaultHallConfig()
 	}
 	if opts.Now != nil {
 		d.now = Timestamp(opts.Now())
 	} else {
 		d.now = Timestamp(time.Now())
 	}
-	d.dry = in.DryRun || opts.DryRun
-	d.corrS, d.tenantS, d.capS = SanitizeID(in.CorrelationID), SanitizeID(in.TenantID), SanitizeID(in.CapabilityID)
-	defer func() {
-		if recover() != nil {
-			dec = d.deny(MatchedPreRouting, DenyReason{Code: DenyInternalError, Message: msgPipelineRaised}, nil)
-		}
-	}()
 	return d.run()
 }
 
@@ -289,7 +289,7 @@ func (d *decider) ruleDeny(cr *compiledRule, esc Escalation, reason DenyReason) 
 func ptr[T any](v T) *T { return &v }
 
 func (d *decider) run() RouteDecision {
-	in, cfg := &d.in, d.cfg
+	in, cfg := &d.in, &d.cfg
 	// 1. Signatory tenants.
 	if cfg.RequireSignatory && !containsString(cfg.AllowedTenants, in.TenantID) {
 		return d.deny(MatchedPreRouting, DenyReason{Code: DenyUnknownTenant, Message: msgUnknownTenant, TenantID: ptr(in.TenantID)}, nil)

@@ -41,10 +41,14 @@ func verr(loc []string, typ, format string, args ...any) ValidationError {
 	return ValidationError{Loc: loc, Type: typ, Msg: fmt.Sprintf(format, args...)}
 }
 
-var routeInputFields = []string{
-	"capability_id", "env", "data_label", "tenant_risk", "qos_class", "tenant_id",
-	"correlation_id", "request", "blast_radius", "blast_score", "privilege_context",
-	"dry_run", "tenant_credential",
+func isRouteInputField(k string) bool {
+	switch k {
+	case "capability_id", "env", "data_label", "tenant_risk", "qos_class", "tenant_id",
+		"correlation_id", "request", "blast_radius", "blast_score", "privilege_context",
+		"dry_run", "tenant_credential":
+		return true
+	}
+	return false
 }
 
 // ParseRouteInput decodes and validates a RouteInput from JSON with the
@@ -114,10 +118,10 @@ func RouteInputFromMap(obj map[string]any) (RouteInput, ValidationErrors) {
 	}
 
 	str("capability_id", &in.CapabilityID)
-	literal("env", Envs, &in.Env)
-	literal("data_label", DataLabels, &in.DataLabel)
-	literal("tenant_risk", TenantRisks, &in.TenantRisk)
-	literal("qos_class", QoSClasses, &in.QoSClass)
+	literal("env", envs(), &in.Env)
+	literal("data_label", dataLabels(), &in.DataLabel)
+	literal("tenant_risk", tenantRisks(), &in.TenantRisk)
+	literal("qos_class", qosClasses(), &in.QoSClass)
 	if v, present := obj["tenant_id"]; present {
 		if s, ok := v.(string); ok && IsBlank(s) {
 			errs = append(errs, verr([]string{"tenant_id"}, "value_error",
@@ -158,7 +162,7 @@ func RouteInputFromMap(obj map[string]any) (RouteInput, ValidationErrors) {
 		}
 	}
 	for k := range obj {
-		if !slices.Contains(routeInputFields, k) {
+		if !isRouteInputField(k) {
 			in.IgnoredKeys = append(in.IgnoredKeys, k)
 		}
 	}

@@ -6,12 +6,10 @@ import (
 )
 
 // Enumerated RouteInput values (exact, case-sensitive).
-var (
-	Envs        = []string{"dev", "stage", "prod", "edge"}
-	DataLabels  = []string{"PUBLIC", "INTERNAL", "RESTRICTED"}
-	TenantRisks = []string{"low", "medium", "high"}
-	QoSClasses  = []string{"P0", "P1", "P2", "P3"}
-)
+func envs() []string        { return []string{"dev", "stage", "prod", "edge"} }
+func dataLabels() []string  { return []string{"PUBLIC", "INTERNAL", "RESTRICTED"} }
+func tenantRisks() []string { return []string{"low", "medium", "high"} }
+func qosClasses() []string  { return []string{"P0", "P1", "P2", "P3"} }
 
 // RouteInput is one dispatch request (reference model pyhall.models.RouteInput).
 // Build it with ParseRouteInput (or json.Unmarshal, which uses it) so that

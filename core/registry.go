@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -36,13 +36,35 @@ type AttestationSource interface {
 	CurrentHash(species string) (hash string, ok bool)
 }
 
-var (
-	controlIDPattern = regexp.MustCompile(`^ctrl\.[a-z0-9][a-z0-9._\-]*$`)
-	sha256HexPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
-)
-
 // IsSHA256Hex reports whether s is exactly 64 lowercase hex characters.
-func IsSHA256Hex(s string) bool { return sha256HexPattern.MatchString(s) }
+func IsSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isControlID is the registry's control-id rule: ctrl.[a-z0-9][a-z0-9._-]*
+// (the whole string; no trailing newline).
+func isControlID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "ctrl.")
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '.' && c != '_' && c != '-')) {
+			return false
+		}
+	}
+	return true
+}
 
 // MemRegistry is an in-memory registry (the reference's local Registry):
 // it implements RegistryView, PrivilegeChecker (with the reference privilege
@@ -109,7 +131,7 @@ func (r *MemRegistry) Enroll(rec RegistryRecord) error {
 		}
 	}
 	for _, c := range rec.CurrentlyImplements {
-		if controlIDPattern.MatchString(c) {
+		if isControlID(c) {
 			r.controls[c] = true
 		} else {
 			errs = append(errs, fmt.Errorf("worker %q: control %q is not a valid control id (ctrl.<lowercase...>); skipped", id, c))
@@ -140,7 +162,7 @@ func (r *MemRegistry) SetControlsPresent(controls []string) error {
 	r.controls = map[string]bool{}
 	var errs []error
 	for _, c := range controls {
-		if controlIDPattern.MatchString(c) {
+		if isControlID(c) {
 			r.controls[c] = true
 		} else {
 			errs = append(errs, fmt.Errorf("control %q is not a valid control id (ctrl.<lowercase...>); skipped", c))

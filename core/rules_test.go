@@ -194,14 +194,14 @@ func TestIndexMatchesLinearScan(t *testing.T) {
 	for iter := range 300 {
 		rules := make([]Rule, 1+rng.IntN(12))
 		for i := range rules {
-			rules[i] = Rule{RuleID: fmt.Sprint("r", i), Match: Match{CapabilityID: pick(caps), Env: pick(Envs), QoSClass: pick(QoSClasses)}}
+			rules[i] = Rule{RuleID: fmt.Sprint("r", i), Match: Match{CapabilityID: pick(caps), Env: pick(envs()), QoSClass: pick(qosClasses())}}
 		}
 		rs, err := CompileRules(rules)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 20 {
-			in := RouteInput{CapabilityID: append(caps, "cap.zz")[rng.IntN(5)], Env: Envs[rng.IntN(4)], QoSClass: QoSClasses[rng.IntN(4)]}
+			in := RouteInput{CapabilityID: append(caps, "cap.zz")[rng.IntN(5)], Env: envs()[rng.IntN(4)], QoSClass: qosClasses()[rng.IntN(4)]}
 			want := -1
 			for i := range rules {
 				if rules[i].Match.Matches(&in) {
@@ -229,7 +229,7 @@ func FuzzParseRules(f *testing.F) {
 			}
 			return
 		}
-		for _, env := range Envs {
+		for _, env := range envs() {
 			in := testInput()
 			in.Env = env
 			d := Decide(in, rs, NewMemRegistry(), Options{})

@@ -23,16 +23,21 @@ import (
 )
 
 // Layout selects the separators.
-type Layout struct {
-	item, key string
-}
+type Layout uint8
 
-var (
+const (
 	// Python is json.dumps(v, sort_keys=True): ", " and ": ".
-	Python = Layout{item: ", ", key: ": "}
+	Python Layout = iota
 	// Compact is json.dumps(v, sort_keys=True, separators=(",", ":")).
-	Compact = Layout{item: ",", key: ":"}
+	Compact
 )
+
+func (l Layout) seps() (item, key string) {
+	if l == Compact {
+		return ",", ":"
+	}
+	return ", ", ": "
+}
 
 // Marshal encodes v in the given layout.
 func Marshal(l Layout, v any) ([]byte, error) {
@@ -47,6 +52,7 @@ func Marshal(l Layout, v any) ([]byte, error) {
 // json.dumps(default=str)).
 func (l Layout) Append(dst []byte, v any) ([]byte, error) {
 	var err error
+	itemSep, keySep := l.seps()
 	switch x := v.(type) {
 	case nil:
 		dst = append(dst, "null"...)
@@ -85,10 +91,10 @@ func (l Layout) Append(dst []byte, v any) ([]byte, error) {
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
-				dst = append(dst, l.item...)
+				dst = append(dst, itemSep...)
 			}
 			dst = AppendString(dst, k)
-			dst = append(dst, l.key...)
+			dst = append(dst, keySep...)
 			if dst, err = l.Append(dst, x[k]); err != nil {
 				return dst, err
 			}
@@ -104,7 +110,7 @@ func (l Layout) Append(dst []byte, v any) ([]byte, error) {
 		dst = append(dst, '[')
 		for i, e := range x {
 			if i > 0 {
-				dst = append(dst, l.item...)
+				dst = append(dst, itemSep...)
 			}
 			if dst, err = l.Append(dst, e); err != nil {
 				return dst, err
@@ -115,7 +121,7 @@ func (l Layout) Append(dst []byte, v any) ([]byte, error) {
 		dst = append(dst, '[')
 		for i, e := range x {
 			if i > 0 {
-				dst = append(dst, l.item...)
+				dst = append(dst, itemSep...)
 			}
 			dst = AppendString(dst, e)
 		}

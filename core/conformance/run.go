@@ -40,9 +40,6 @@ const (
 	OutcomeRulesLoadError  = "rules_load_error"
 )
 
-// fixedTime is the clock used for reproducible output.
-var fixedTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // Run reads a cases document from r and writes one result line per case to w.
 func Run(r io.Reader, w io.Writer, benchN int) error {
 	data, err := io.ReadAll(r)
@@ -303,7 +300,7 @@ func privilege(pv map[string]any) core.PrivilegeChecker {
 func (p *prepared) decide() core.RouteDecision {
 	n := 0
 	opts := p.opts
-	opts.Now = func() time.Time { return fixedTime }
+	opts.Now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 	opts.NewID = func() string {
 		n++
 		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
