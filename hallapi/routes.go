@@ -79,7 +79,7 @@ func isAPIPath(p string) bool {
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
-		h.ServeHTTP(w, r)
+		s.mux.ServeHTTP(w, r) // sets the path values
 		return
 	}
 	rec := &statusRecorder{h: http.Header{}, status: http.StatusOK}
@@ -97,6 +97,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "not_found", "no endpoint "+r.Method+" "+quoteForMessage(r.URL.Path)+" (see docs/api.md)", "")
 }
 
+// staticExt are file types that are never SPA routes: a missing one is a 404.
+var staticExt = map[string]bool{".js": true, ".mjs": true, ".css": true, ".map": true, ".png": true, ".svg": true,
+	".ico": true, ".jpg": true, ".webp": true, ".woff": true, ".woff2": true, ".json": true, ".txt": true, ".html": true, ".wasm": true}
+
 func (s *Server) serveUI(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 	if name == "" {
@@ -104,7 +108,7 @@ func (s *Server) serveUI(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := fs.ReadFile(s.opts.UI, name)
 	if err != nil || strings.HasSuffix(name, "/") {
-		if path.Ext(name) != "" && name != "index.html" {
+		if strings.HasPrefix(name, "assets/") || staticExt[path.Ext(name)] {
 			writeError(w, http.StatusNotFound, "not_found", "no file "+quoteForMessage("/"+name)+" in the UI", "")
 			return
 		}
