@@ -15,6 +15,7 @@ import (
 	"hallmonitor/core"
 	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
 )
 
 // ReceiptKeyID names the Hall's receipt signing key exactly as the Hall API
@@ -64,39 +65,6 @@ func (c *rulesCache) get() (*core.RuleSet, error) {
 	return c.rs, c.err
 }
 
-// registryView builds core's registry view from the enrolled workers. Banned
-// workers are unavailable; tampered workers stay available so that core's
-// attestation step answers DENY_WORKER_TAMPERED (not "no worker").
-func registryView(ws []store.Worker) *core.MemRegistry {
-	reg := core.NewMemRegistry()
-	for _, w := range ws {
-		if w.Registry.Banned {
-			continue
-		}
-		var rec core.RegistryRecord
-		if err := json.Unmarshal(w.Record, &rec); err != nil {
-			rec = core.RegistryRecord{WorkerID: w.WorkerID, WorkerSpeciesID: w.WorkerSpeciesID, Capabilities: w.Capabilities, CurrentlyImplements: w.Controls}
-		}
-		// Registered/current hashes come from the workers service, not the
-		// record, so the record's code_hash is not enrolled here.
-		rec.Attestation = nil
-		_ = reg.Enroll(rec) // invalid control ids are skipped; the rest is enrolled
-	}
-	return reg
-}
-
-// attestationSource combines the registry view (privilege checks) with the
-// live package hashes of the workers service.
-type routeView struct {
-	*core.MemRegistry
-	hashes core.AttestationSource
-}
-
-func (v routeView) RegisteredHash(species string) (string, bool) {
-	return v.hashes.RegisteredHash(species)
-}
-func (v routeView) CurrentHash(species string) (string, bool) { return v.hashes.CurrentHash(species) }
-
 // Routed is a recorded decision.
 type Routed struct {
 	Decision core.RouteDecision
@@ -115,11 +83,11 @@ func (s *Server) route(ctx context.Context, in core.RouteInput) (Routed, error) 
 	if err != nil {
 		return Routed{}, fmt.Errorf("load workers: %w", err)
 	}
-	view := routeView{MemRegistry: registryView(ws), hashes: s.workers}
+	view := workers.NewView(ws, s.workers)
 	cfg := core.DefaultHallConfig()
 	// Every MCP tool runs a worker package, so its attestation is required.
 	cfg.RequireWorkerAttestation = true
-	dec := core.Decide(in, rs, view.MemRegistry, core.Options{
+	dec := core.Decide(in, rs, view, core.Options{
 		Config: &cfg, PolicyGate: s.gate, Privilege: view, Attestation: view, Now: s.now, TaskID: "mcp_tools_call",
 	})
 	decJSON, err := json.Marshal(dec)

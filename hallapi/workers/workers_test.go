@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hallmonitor/core"
 	"hallmonitor/core/attest"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
@@ -109,6 +110,10 @@ func TestTamperRaisesAlertWithinASecond(t *testing.T) {
 		t.Fatalf("hashes: registered %q/%v current %q/%v", reg, ok1, cur, ok2)
 	}
 
+	if code := decide(t, st, svc); code != "" {
+		t.Fatalf("verified worker denied %s", code)
+	}
+
 	sub := st.Bus().Subscribe(64)
 	defer sub.Close()
 	start := time.Now()
@@ -132,6 +137,13 @@ func TestTamperRaisesAlertWithinASecond(t *testing.T) {
 	if !ok || cur == reg {
 		t.Fatalf("current hash must differ from registered after tamper: %q", cur)
 	}
+	// The next decision for the worker is DENY_WORKER_TAMPERED.
+	if code := decide(t, st, svc); code != core.DenyWorkerTampered {
+		t.Fatalf("decision after tamper: %q", code)
+	}
+	if w, _ := st.GetWorker(ctx, "x.test.echo"); w.Status != store.WorkerTampered {
+		t.Fatalf("stored worker status %q", w.Status)
+	}
 	// The alert is persisted and visible to the API.
 	alerts, err := st.ListAlerts(ctx, store.AlertFilter{})
 	if err != nil || len(alerts) != 1 {
@@ -145,6 +157,46 @@ func TestTamperRaisesAlertWithinASecond(t *testing.T) {
 	waitEvent(t, sub, events.WorkerAttestation, time.Second)
 	if a, _ := svc.Attestation("x.test.echo"); a.State != StateVerified {
 		t.Fatalf("restored package must verify: %+v", a)
+	}
+}
+
+// decide routes cap.test.echo through core with the workers view and
+// returns the deny code ("" when allowed).
+func decide(t *testing.T, st *store.Store, svc *Service) string {
+	t.Helper()
+	ws, err := st.ListWorkers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := core.ParseRules([]byte(`{"rules":[{"rule_id":"r1","match":{"capability_id":"cap.test.echo"},"decision":{"candidate_workers_ranked":[{"worker_species_id":"wrk.test.echo"}]}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := core.DefaultHallConfig()
+	cfg.RequireWorkerAttestation = AttestationRequired(ws)
+	view := NewView(ws, svc)
+	in := core.RouteInput{CapabilityID: "cap.test.echo", Env: "dev", DataLabel: "PUBLIC", TenantRisk: "low", QoSClass: "P2",
+		TenantID: "t1", CorrelationID: "c1", Request: map[string]any{}}
+	dec := core.Decide(in, rs, view, core.Options{Config: &cfg, Privilege: view, Attestation: view})
+	return dec.Code()
+}
+
+func TestViewAvailability(t *testing.T) {
+	ws := []store.Worker{
+		{WorkerID: "x.a.one", WorkerSpeciesID: "wrk.one", Capabilities: []string{"cap.one"}, Record: json.RawMessage(`{}`), Status: store.WorkerTampered},
+		{WorkerID: "x.a.two", WorkerSpeciesID: "wrk.two", Record: json.RawMessage(`not json`), Registry: store.RegistryState{Banned: true}},
+		{WorkerID: "x.a.three", WorkerSpeciesID: "wrk.three", Controls: []string{"ctrl.obs.audit_log_append_only"}, Record: json.RawMessage(`{}`)},
+	}
+	v := NewView(ws, NewService(nil, Options{}))
+	if !v.WorkerAvailable("wrk.one") || v.WorkerAvailable("wrk.two") || !v.ControlPresent("ctrl.obs.audit_log_append_only") {
+		t.Fatal("tampered workers stay available (attestation denies them), banned ones do not")
+	}
+	if AttestationRequired(ws) {
+		t.Fatal("no package, no attestation requirement")
+	}
+	ws[0].PackagePath = "/pkg"
+	if !AttestationRequired(ws) {
+		t.Fatal("a packaged worker requires attestation")
 	}
 }
 
