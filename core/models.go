@@ -5,7 +5,15 @@ import (
 	"time"
 )
 
-// Enumerated RouteInput values (exact, case-sensitive).
+// Enumerated RouteInput values (exact, case-sensitive). Read-only: the
+// validator uses its own copies, so changing these changes nothing.
+var (
+	Envs        = envs()
+	DataLabels  = dataLabels()
+	TenantRisks = tenantRisks()
+	QoSClasses  = qosClasses()
+)
+
 func envs() []string        { return []string{"dev", "stage", "prod", "edge"} }
 func dataLabels() []string  { return []string{"PUBLIC", "INTERNAL", "RESTRICTED"} }
 func tenantRisks() []string { return []string{"low", "medium", "high"} }
