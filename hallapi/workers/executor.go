@@ -102,7 +102,11 @@ func (x *Executor) Dispatch(ctx context.Context, job Job) (Run, error) {
 		return run, fmt.Errorf("record finish of %s: %w", d.DispatchID, err)
 	}
 	run.Dispatch = fin
-	x.log.Info("dispatch finished", "dispatch_id", fin.DispatchID, "worker_id", fin.WorkerID, "outcome", outcome, "duration_ms", fin.DurationMS)
+	var ms int64
+	if fin.DurationMS != nil {
+		ms = *fin.DurationMS
+	}
+	x.log.Info("dispatch finished", "dispatch_id", fin.DispatchID, "worker_id", fin.WorkerID, "outcome", outcome, "duration_ms", ms)
 	return run, nil
 }
 
