@@ -502,32 +502,43 @@ func (d *decider) run() RouteDecision {
 	if pending != nil {
 		n++
 	}
-	ev := make([]TelemetryEnvelope, 0, n)
+	// Events are filled in place (no temporaries: an envelope is ~400 bytes).
+	ev := make([]TelemetryEnvelope, n)
+	k := 0
+	next := func(id string, withTime bool) *TelemetryEnvelope {
+		e := &ev[k]
+		k++
+		e.EventID, e.CorrelationID, e.DryRun = id, d.corrS, d.dry
+		if withTime {
+			e.Timestamp, e.TenantID = d.now, d.tenantS
+		}
+		return e
+	}
 	if blastActive {
-		ev = append(ev, TelemetryEnvelope{EventID: EvtBlastScored, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
-			Env: in.Env, DataLabel: in.DataLabel, PolicyVersion: policyVersion, BlastScore: gated, Decision: GateAllow, DryRun: d.dry})
+		e := next(EvtBlastScored, true)
+		e.Env, e.DataLabel, e.PolicyVersion, e.BlastScore, e.Decision = in.Env, in.DataLabel, policyVersion, gated, GateAllow
 	}
 	if privActive {
-		ev = append(ev, TelemetryEnvelope{EventID: EvtPrivilegeChecked, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
-			Env: in.Env, DataLabel: in.DataLabel, PolicyVersion: policyVersion, WorkerSpeciesID: selected, Decision: GateAllow, DryRun: d.dry})
+		e := next(EvtPrivilegeChecked, true)
+		e.Env, e.DataLabel, e.PolicyVersion, e.WorkerSpeciesID, e.Decision = in.Env, in.DataLabel, policyVersion, selected, GateAllow
 	}
 	if !attChecked && prodEdge {
-		ev = append(ev, TelemetryEnvelope{EventID: EvtAttestationSkipped, CorrelationID: d.corrS, WorkerSpeciesID: selected,
-			Env: in.Env, Reason: attestationSkipReason, Severity: attestationSkipSeverty, DryRun: d.dry})
+		e := next(EvtAttestationSkipped, false)
+		e.WorkerSpeciesID, e.Env, e.Reason, e.Severity = selected, in.Env, attestationSkipReason, attestationSkipSeverty
 	}
-	ev = append(ev,
-		TelemetryEnvelope{EventID: EvtTaskRouted, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS, TaskID: d.taskID(),
-			CapabilityID: d.capS, MatchedRuleID: rule.RuleID, SelectedWorkerSpeciesID: selected, PolicyVersion: policyVersion,
-			QoSClass: in.QoSClass, DryRun: d.dry},
-		TelemetryEnvelope{EventID: EvtWorkerSelected, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
-			CapabilityID: d.capS, SelectedWorkerSpeciesID: selected, Reason: workerSelectedReason, DryRun: d.dry})
-	gatedEv := TelemetryEnvelope{EventID: EvtPolicyGated, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
-		CapabilityID: d.capS, Decision: GateAllow, PolicyVersion: policyVersion, Reason: policyNoGateReason, DryRun: d.dry}
+	e := next(EvtTaskRouted, true)
+	e.TaskID, e.CapabilityID, e.MatchedRuleID, e.SelectedWorkerSpeciesID = d.taskID(), d.capS, rule.RuleID, selected
+	e.PolicyVersion, e.QoSClass = policyVersion, in.QoSClass
+	e = next(EvtWorkerSelected, true)
+	e.CapabilityID, e.SelectedWorkerSpeciesID, e.Reason = d.capS, selected, workerSelectedReason
+	e = next(EvtPolicyGated, true)
+	e.CapabilityID, e.Decision, e.PolicyVersion, e.Reason = d.capS, GateAllow, policyVersion, policyNoGateReason
 	if esc.PolicyGate {
-		gatedEv.Reason = policyGateAllowReason
+		e.Reason = policyGateAllowReason
 	}
+	dec.TelemetryEnvelopes = ev
 	if pending == nil {
-		return withEvents(dec, append(ev, gatedEv))
+		return dec
 	}
 	// Spec 5.8: REQUIRE_HUMAN holds the decision for a supervisor.
 	ttl := d.opts.ApprovalTTL
@@ -541,15 +552,10 @@ func (d *decider) run() RouteDecision {
 	dec.ApprovalExpiresAt = &expires
 	dec.EscalationEffective.HumanRequiredDefault = true
 	dec.EscalationEffective.Rationale = ptr(pending.Reason)
-	gatedEv.Decision, gatedEv.Reason = GateRequireHuman, pending.Reason
-	ev = append(ev, gatedEv, TelemetryEnvelope{EventID: EvtApprovalRequested, Timestamp: d.now, CorrelationID: d.corrS,
-		TenantID: d.tenantS, CapabilityID: d.capS, SelectedWorkerSpeciesID: selected, PendingApprovalID: approvalID,
-		ExpiresAt: expires.String(), PolicyVersion: policyVersion, Reason: pending.Reason, DryRun: d.dry})
-	return withEvents(dec, ev)
-}
-
-func withEvents(dec RouteDecision, ev []TelemetryEnvelope) RouteDecision {
-	dec.TelemetryEnvelopes = ev
+	e.Decision, e.Reason = GateRequireHuman, pending.Reason
+	e = next(EvtApprovalRequested, true)
+	e.CapabilityID, e.SelectedWorkerSpeciesID, e.PendingApprovalID = d.capS, selected, approvalID
+	e.ExpiresAt, e.PolicyVersion, e.Reason = expires.String(), policyVersion, pending.Reason
 	return dec
 }
 
