@@ -96,12 +96,13 @@ const RULES = {
       decision: { candidate_workers_ranked: [{ worker_species_id: "wrk.example.echo", score_hint: 1 }], required_controls_suggested: [], escalation: {}, preconditions: {} },
     },
     {
+      // the Hall's policy gate holds prod requests on RESTRICTED data for a human (REQUIRE_HUMAN)
       rule_id: "rr_echo_human",
-      match: { capability_id: "cap.example.approve", env: "dev" },
+      match: { capability_id: "cap.example.approve", env: "prod" },
       decision: {
         candidate_workers_ranked: [{ worker_species_id: "wrk.example.echo", score_hint: 1 }],
         required_controls_suggested: [],
-        escalation: { human_required_default: true, rationale: "e2e: a person must approve" },
+        escalation: { policy_gate: true, rationale: "e2e: a person must approve" },
         preconditions: {},
       },
     },
@@ -378,8 +379,11 @@ async function main() {
   });
 
   await test("approvals: a REQUIRE_HUMAN decision waits and is approved from the UI", async () => {
-    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.approve") });
+    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.approve", { env: "prod", data_label: "RESTRICTED", blast_score: 10 }) });
     assert(r.status === 200, `route answered ${r.status}: ${r.text}`);
+    assert(r.json.decision.supervisor_required === true, `decision not held for a human: ${JSON.stringify(r.json.decision.deny_reason_if_denied)}`);
+    await page.goto(S.base + "/#/feed");
+    await page.locator(`tr[data-id="${r.json.decision.decision_id}"][data-outcome="pending"]`).waitFor();
     const pending = await waitFor(async () => {
       const a = await http("GET", "/api/approvals?status=pending");
       return a.json.approvals.find((x) => x.decision_id === r.json.decision.decision_id);

@@ -130,7 +130,7 @@ export interface ServerInfo {
   db_path: string;
   started_at: string;
   uptime_seconds: number;
-  rules_loaded: number;
+  rules_loaded: number | boolean;
   rules_hash: string;
   rules_path: string;
   last_event_id: number;

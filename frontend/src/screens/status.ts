@@ -191,7 +191,7 @@ export function createStatusScreen(): Screen {
             ["Database", h("span", { class: "mono" }, sv.db_path)],
             ["Started", formatDateTime(sv.started_at)],
             ["Uptime", h("span", { class: "uptime" }, formatUptime(sv.uptime_seconds))],
-            ["Rules loaded", `${sv.rules_loaded}`],
+            ["Rules loaded", typeof sv.rules_loaded === "boolean" ? (sv.rules_loaded ? "yes" : "no — see the rules file") : String(sv.rules_loaded)],
             ["Rules hash", h("span", { class: "mono" }, sv.rules_hash || "—")],
             ["Rules file", h("span", { class: "mono" }, sv.rules_path || "—")],
             ["Last event id", String(sv.last_event_id)],
