@@ -49,10 +49,10 @@ type Options struct {
 // StandingView is the standing as the UI sees it (profile.standing in the API).
 type StandingView struct {
 	Standing              string     `json:"standing"`
-	GraceSecondsRemaining int64      `json:"grace_seconds_remaining"`
+	GraceSecondsRemaining *int64     `json:"grace_seconds_remaining"` // null unless the standing is grace
 	CheckedAt             *time.Time `json:"checked_at"`
 	AgeSeconds            int64      `json:"age_seconds"`
-	Error                 string     `json:"error,omitempty"`
+	Error                 string     `json:"error"`
 }
 
 // Service holds the account state. It implements the account view used by
@@ -190,7 +190,8 @@ func (s *Service) standingViewLocked() StandingView {
 		v.AgeSeconds = int64(now.Sub(at) / time.Second)
 	}
 	if s.standing.Standing == registry.StandingGrace {
-		v.GraceSecondsRemaining = max(0, s.standing.GraceSecondsRemaining-v.AgeSeconds)
+		g := max(0, s.standing.GraceSecondsRemaining-v.AgeSeconds)
+		v.GraceSecondsRemaining = &g
 	}
 	return v
 }

@@ -201,7 +201,7 @@ func TestSignInProfileGoOnlineOfflineLogout(t *testing.T) {
 		ns[0].(map[string]any)["worker_count"] != 2.0 || ns[0].(map[string]any)["public"] != true {
 		t.Fatalf("namespaces: %v", ns)
 	}
-	if sv := p["standing"].(map[string]any); sv["standing"] != "ok" || sv["checked_at"] == nil {
+	if sv := p["standing"].(map[string]any); sv["standing"] != "ok" || sv["checked_at"] == nil || sv["grace_seconds_remaining"] != nil {
 		t.Fatalf("standing: %v", sv)
 	}
 
@@ -267,11 +267,11 @@ func TestGraceCountdownAndStandingDropTakesHallOffline(t *testing.T) {
 		t.Fatalf("grace go-online: %d %v", status, m)
 	}
 	e.advance(100 * time.Second)
-	if v := e.svc.Standing(); v.GraceSecondsRemaining != 500 || v.AgeSeconds != 100 {
+	if v := e.svc.Standing(); v.GraceSecondsRemaining == nil || *v.GraceSecondsRemaining != 500 || v.AgeSeconds != 100 {
 		t.Fatalf("countdown: %+v", v)
 	}
 	e.advance(time.Hour)
-	if v := e.svc.Standing(); v.GraceSecondsRemaining != 0 {
+	if v := e.svc.Standing(); v.GraceSecondsRemaining == nil || *v.GraceSecondsRemaining != 0 {
 		t.Fatalf("countdown below zero: %+v", v)
 	}
 	e.reg.SetStanding(registry.StandingSuspended, 0)

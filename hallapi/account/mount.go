@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"hallmonitor/hallapi"
-	"hallmonitor/hallapi/registry"
 )
 
 // AccountStatus implements hallapi.AccountState for GET /api/status.
@@ -14,10 +13,7 @@ func (s *Service) AccountStatus(context.Context) hallapi.AccountStatus {
 	v := s.Standing()
 	st := hallapi.AccountStatus{LoggedIn: s.LoggedIn(), GitHubLogin: s.GitHubLogin(), Standing: v.Standing,
 		Tier: s.Tier(), Online: s.Online()}
-	if v.Standing == registry.StandingGrace {
-		g := v.GraceSecondsRemaining
-		st.GraceSecondsRemaining = &g
-	}
+	st.GraceSecondsRemaining = v.GraceSecondsRemaining
 	if v.CheckedAt != nil {
 		st.StandingCheckedAt = v.CheckedAt.UTC().Format(time.RFC3339)
 	}
