@@ -488,3 +488,31 @@ func TestMemRegistryEnrollValidation(t *testing.T) {
 		t.Error("records")
 	}
 }
+
+func TestDecisionJSONRoundTrip(t *testing.T) {
+	rs, _ := CompileRules([]Rule{testRule(gated)})
+	in := testInput()
+	in.Env = "prod"
+	d := Decide(in, rs, testRegistry(t), Options{PolicyGate: fixedGate(GateRequireHuman, "p", "r"), Now: func() time.Time { return testNow }})
+	raw, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back RouteDecision
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	again, err := json.Marshal(back)
+	if err != nil || string(again) != string(raw) {
+		t.Errorf("round trip differs:\n%s\n%s", raw, again)
+	}
+}
+
+func TestPyRepr(t *testing.T) {
+	cases := map[string]string{"allow": "'allow'", "it's": `"it's"`, `a'b"c`: `'a\'b"c'`, "x\ny\x01": `'x\ny\x01'`, `back\slash`: `'back\\slash'`, "é": "'é'"}
+	for in, want := range cases {
+		if got := PyRepr(in); got != want {
+			t.Errorf("PyRepr(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
