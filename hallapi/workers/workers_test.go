@@ -268,3 +268,30 @@ func TestRecordAttestation(t *testing.T) {
 		t.Fatal(ra, err)
 	}
 }
+
+func TestVerifyPackageForEnrollment(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	pub := writePackage(t, dir, "x.test.echo", "wrk.test.echo", echoScript)
+	svc := NewService(nil, Options{})
+	rec := fmt.Sprintf(`{"worker_id":"x.test.echo","worker_species_id":"wrk.test.echo","capabilities":["c"],"attestation":{"public_key_ed25519":%q}}`, attest.EncodePublicKey(pub))
+	w := store.Worker{WorkerID: "x.test.echo", WorkerSpeciesID: "wrk.test.echo", PackagePath: dir, Record: json.RawMessage(rec)}
+	a, err := svc.VerifyPackage(context.Background(), w)
+	if err != nil || a.State != StateVerified || a.RegisteredHash != a.PackageHash {
+		t.Fatalf("%+v %v", a, err)
+	}
+	// A record pinning another code_hash: the package is not what was attested.
+	pinned := strings.Replace(rec, `"attestation":{`, `"attestation":{"code_hash":"`+strings.Repeat("0", 64)+`",`, 1)
+	w.Record = json.RawMessage(pinned)
+	if a, err := svc.VerifyPackage(context.Background(), w); err != nil || a.State != StateTampered {
+		t.Fatalf("%+v %v", a, err)
+	}
+	// Without the namespace key the package is unsigned (a state, not an error).
+	w.Record = json.RawMessage(`{"worker_id":"x.test.echo"}`)
+	if a, err := svc.VerifyPackage(context.Background(), w); err != nil || a.State != StateUnsigned {
+		t.Fatalf("%+v %v", a, err)
+	}
+	w.PackagePath = ""
+	if _, err := svc.VerifyPackage(context.Background(), w); err == nil {
+		t.Fatal("an empty package_path is an error")
+	}
+}
