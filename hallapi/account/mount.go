@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"hallmonitor/hallapi"
@@ -28,11 +27,7 @@ func (s *Service) Mount(srv *hallapi.Server) {
 		if r.Public {
 			access = hallapi.Public
 		}
-		// hallapi.Server dispatches with ServeMux.Handler, which does not set
-		// r.PathValue; a one-route mux matches again and sets it.
-		inner := http.NewServeMux()
-		inner.Handle(r.Pattern, r.Handler)
-		srv.Handle(r.Pattern, inner, access)
+		srv.Handle(r.Pattern, r.Handler, access)
 	}
 	srv.SetAccount(s)
 }
