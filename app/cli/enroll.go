@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -36,6 +38,10 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	rec, err := os.ReadFile(*recordPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "enroll: --record: %v\n", err)
+		return 1
+	}
+	if err := checkArtifactHash(rec); err != nil {
+		fmt.Fprintf(stderr, "enroll: %v\n", err)
 		return 1
 	}
 	var pub string
@@ -74,4 +80,25 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "package %s\nattestation %s, package hash sha256:%s\n", w.PackagePath, w.Attestation.State, w.Attestation.PackageHash)
 	}
 	return 0
+}
+
+// checkArtifactHash refuses a record whose artifact_hash (when present) does
+// not match its content, like POST /api/workers/enroll does.
+func checkArtifactHash(rec []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(rec, &m); err != nil {
+		return fmt.Errorf("--record is not a JSON object: %w", err)
+	}
+	ah, ok := m["artifact_hash"]
+	if !ok {
+		return nil
+	}
+	want, err := hallapi.RecordArtifactHash(m)
+	if err != nil {
+		return fmt.Errorf("record cannot be hashed: %w", err)
+	}
+	if ah != want {
+		return fmt.Errorf("record.artifact_hash does not match the record (DENY_WORKER_TAMPERED): expected %s; fix the record or remove artifact_hash", want)
+	}
+	return nil
 }

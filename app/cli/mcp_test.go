@@ -110,6 +110,13 @@ func TestWorkerLifecycleCommands(t *testing.T) {
 	if code, _, errs := run(t, runEnroll, "--record", filepath.Join(pkg, "config.schema.json")); code != 1 || !strings.Contains(errs, "record.worker_id") {
 		t.Fatalf("enroll of a non-record must name the field: %s", errs)
 	}
+	// A record edited after its artifact_hash was computed is refused.
+	recBytes, _ := os.ReadFile(filepath.Join(pkg, "registry_record.json"))
+	edited := filepath.Join(tmp, "edited.json")
+	os.WriteFile(edited, bytes.Replace(recBytes, []byte(`"low"`), []byte(`"high"`), 1), 0o644)
+	if code, _, errs := run(t, runEnroll, "--record", edited); code != 1 || !strings.Contains(errs, "artifact_hash") {
+		t.Fatalf("edited record: %d %s", code, errs)
+	}
 	code, out, _ = run(t, runStatus, "--json")
 	var status statusReport
 	if err := json.Unmarshal([]byte(out), &status); code != 0 || err != nil || status.Counts.Workers != 1 || status.Workers[0].Attestation.State != "verified" {
