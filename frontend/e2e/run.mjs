@@ -5,8 +5,8 @@
 //
 // Screenshots: ../build/test-artifacts/e2e/*.png. Exits non-zero on any failure.
 
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -400,16 +400,47 @@ async function main() {
     }, "approval resolved as approved");
   });
 
-  await test("alerts: an alert raised by the Hall is acknowledged and stays acknowledged after reload", async () => {
-    let alerts = (await http("GET", "/api/alerts?acknowledged=false")).json.alerts;
-    if (alerts.length === 0) await http("POST", "/wcp/route", { input: routeInput("cap.example.blast", { blast_score: 95 }) });
-    const alert = await waitFor(async () => {
-      alerts = (await http("GET", "/api/alerts?acknowledged=false")).json.alerts;
-      return alerts[0];
-    }, "an open alert on the server");
+  await test("alerts: a tampered worker package raises an alert; acknowledging it persists across a reload", async () => {
+    // a signed worker package (attest keygen + attest build with the real binary)
+    const example = join(here, "..", "..", "examples", "echo-worker");
+    const pkg = join(tmp, "workers", "tamper-worker");
+    const keys = join(tmp, "keys");
+    mkdirSync(join(pkg, "code"), { recursive: true });
+    mkdirSync(keys, { recursive: true });
+    for (const f of ["code/run", "requirements.lock", "config.schema.json"]) copyFileSync(join(example, f), join(pkg, f));
+    chmodSync(join(pkg, "code", "run"), 0o755);
+    const run = (args) => execFileSync(BIN, args, { env: { ...process.env, HOME: tmp }, stdio: ["ignore", "pipe", "pipe"] }).toString();
+    run(["attest", "keygen", "--namespace", "x.e2e", "--out", keys]);
+    run(["attest", "build", "--package", pkg, "--worker-id", "x.e2e.tamper", "--species", "wrk.e2e.tamper", "--version", "1.0.0", "--key", join(keys, "x.e2e.key")]);
+    const record = {
+      worker_id: "x.e2e.tamper",
+      worker_species_id: "wrk.e2e.tamper",
+      capabilities: ["cap.e2e.tamper"],
+      currently_implements: [],
+      risk_tier: "low",
+      blast_score: 10,
+      guarantee: "at-least-once",
+      attestation: { public_key_ed25519: readFileSync(join(keys, "x.e2e.pub"), "utf8").trim() },
+    };
+    // enroll it from the UI, typing the package folder
+    await page.goto(S.base + "/#/enroll");
+    await page.locator("#enroll-path").fill(pkg);
+    await page.locator("#enroll-file").setInputFiles({ name: "registry_record.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(record)) });
+    const btn = page.locator('[data-action="enroll"]');
+    await waitFor(async () => !(await btn.isDisabled()), "enroll enabled for the signed package");
+    await btn.click();
+    await page.getByText("Worker enrolled with the Hall").waitFor();
+    const w = (await http("GET", "/api/workers")).json.workers.find((x) => x.worker_id === record.worker_id);
+    assert(w && w.attestation && w.attestation.state === "verified", `package not attested at enrollment: ${JSON.stringify(w && w.attestation)}`);
+    // tamper with the package on disk: the Hall's package watcher must raise WORKER_TAMPERED
     await page.goto(S.base + "/#/alerts");
+    appendFileSync(join(pkg, "code", "run"), "\necho tampered >&2\n");
+    const alert = await waitFor(async () => {
+      const open = (await http("GET", "/api/alerts?acknowledged=false")).json.alerts;
+      return open.find((a) => a.type === "WORKER_TAMPERED" && a.worker_id === record.worker_id);
+    }, "a WORKER_TAMPERED alert after changing an enrolled package (is the package watcher running in serve?)", 15_000);
     const card = page.locator(`article[data-id="${alert.alert_id}"]`);
-    await card.waitFor();
+    await card.waitFor({ timeout: 2000 }); // pushed live over the event stream
     await shot(page, "14-alerts");
     await card.locator('[data-action="ack"]').click();
     await waitFor(async () => (await page.locator(`article[data-id="${alert.alert_id}"]`).count()) === 0, "acknowledged alert leaves the open list");
@@ -421,6 +452,9 @@ async function main() {
     await page.locator(`article[data-id="${alert.alert_id}"].acked`).waitFor();
     const srv = (await http("GET", "/api/alerts?acknowledged=true")).json.alerts;
     assert(srv.some((a) => a.alert_id === alert.alert_id && a.acknowledged), "server does not have the acknowledgement");
+    await page.goto(S.base + "/#/workers");
+    await page.locator(`tr[data-id="${record.worker_id}"]`).waitFor();
+    await shot(page, "09b-workers-tampered");
   });
 
   await test("dispatches: an active dispatch shows a ticking duration", async () => {

@@ -81,6 +81,8 @@ function route(): void {
   mainEl.dataset.screen = id;
   s.mount(mainEl, params);
   document.title = `${s.title} — Hall Monitor`;
+  // move keyboard and screen-reader focus to the new screen unless the user is typing in the header
+  if (!(document.activeElement instanceof HTMLInputElement)) mainEl.focus({ preventScroll: true });
   for (const a of Array.from(document.querySelectorAll<HTMLAnchorElement>("nav.sidebar a"))) {
     if (a.dataset.screen === id) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");

@@ -307,7 +307,7 @@ export function createFeedScreen(): Screen {
   return {
     id: "feed",
     title: "Live Feed",
-    mount(el) {
+    mount(el, params) {
       root = el;
       generation++;
       loading = false;
@@ -409,13 +409,27 @@ export function createFeedScreen(): Screen {
           drawer,
         ),
       );
+      // links such as #/feed?q=<decision id> (from an alert) or ?outcome=denied prefill the filters
+      const initial: DecisionFilter = {};
+      for (const k of ["outcome", "worker", "capability", "tenant", "q"] as const) {
+        const v = params.get(k);
+        if (v) {
+          (initial as Record<string, string>)[k] = v;
+          const ctl = form.elements.namedItem(k) as HTMLInputElement | HTMLSelectElement | null;
+          if (ctl) ctl.value = v;
+        }
+      }
+      model.reset(normalizeFilter(initial));
       renderRows();
       void loadPage(true);
 
       if (typeof IntersectionObserver !== "undefined") {
-        observer = new IntersectionObserver((entries) => {
-          if (entries.some((x) => x.isIntersecting) && model.rows.length > 0) void loadPage(false);
-        });
+        observer = new IntersectionObserver(
+          (entries) => {
+            if (entries.some((x) => x.isIntersecting) && model.rows.length > 0) void loadPage(false);
+          },
+          { root: root.querySelector(".table-wrap"), rootMargin: "200px" },
+        );
         observer.observe(sentinel);
       }
       document.addEventListener("keydown", onKey);
