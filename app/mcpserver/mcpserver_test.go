@@ -3,6 +3,8 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -249,5 +251,45 @@ func TestMCPTamperedWorkerIsDenied(t *testing.T) {
 	list, _, err := h.st.QueryDecisions(context.Background(), store.DecisionFilter{Outcome: store.OutcomeDenied})
 	if err != nil || len(list) != 1 || list[0].DenyCode != core.DenyWorkerTampered || list[0].Source != store.SourceMCP {
 		t.Fatalf("feed: %v %+v", err, list)
+	}
+}
+
+func TestHTTPRejectsForeignHostAndOrigin(t *testing.T) {
+	h := startHall(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	go h.srv.ServeHTTP(ctx, "127.0.0.1:0", func(a net.Addr) { addrc <- a.String() })
+	addr := <-addrc
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+	post := func(host, origin string) int {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("", ""); code != http.StatusOK {
+		t.Fatalf("local client: %d", code)
+	}
+	if code := post("evil.example", ""); code != http.StatusForbidden {
+		t.Fatalf("foreign Host: %d", code)
+	}
+	if code := post("", "http://evil.example"); code != http.StatusForbidden {
+		t.Fatalf("cross-origin browser request: %d", code)
+	}
+	if err := h.srv.ServeHTTP(ctx, "0.0.0.0:0", nil); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("non-loopback listen: %v", err)
 	}
 }

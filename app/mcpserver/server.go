@@ -171,9 +171,12 @@ func (s *Server) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr
 	return nil
 }
 
-// HTTPHandler is the streamable HTTP transport handler (mount it at /mcp).
+// HTTPHandler is the streamable HTTP transport handler. It rejects a Host
+// that is not loopback (DNS rebinding) and cross-origin browser requests
+// (a web page must not drive the Hall's tools).
 func (s *Server) HTTPHandler() http.Handler {
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil)
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
+		&mcp.StreamableHTTPOptions{CrossOriginProtection: http.NewCrossOriginProtection(), Logger: s.log})
 }
 
 func (s *Server) keepRefreshing(ctx context.Context) {
