@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"hallmonitor/hallapi/store"
 )
 
 // copyDir copies the example worker package.
@@ -177,6 +179,25 @@ func TestWorkerLifecycleCommands(t *testing.T) {
 	code, out, errs = run(t, runVerify, "--receipts", "--json")
 	if code != 0 || !strings.Contains(out, `"ok": true`) || !strings.Contains(out, `"length": 1`) {
 		t.Fatalf("verify --receipts: %d %s %s", code, out, errs)
+	}
+	// The same chain as a JSONL export verifies; an edited receipt does not.
+	st, err := store.Open(filepath.Join(dataDir, "hall.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := st.ReceiptChain(context.Background(), "mcp-client")
+	st.Close()
+	if err != nil || len(chain) != 1 {
+		t.Fatalf("chain: %v %d", err, len(chain))
+	}
+	export := filepath.Join(tmp, "receipts.jsonl")
+	os.WriteFile(export, append([]byte(`{"receipt":`+string(chain[0])+"}\n"), '\n'), 0o600)
+	if code, out, errs := run(t, runVerify, "--receipts", "--jsonl", export); code != 0 || !strings.Contains(out, "ok ") {
+		t.Fatalf("verify --jsonl: %d %s %s", code, out, errs)
+	}
+	os.WriteFile(export, bytes.Replace(chain[0], []byte(`"capability_id":"cap.example.echo"`), []byte(`"capability_id":"cap.example.other"`), 1), 0o600)
+	if code, out, _ := run(t, runVerify, "--receipts", "--jsonl", export); code != 1 || !strings.Contains(out, "BROKEN") {
+		t.Fatalf("edited receipt: %d %s", code, out)
 	}
 }
 
