@@ -116,6 +116,7 @@ type Client struct {
 
 	mu           sync.Mutex
 	verify       map[string]VerifyResult
+	inflight     map[string]*verifyCall // one registry request per id at a time
 	bans         map[int]BanListResult
 	blockedUntil time.Time
 }
@@ -159,7 +160,8 @@ func New(o Options) (*Client, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Client{base: base, paths: paths, o: o, verify: map[string]VerifyResult{}, bans: map[int]BanListResult{}}, nil
+	return &Client{base: base, paths: paths, o: o, verify: map[string]VerifyResult{}, inflight: map[string]*verifyCall{},
+		bans: map[int]BanListResult{}}, nil
 }
 
 // BaseURL returns the registry base URL without a trailing slash.
@@ -208,12 +210,7 @@ func (c *Client) Verify(ctx context.Context, workerID string) (VerifyResult, err
 		last.AgeSeconds = ageSeconds(now, last.CheckedAt)
 		return last, nil
 	}
-	path := strings.ReplaceAll(c.paths.Verify, WorkerIDPlaceholder, EscapeID(workerID))
-	var resp VerifyResponse
-	err := c.getJSON(ctx, "verify", path, nil, "", &resp)
-	if errors.Is(err, ErrNotFound) {
-		resp, err = VerifyResponse{WorkerID: workerID, Status: StatusUnknown}, nil
-	}
+	resp, err := c.fetchVerify(ctx, workerID)
 	if err != nil {
 		if !have {
 			return VerifyResult{}, err
@@ -236,6 +233,43 @@ func (c *Client) Verify(ctx context.Context, workerID string) (VerifyResult, err
 	c.verify[workerID] = res
 	c.mu.Unlock()
 	return res, nil
+}
+
+// verifyCall is a verify request other callers for the same id wait on.
+type verifyCall struct {
+	done chan struct{}
+	resp VerifyResponse
+	err  error
+}
+
+// fetchVerify asks the registry about one worker, sharing the answer with
+// concurrent callers for the same id (a screen full of workers costs one
+// request per id, not one per caller). 404 reads as "unknown".
+func (c *Client) fetchVerify(ctx context.Context, workerID string) (VerifyResponse, error) {
+	c.mu.Lock()
+	if call, ok := c.inflight[workerID]; ok {
+		c.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.resp, call.err
+		case <-ctx.Done():
+			return VerifyResponse{}, &Error{Op: "verify", Kind: ErrUnavailable, Err: ctx.Err()}
+		}
+	}
+	call := &verifyCall{done: make(chan struct{})}
+	c.inflight[workerID] = call
+	c.mu.Unlock()
+
+	path := strings.ReplaceAll(c.paths.Verify, WorkerIDPlaceholder, EscapeID(workerID))
+	call.err = c.getJSON(ctx, "verify", path, nil, "", &call.resp)
+	if errors.Is(call.err, ErrNotFound) {
+		call.resp, call.err = VerifyResponse{WorkerID: workerID, Status: StatusUnknown}, nil
+	}
+	c.mu.Lock()
+	delete(c.inflight, workerID)
+	c.mu.Unlock()
+	close(call.done)
+	return call.resp, call.err
 }
 
 // evictLocked drops expired verify entries, or all of them when none has expired.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -321,4 +322,52 @@ func listen(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
+}
+
+func TestConcurrentVerifiesShareOneRequest(t *testing.T) {
+	srv := registrytest.New(t, registrytest.Options{})
+	srv.PutWorker(registry.VerifyResponse{WorkerID: "x.a.w", Status: "active"})
+	srv.SetDelay(200 * time.Millisecond)
+	c := newClient(t, srv.URL, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			res, err := c.Verify(context.Background(), "x.a.w")
+			if err == nil && res.Status != "active" {
+				err = fmt.Errorf("status %q", res.Status)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := srv.Hits(registrytest.RouteVerify); h != 1 {
+		t.Fatalf("20 concurrent verifies of one id made %d requests, want 1", h)
+	}
+}
+
+func FuzzEscapeID(f *testing.F) {
+	for _, s := range []string{"x.a.w", "a/b", "../..", "%2F", "a b?c#d", "ü", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := registry.EscapeID(s)
+		for i := 0; i < len(e); i++ {
+			c := e[i]
+			ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~%", c) >= 0
+			if !ok {
+				t.Fatalf("EscapeID(%q) = %q holds %q", s, e, c)
+			}
+		}
+		back, err := url.PathUnescape(e)
+		if err != nil || back != s {
+			t.Fatalf("EscapeID(%q) = %q does not round-trip: %q %v", s, e, back, err)
+		}
+	})
 }
