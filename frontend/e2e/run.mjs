@@ -7,6 +7,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +45,18 @@ function assert(cond, msg) {
 }
 
 // ---------------------------------------------------------------- server
+/** freePort asks the kernel for an unused loopback port (serve's --port 0 means "the default"). */
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.on("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
 async function startServer() {
   tmp = mkdtempSync(join(tmpdir(), "hallmonitor-e2e-"));
   const dataDir = join(tmp, "data");
@@ -51,7 +64,8 @@ async function startServer() {
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(configDir, { recursive: true });
   writeFileSync(join(configDir, "rules.json"), JSON.stringify(RULES, null, 2));
-  const args = ["serve", "--port", "0", "--data-dir", dataDir, "--config-dir", configDir];
+  const port = process.env.E2E_PORT || String(await freePort());
+  const args = ["serve", "--port", port, "--data-dir", dataDir, "--config-dir", configDir];
   log(`starting ${BIN} ${args.join(" ")}`);
   const env = {
     ...process.env,
