@@ -4,7 +4,9 @@
 // GitHub), the token endpoint (authorization code with mandatory PKCE S256 and
 // single-use codes, refresh tokens, RFC 8628 device codes), revocation, account
 // standing, profile, namespaces, worker verification and the ban list. Switches
-// make any route answer an error status (401/403/429/500...) or answer slowly.
+// make any route answer an error status (401/403/429/500...) or answer slowly;
+// they are Go methods for tests and POST /_test/* endpoints for browser runs
+// (see ControlPrefix).
 package registrytest
 
 import (
@@ -217,6 +219,7 @@ func (s *Server) Handler() http.Handler {
 	handle(RouteHealth, "GET", s.paths.Health, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "version": "registrytest"})
 	})
+	s.control(mux)
 	return mux
 }
 

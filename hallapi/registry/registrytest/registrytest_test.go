@@ -170,3 +170,42 @@ func TestRefreshRotatesAndExpiredTokensAreRefused(t *testing.T) {
 		t.Fatalf("old refresh token reused: %d", resp.StatusCode)
 	}
 }
+
+func TestControlEndpoints(t *testing.T) {
+	s := registrytest.New(t, registrytest.Options{})
+	post := func(path, body string) int {
+		resp, err := http.Post(s.URL+registrytest.ControlPrefix+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if post("fail", `{"route":"health","status":503}`) != 200 {
+		t.Fatal("fail switch refused")
+	}
+	resp, _ := http.Get(s.URL + "/health")
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Fatalf("health after the fail switch: %d", resp.StatusCode)
+	}
+	if post("reset", `{}`) != 200 {
+		t.Fatal("reset refused")
+	}
+	resp, _ = http.Get(s.URL + "/health")
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("health after reset: %d", resp.StatusCode)
+	}
+	if post("standing", `{"standing":"banana"}`) != 400 || post("fail", `{"route":"x","status":200}`) != 400 || post("delay", `{"ms":1}`) != 400 {
+		t.Fatal("bad control bodies accepted")
+	}
+	if post("worker", `{"worker_id":"x.a","status":"active"}`) != 200 {
+		t.Fatal("worker switch refused")
+	}
+	resp, _ = http.Get(s.URL + "/api/v1/verify/x.a")
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("worker added over HTTP not served: %d", resp.StatusCode)
+	}
+}

@@ -4,7 +4,10 @@
 //
 //	go run ./hallapi/registry/registrytest/cmd/testregistry -addr 127.0.0.1:0
 //
-// Point the Hall at it with HALLMONITOR_REGISTRY_URL=<printed URL>.
+// Point the Hall at it with HALLMONITOR_REGISTRY_URL=<printed URL>. Flip its
+// switches at run time with POST <URL>/_test/{standing,fail,delay,reset,...}
+// (registrytest.ControlPrefix). It knows the workers x.octocat.summarize.v1
+// (active) and x.octocat.banned.v1 (banned) and bans one hash.
 package main
 
 import (
