@@ -86,8 +86,7 @@ export function createSettingsScreen(): Screen {
         h("h2", null, "Routing"),
         field("set-profile", "Default policy profile", profile, "Used by the Hall for requests that name no profile."),
       ),
-      status,
-      h("div", { class: "actions sticky-actions" }, save),
+      h("div", { class: "sticky-actions" }, status, h("div", { class: "actions" }, save)),
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -112,8 +111,8 @@ export function createSettingsScreen(): Screen {
         try {
           const r = await api.putSettings(next, formEtag);
           app.applySettings(r.settings, r.etag);
-          formEtag = r.etag;
           toast("Settings saved", "ok");
+          render();
         } catch (err) {
           if (err instanceof api.ApiError && (err.status === 412 || err.code === "precondition_failed")) {
             const reload = h("button", { type: "button", class: "btn", "data-action": "reload-settings" }, "Reload current settings");
@@ -133,6 +132,7 @@ export function createSettingsScreen(): Screen {
                 reload,
               ),
             );
+            toast("Settings not saved: they were changed elsewhere", "error");
           } else {
             showFieldError(form, err);
             status.appendChild(errorBox(err, "Settings not saved"));
@@ -183,7 +183,7 @@ export function createSettingsScreen(): Screen {
         if (ev.type !== "settings.changed") return;
         void api.getSettings().then((r) => {
           if (r.etag === formEtag) return; // our own save
-          const note = root.querySelector(".settings-form > div[aria-live]");
+          const note = root.querySelector(".sticky-actions > div[aria-live]");
           if (note && !note.hasChildNodes()) note.appendChild(h("p", { class: "muted", role: "status" }, "Settings were changed elsewhere; saving now will ask you to reload first."));
         });
       });
