@@ -61,6 +61,7 @@ var (
 	ErrUnknownLogin    = errors.New("no such login_id (it may have expired): start the sign-in again")
 	ErrTooManyLogins   = errors.New("too many sign-ins in progress: cancel one or wait for it to expire")
 	errStateMismatched = errors.New("state does not match a sign-in in progress")
+	errNotPending      = errors.New("this sign-in was cancelled or expired in Hall Monitor: start it again from Hall Monitor")
 )
 
 // Options configure a Manager.
@@ -410,14 +411,10 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request, via string) {
 		m.page(w, http.StatusBadGateway, "Sign-in failed", msg+". Start the sign-in again from Hall Monitor.")
 		return
 	}
-	if err := m.setToken(tok); err != nil {
-		m.fail(a, err.Error())
-		m.page(w, http.StatusInternalServerError, "Sign-in failed", err.Error())
+	if err := m.complete(a, tok); err != nil {
+		m.page(w, http.StatusConflict, "Sign-in not completed", err.Error())
 		return
 	}
-	m.mu.Lock()
-	m.finishLocked(a, StatusDone, "")
-	m.mu.Unlock()
 	m.o.Logger.Info("registry sign-in completed", "login_id", a.id, "mode", a.mode)
 	m.notify(true)
 	m.page(w, http.StatusOK, "Signed in", "Hall Monitor is signed in. You can close this tab.")
@@ -508,13 +505,9 @@ func (m *Manager) StartDevice(ctx context.Context) (DeviceAttempt, error) {
 		tok, err := cfg.DeviceAccessToken(actx, resp)
 		switch {
 		case err == nil:
-			if serr := m.setToken(tok); serr != nil {
-				m.fail(a, serr.Error())
+			if m.complete(a, tok) != nil {
 				return
 			}
-			m.mu.Lock()
-			m.finishLocked(a, StatusDone, "")
-			m.mu.Unlock()
 			m.o.Logger.Info("registry device sign-in completed", "login_id", a.id)
 			m.notify(true)
 		case errors.Is(err, context.DeadlineExceeded):
@@ -530,6 +523,25 @@ func (m *Manager) StartDevice(ctx context.Context) (DeviceAttempt, error) {
 	m.o.Logger.Info("registry device sign-in started", "login_id", a.id)
 	return DeviceAttempt{ID: a.id, UserCode: resp.UserCode, VerificationURI: resp.VerificationURI,
 		VerificationURIComplete: resp.VerificationURIComplete, ExpiresAt: expires, Interval: resp.Interval}, nil
+}
+
+// complete stores the session of a login that is still pending (not
+// cancelled, expired or signed out meanwhile) and marks it done.
+func (m *Manager) complete(a *attempt, tok *oauth2.Token) error {
+	m.mu.Lock()
+	pending := a.status == StatusPending
+	m.mu.Unlock()
+	if !pending {
+		return errNotPending
+	}
+	if err := m.setToken(tok); err != nil {
+		m.fail(a, err.Error())
+		return err
+	}
+	m.mu.Lock()
+	m.finishLocked(a, StatusDone, "")
+	m.mu.Unlock()
+	return nil
 }
 
 // setToken stores a new session and keeps it in memory.

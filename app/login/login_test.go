@@ -478,3 +478,42 @@ func TestOptionsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCancelDuringCodeExchangeStoresNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	a, _ := e.m.Start()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page, err := registrytest.Browse(noFollow, a.AuthURL, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reg.SetDelay(500 * time.Millisecond) // the token endpoint answers slowly
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(page.URL.String())
+		if err != nil {
+			done <- result{0, err}
+			return
+		}
+		resp.Body.Close()
+		done <- result{resp.StatusCode, nil}
+	}()
+	time.Sleep(150 * time.Millisecond)
+	if st, err := e.m.Cancel(a.ID); err != nil || st.Status != login.StatusCancelled {
+		t.Fatalf("cancel: %+v %v", st, err)
+	}
+	r := <-done
+	if r.err != nil || r.status != http.StatusConflict {
+		t.Fatalf("callback after cancel: %d %v", r.status, r.err)
+	}
+	if e.m.LoggedIn() {
+		t.Fatal("a session was kept from a cancelled login")
+	}
+	if _, err := e.store.Load(); !errors.Is(err, login.ErrNoToken) {
+		t.Fatalf("a session was stored from a cancelled login: %v", err)
+	}
+}
