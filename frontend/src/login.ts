@@ -75,5 +75,26 @@ export function loginWidget(onDone: () => void): HTMLElement {
       replace(status, errorBox(e, "Cancel failed"));
     }
   });
-  return h("div", { class: "login-widget" }, h("div", { class: "actions" }, btn, cancel), status);
+  const device = h("button", { type: "button", class: "btn", "data-action": "device-login" }, "Use a device code instead");
+  device.addEventListener("click", async () => {
+    window.clearTimeout(timer);
+    device.disabled = true;
+    status.replaceChildren();
+    try {
+      const r = await api.startDeviceLogin();
+      loginId = r.login_id;
+      cancel.hidden = false;
+      replace(
+        status,
+        h("p", null, "Open ", h("a", { href: r.verification_uri, target: "_blank", rel: "noopener noreferrer", class: "mono" }, r.verification_uri), " on any device and enter this code:"),
+        h("p", { class: "device-code mono", "aria-label": "Device code" }, r.user_code),
+      );
+      timer = window.setTimeout(() => void poll(), Math.max(2, r.interval || 5) * 1000);
+    } catch (e) {
+      replace(status, errorBox(e, "Cannot start device sign-in"));
+    } finally {
+      device.disabled = false;
+    }
+  });
+  return h("div", { class: "login-widget" }, h("div", { class: "actions" }, btn, device, cancel), status);
 }

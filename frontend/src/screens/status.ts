@@ -2,7 +2,7 @@
 
 import * as api from "../api";
 import { app, type Screen } from "../app";
-import { h, replace } from "../dom";
+import { copyText, h, replace } from "../dom";
 import { formatCountdown, formatDateTime, formatTime, formatUptime } from "../time";
 import { badge, blastChip, busy, emptyState, errorBox, kv, outcomeBadge, toast } from "../ui";
 
@@ -63,6 +63,8 @@ export function createStatusScreen(): Screen {
   let offStatus: () => void = () => {};
   let tick: number | undefined;
   let graceBase: { at: number; secs: number } | null = null;
+  let health: api.Health | null = null;
+  let rulesError = "";
 
   function graceLeft(): number | null {
     if (!graceBase) return null;
@@ -97,6 +99,7 @@ export function createStatusScreen(): Screen {
         ),
       ),
       app.statusError ? errorBox(app.statusError, "Cannot load the Hall status") : null,
+      rulesError ? h("div", { class: "banner banner-bad", role: "alert" }, "The rules file has an error, so requests are denied until it is fixed: ", h("span", { class: "mono" }, rulesError)) : null,
       h("div", { class: "standing-slot" }, standingBanner(s, graceLeft())),
       h(
         "section",
@@ -178,6 +181,12 @@ export function createStatusScreen(): Screen {
     );
   }
 
+  function logPath(p: string): HTMLElement {
+    const copy = h("button", { type: "button", class: "btn btn-small" }, "Copy path");
+    copy.addEventListener("click", async () => toast((await copyText(p)) ? "Log path copied" : "Copy failed: select the path", "ok"));
+    return h("span", null, h("span", { class: "mono" }, p), " ", copy);
+  }
+
   function serverInfo(s: api.Status | null): HTMLElement {
     const sv = s?.server;
     return h(
@@ -195,6 +204,7 @@ export function createStatusScreen(): Screen {
             ["Rules hash", h("span", { class: "mono" }, sv.rules_hash || "—")],
             ["Rules file", h("span", { class: "mono" }, sv.rules_path || "—")],
             ["Last event id", String(sv.last_event_id)],
+            ["Log file", health?.log_path ? logPath(health.log_path) : "—"],
           ])
         : emptyState("No server information", "The Hall API is not reachable."),
       s ? h("p", null, badge("WCP", "info"), " ", "Governance through core.Decide; every decision is stored with a receipt.") : null,
@@ -209,6 +219,11 @@ export function createStatusScreen(): Screen {
       render();
       offStatus = app.onStatus(render);
       void app.refreshStatus();
+      void Promise.allSettled([api.getHealth(), api.getRules()]).then(([hr, rr]) => {
+        health = hr.status === "fulfilled" ? hr.value : null;
+        rulesError = rr.status === "fulfilled" ? rr.value.error || "" : "";
+        render();
+      });
       tick = window.setInterval(() => {
         const left = graceLeft();
         const c = root.querySelector(".grace-countdown");

@@ -150,6 +150,40 @@ export function createWorkersScreen(): Screen {
     ];
   }
 
+  /** banListPanel loads GET /wcp/registry/ban-list when opened (the server caches it). */
+  function banListPanel(): HTMLElement {
+    const body = h("div", null, h("p", { class: "muted" }, "Loading…"));
+    const det = h("details", { class: "panel" }, h("summary", null, h("strong", null, "Registry ban list")), body);
+    det.addEventListener("toggle", async () => {
+      if (!det.open) return;
+      try {
+        const r = await api.banList();
+        const entries = r.entries ?? [];
+        replace(
+          body,
+          h("p", { class: "muted small" }, `${entries.length} entr${entries.length === 1 ? "y" : "ies"} · ${r.cached ? "cached" : "fresh"} · checked ${formatDateTime(r.checked_at)}`),
+          entries.length === 0
+            ? h("p", null, "No banned workers.")
+            : h(
+                "table",
+                { class: "grid" },
+                h("thead", null, h("tr", null, h("th", { scope: "col" }, "Worker"), h("th", { scope: "col" }, "Reason"), h("th", { scope: "col" }, "Entry"))),
+                h(
+                  "tbody",
+                  null,
+                  entries.map((e) =>
+                    h("tr", null, h("td", { class: "mono" }, String(e.worker_id ?? e.id ?? "—")), h("td", null, String(e.reason ?? e.ban_reason ?? "—")), h("td", null, pre(e))),
+                  ),
+                ),
+              ),
+        );
+      } catch (e) {
+        replace(body, errorBox(e, "Cannot load the ban list"));
+      }
+    });
+    return det;
+  }
+
   function render(): void {
     const q = search.toLowerCase();
     const shown = workers.filter(
@@ -183,6 +217,7 @@ export function createWorkersScreen(): Screen {
               h("thead", null, h("tr", null, ...["Worker", "Status", "Capabilities", "Risk / blast", "Controls", "Attestation", "Registry", "Ban", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
               h("tbody", null, shown.map(row)),
             ),
+      banListPanel(),
     );
     if (focus) root.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(focus)}"]`)?.scrollIntoView({ block: "center" });
   }
