@@ -57,8 +57,39 @@ function freePort() {
   });
 }
 
+/**
+ * startRegistry runs the project's test registry (hallapi/registry/registrytest/cmd/testregistry):
+ * OAuth authorize page, standing, verify, ban list. TESTREGISTRY_BIN, or built here with `go build`.
+ */
+let registry;
+async function startRegistry() {
+  let bin = process.env.TESTREGISTRY_BIN;
+  if (!bin) {
+    bin = join(tmp, "testregistry");
+    execFileSync("go", ["build", "-o", bin, "./hallapi/registry/registrytest/cmd/testregistry"], { cwd: join(here, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
+  }
+  registry = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const url = await new Promise((res, rej) => {
+    let out = "";
+    const timer = setTimeout(() => rej(new Error(`test registry printed no URL: ${out}`)), 10_000);
+    registry.stdout.on("data", (b) => {
+      out += b.toString();
+      const m = /^(http:\/\/\S+)/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+    registry.on("exit", (code) => rej(new Error(`test registry exited with ${code}: ${out}`)));
+  });
+  log(`test registry at ${url}`);
+  return url;
+}
+
+let REGISTRY_URL = "";
 async function startServer() {
   tmp = mkdtempSync(join(tmpdir(), "hallmonitor-e2e-"));
+  REGISTRY_URL = await startRegistry();
   const dataDir = join(tmp, "data");
   const configDir = join(tmp, "config");
   mkdirSync(dataDir, { recursive: true });
@@ -71,7 +102,7 @@ async function startServer() {
     ...process.env,
     HALLMONITOR_CONFIG_DIR: configDir,
     HALLMONITOR_DATA_DIR: dataDir,
-    HALLMONITOR_REGISTRY_URL: process.env.HALLMONITOR_REGISTRY_URL || "http://127.0.0.1:9",
+    HALLMONITOR_REGISTRY_URL: REGISTRY_URL,
     XDG_CONFIG_HOME: join(tmp, "xdg-config"),
     XDG_DATA_HOME: join(tmp, "xdg-data"),
     HOME: tmp,
@@ -507,11 +538,27 @@ async function main() {
     await shot(page, "17-settings");
   });
 
-  await test("profile screen renders (signed out) with a sign-in button", async () => {
+  await test("sign in with GitHub through the registry, see the profile, Go Online, sign out", async () => {
     await page.goto(S.base + "/#/profile");
-    await page.getByRole("heading", { name: "My Profile" }).waitFor();
-    await page.locator('[data-action="sign-in"], [data-action="sign-out"], .error-box').first().waitFor();
+    await page.getByRole("heading", { name: "Not signed in" }).waitFor();
+    const [popup] = await Promise.all([browserCtx.waitForEvent("page"), page.locator('[data-action="sign-in"]').click()]);
+    await popup.waitForLoadState();
+    await shot(popup, "21-registry-authorize");
+    await popup.locator("#authorize").click();
+    await popup.waitForLoadState();
+    await page.getByRole("heading", { name: "@octocat" }).waitFor({ timeout: 15_000 });
     await shot(page, "18-profile");
+    await popup.close().catch(() => {});
+    await page.goto(S.base + "/#/status");
+    await page.locator('main [data-action="go-online"]').click();
+    await page.locator('.hall-state-label[data-state="online"]').waitFor({ timeout: 10_000 });
+    await page.locator('header .pill[data-state="online"]').waitFor();
+    await shot(page, "05b-status-online");
+    await page.locator('main [data-action="go-offline"]').click();
+    await page.locator('.hall-state-label[data-state="online"]').waitFor({ state: "detached", timeout: 10_000 });
+    await page.goto(S.base + "/#/profile");
+    await page.locator('[data-action="sign-out"]').click();
+    await page.getByRole("heading", { name: "Not signed in" }).waitFor();
   });
 
   await test("status dashboard shows counts and recent refusals; dark theme renders", async () => {
@@ -565,6 +612,7 @@ async function cleanup() {
     await new Promise((r) => setTimeout(r, 300));
     if (server.exitCode === null) server.kill("SIGKILL");
   }
+  if (registry && registry.exitCode === null) registry.kill("SIGTERM");
   if (tmp && !KEEP) rmSync(tmp, { recursive: true, force: true });
 }
 
