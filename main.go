@@ -17,10 +17,15 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
+// icon is the window and desktop-entry icon.
+//
+//go:embed build/appicon.png
+var icon []byte
+
 func main() {
 	ui, err := fs.Sub(assets, "frontend/dist")
 	if err != nil {
 		panic(err) // the embed pattern guarantees the folder exists
 	}
-	os.Exit(cli.Main(os.Args[1:], ui, os.Stdout, os.Stderr))
+	os.Exit(cli.Main(os.Args[1:], cli.Resources{UI: ui, Icon: icon}, os.Stdout, os.Stderr))
 }

@@ -11,19 +11,28 @@ import (
 	"strings"
 )
 
+// Resources are what the binary embeds: the built web UI and the window icon.
+type Resources struct {
+	UI   fs.FS
+	Icon []byte
+}
+
 // command is one subcommand: what it does, in a line, and how to run it.
 type command struct {
 	summary string
-	run     func(args []string, stdout, stderr io.Writer, ui fs.FS) int
+	run     func(args []string, stdout, stderr io.Writer, res Resources) int
 }
 
 // commands lists every subcommand. The window (no arguments) is not one of them.
 func commands() map[string]command {
-	plain := func(f func([]string, io.Writer, io.Writer) int) func([]string, io.Writer, io.Writer, fs.FS) int {
-		return func(args []string, stdout, stderr io.Writer, _ fs.FS) int { return f(args, stdout, stderr) }
+	plain := func(f func([]string, io.Writer, io.Writer) int) func([]string, io.Writer, io.Writer, Resources) int {
+		return func(args []string, stdout, stderr io.Writer, _ Resources) int { return f(args, stdout, stderr) }
+	}
+	serve := func(args []string, stdout, stderr io.Writer, res Resources) int {
+		return runServe(args, stdout, stderr, res.UI)
 	}
 	return map[string]command{
-		"serve":   {"run the Hall API and web UI headless on 127.0.0.1 (no window)", runServe},
+		"serve":   {"run the Hall API and web UI headless on 127.0.0.1 (no window)", serve},
 		"window":  {"open the desktop window (the default with no arguments)", runWindow},
 		"mcp":     {"serve enrolled capabilities as MCP tools (stdio, or --http ADDR)", plain(runMCP)},
 		"route":   {"decide routing cases: --cases FILE.json [--bench N] (conformance runner)", plain(runRoute)},
@@ -36,9 +45,9 @@ func commands() map[string]command {
 }
 
 // Main runs hallmonitor with the given arguments and returns the process exit code.
-func Main(args []string, ui fs.FS, stdout, stderr io.Writer) int {
+func Main(args []string, res Resources, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return runWindow(nil, stdout, stderr, ui)
+		return runWindow(nil, stdout, stderr, res)
 	}
 	name := args[0]
 	switch name {
@@ -54,7 +63,7 @@ func Main(args []string, ui fs.FS, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	return cmd.run(args[1:], stdout, stderr, ui)
+	return cmd.run(args[1:], stdout, stderr, res)
 }
 
 func usage(w io.Writer) {

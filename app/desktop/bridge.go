@@ -1,0 +1,63 @@
+package desktop
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+)
+
+// Bridge is bound into the window as window.go.desktop.Bridge: the few things a web page cannot do itself.
+// Everything about the Hall's data goes through the Hall API instead (docs/api.md).
+type Bridge struct {
+	mu sync.Mutex
+	p  platform
+}
+
+func (b *Bridge) setPlatform(p platform) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.p = p
+}
+
+func (b *Bridge) platform() (platform, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.p == nil {
+		return nil, fmt.Errorf("the window is still starting; try again in a moment")
+	}
+	return b.p, nil
+}
+
+// OpenURL opens an http or https address in the system browser (used for the registry login page).
+func (b *Bridge) OpenURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("refusing to open %q: only http and https addresses can be opened", raw)
+	}
+	p, err := b.platform()
+	if err != nil {
+		return err
+	}
+	p.OpenURL(u.String())
+	return nil
+}
+
+// PickDirectory shows the native folder chooser and returns the chosen absolute path ("" if cancelled).
+func (b *Bridge) PickDirectory(title string) (string, error) {
+	p, err := b.platform()
+	if err != nil {
+		return "", err
+	}
+	home, _ := os.UserHomeDir()
+	return p.PickDirectory(title, home)
+}
+
+// PickFile shows the native file chooser for JSON files and returns the chosen path ("" if cancelled).
+func (b *Bridge) PickFile(title string) (string, error) {
+	p, err := b.platform()
+	if err != nil {
+		return "", err
+	}
+	return p.PickFile(title, "*.json")
+}

@@ -1,0 +1,54 @@
+package desktop
+
+import (
+	"context"
+
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+)
+
+// platform is everything the shell asks of the operating system through Wails. It is the only place that
+// imports the Wails runtime, so the rest of the package is testable with a fake.
+type platform interface {
+	OpenURL(url string)
+	PickFile(title string, patterns string) (string, error)
+	PickDirectory(title, start string) (string, error)
+	Show()
+	Geometry() (x, y, w, h int, maximised bool)
+	SetGeometry(x, y, w, h int, maximised bool)
+}
+
+// wailsPlatform implements platform with the Wails runtime bound to the app's context.
+type wailsPlatform struct{ ctx context.Context }
+
+func (p wailsPlatform) OpenURL(url string) { runtime.BrowserOpenURL(p.ctx, url) }
+
+func (p wailsPlatform) PickFile(title, patterns string) (string, error) {
+	opts := runtime.OpenDialogOptions{Title: title}
+	if patterns != "" {
+		opts.Filters = []runtime.FileFilter{{DisplayName: patterns, Pattern: patterns}}
+	}
+	return runtime.OpenFileDialog(p.ctx, opts)
+}
+
+func (p wailsPlatform) PickDirectory(title, start string) (string, error) {
+	return runtime.OpenDirectoryDialog(p.ctx, runtime.OpenDialogOptions{Title: title, DefaultDirectory: start, CanCreateDirectories: true})
+}
+
+func (p wailsPlatform) Show() {
+	runtime.WindowUnminimise(p.ctx)
+	runtime.WindowShow(p.ctx)
+}
+
+func (p wailsPlatform) Geometry() (x, y, w, h int, maximised bool) {
+	x, y = runtime.WindowGetPosition(p.ctx)
+	w, h = runtime.WindowGetSize(p.ctx)
+	return x, y, w, h, runtime.WindowIsMaximised(p.ctx)
+}
+
+func (p wailsPlatform) SetGeometry(x, y, w, h int, maximised bool) {
+	runtime.WindowSetSize(p.ctx, w, h)
+	runtime.WindowSetPosition(p.ctx, x, y)
+	if maximised {
+		runtime.WindowMaximise(p.ctx)
+	}
+}
