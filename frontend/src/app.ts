@@ -3,6 +3,7 @@
 
 import * as api from "./api";
 import type { HallEvent, Settings, Status } from "./api";
+import { bridge } from "./desktop";
 import { setTimePrefs } from "./time";
 
 export interface Screen {
@@ -122,6 +123,7 @@ export function notificationFor(ev: HallEvent, s: Settings): { title: string; bo
 }
 
 export function notify(ev: HallEvent): void {
+  if (bridge()) return; // the desktop shell raises native notifications for the same events
   const n = notificationFor(ev, app.settings);
   if (!n) return;
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;

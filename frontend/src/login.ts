@@ -2,15 +2,9 @@
 // poll GET /api/auth/login/{id} until done/failed/expired; cancel with DELETE.
 
 import * as api from "./api";
+import { openExternal } from "./desktop";
 import { h, replace } from "./dom";
 import { errorBox } from "./ui";
-
-/** openExternal opens a URL in the system browser (Wails binding when present, else a new tab). */
-export function openExternal(u: string): void {
-  const w = window as unknown as { runtime?: { BrowserOpenURL?: (u: string) => void } };
-  if (w.runtime?.BrowserOpenURL) w.runtime.BrowserOpenURL(u);
-  else window.open(u, "_blank", "noopener,noreferrer");
-}
 
 export function loginWidget(onDone: () => void): HTMLElement {
   const status = h("div", { class: "login-status", role: "status", "aria-live": "polite" });

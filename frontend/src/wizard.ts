@@ -4,6 +4,7 @@
 
 import * as api from "./api";
 import type { Config } from "./api";
+import { browseButton } from "./desktop";
 import { copyText, h, replace } from "./dom";
 import { loginWidget } from "./login";
 import { enrollPanel } from "./screens/enroll";
@@ -62,7 +63,15 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
     el.addEventListener("input", () => {
       (cfg as unknown as Record<string, unknown>)[field] = type === "number" ? Number(el.value) : el.value;
     });
-    return h("div", { class: "field" }, h("label", { for: id }, label), el, h("p", { class: "hint" }, hint), h("p", { class: "field-error", "data-error-for": field }));
+    const browse = field === "data_dir" || field === "workers_dir" ? browseButton(el, label) : null;
+    return h(
+      "div",
+      { class: "field" },
+      h("label", { for: id }, label),
+      h("div", { class: "input-row" }, el, browse),
+      h("p", { class: "hint" }, hint),
+      h("p", { class: "field-error", "data-error-for": field }),
+    );
   }
 
   function stepContent(): HTMLElement[] {

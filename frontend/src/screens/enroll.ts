@@ -4,6 +4,7 @@
 import * as api from "../api";
 import type { ValidationResult } from "../api";
 import { app, type Screen } from "../app";
+import { browseButton } from "../desktop";
 import { h, replace } from "../dom";
 import { busy, errorBox, kv, showFieldError } from "../ui";
 
@@ -56,7 +57,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
       "div",
       { class: "field" },
       h("label", { for: "enroll-path" }, "Worker package folder"),
-      pathInput,
+      h("div", { class: "input-row" }, pathInput, browseButton(pathInput, "Worker package folder")),
       h("p", { class: "hint" }, "The directory holding the worker's package and signed manifest; the Hall hashes it and watches it for changes."),
       h("p", { class: "field-error", "data-error-for": "package_path" }),
     ),

@@ -47,7 +47,7 @@ export function createFeedScreen(): Screen {
     const tr = h(
       "tr",
       {
-        tabindex: "0",
+        tabindex: "-1",
         "data-id": d.decision_id,
         "data-outcome": d.outcome,
         class: `row-${d.outcome}${d.decision_id === selectedId ? " selected" : ""}`,
@@ -90,6 +90,9 @@ export function createFeedScreen(): Screen {
       );
     } else {
       replace(tbody, model.rows.map(row));
+      // one tab stop for the table (roving tabindex): the selected row, else the newest
+      const stop = (selectedId && tbody.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(selectedId)}"]`)) || tbody.querySelector<HTMLElement>("tr[data-id]");
+      stop?.setAttribute("tabindex", "0");
     }
     renderInfo();
   }
@@ -369,6 +372,16 @@ export function createFeedScreen(): Screen {
       });
 
       tbody = h("tbody");
+      tbody.addEventListener("keydown", (e) => {
+        if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+        const cur = (e.target as HTMLElement).closest("tr[data-id]");
+        const next = (e.key === "ArrowDown" ? cur?.nextElementSibling : cur?.previousElementSibling) as HTMLElement | null;
+        if (!cur || !next) return;
+        e.preventDefault();
+        cur.setAttribute("tabindex", "-1");
+        next.setAttribute("tabindex", "0");
+        next.focus();
+      });
       info = h("p", { class: "muted small feed-info", "aria-live": "polite" });
       moreBtn = h("button", { type: "button", class: "btn", hidden: true }, "Load older decisions");
       moreBtn.addEventListener("click", () => void loadPage(false));

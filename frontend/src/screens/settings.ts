@@ -4,6 +4,7 @@
 import * as api from "../api";
 import type { Settings } from "../api";
 import { app, NOTIFIABLE, type Screen } from "../app";
+import { bridge } from "../desktop";
 import { h, replace } from "../dom";
 import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZones } from "../time";
 import { busy, errorBox, kv, showFieldError, toast } from "../ui";
@@ -78,7 +79,9 @@ export function createSettingsScreen(): Screen {
         { class: "panel" },
         h("h2", null, "Desktop notifications"),
         h("fieldset", null, h("legend", null, "Notify me when"), ...notifyBoxes, h("label", { class: "check" }, everyDenial, " Every denied decision (noisy)")),
-        h("p", null, permBtn, " ", h("span", { class: "muted small" }, `Permission: ${perm}`)),
+        bridge()
+          ? h("p", { class: "muted small" }, "The desktop app shows these as system notifications.")
+          : h("p", null, permBtn, " ", h("span", { class: "muted small" }, `Browser permission: ${perm}`)),
       ),
       h(
         "section",

@@ -1,0 +1,46 @@
+// The Wails desktop bridge (app/desktop: window.go.desktop.Bridge) for what a page cannot do itself:
+// open the system browser and native folder pickers. In a plain browser it is absent and the UI
+// falls back to window.open and typed paths. Desktop notifications are raised natively by the
+// desktop shell from the same event stream, so the page does not raise its own there.
+
+import { h } from "./dom";
+import { toast } from "./ui";
+
+interface Bridge {
+  OpenURL(u: string): Promise<void>;
+  PickDirectory(title: string): Promise<string>;
+}
+
+export function bridge(): Bridge | null {
+  const w = window as unknown as { go?: { desktop?: { Bridge?: Bridge } } };
+  return w.go?.desktop?.Bridge ?? null;
+}
+
+/** openExternal opens a URL in the system browser (desktop bridge) or a new tab. */
+export function openExternal(u: string): void {
+  const b = bridge();
+  if (b) {
+    b.OpenURL(u).catch((e: unknown) => toast(`Cannot open the browser: ${e instanceof Error ? e.message : String(e)}`, "error"));
+    return;
+  }
+  window.open(u, "_blank", "noopener,noreferrer");
+}
+
+/** browseButton adds a native "Browse…" folder picker next to a path input (desktop only). */
+export function browseButton(input: HTMLInputElement, title: string): HTMLButtonElement | null {
+  const b = bridge();
+  if (!b) return null;
+  const btn = h("button", { type: "button", class: "btn" }, "Browse…");
+  btn.addEventListener("click", async () => {
+    try {
+      const p = await b.PickDirectory(title);
+      if (p) {
+        input.value = p;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    } catch (e) {
+      toast(`Folder picker failed: ${e instanceof Error ? e.message : String(e)}`, "error");
+    }
+  });
+  return btn;
+}
