@@ -7,12 +7,13 @@ import (
 	"time"
 )
 
-// benchFixture is 200 rules over distinct capabilities (no shadows, so prod
-// decisions are routed) and 100 available workers.
-func benchFixture(tb testing.TB) (*RuleSet, *MemRegistry) {
+// benchFixture is nRules rules over distinct capabilities (no shadows, so
+// prod decisions are routed; the last one has no available worker) and 100
+// available workers.
+func benchFixture(tb testing.TB, nRules int) (*RuleSet, *MemRegistry) {
 	tb.Helper()
-	rules := make([]Rule, 0, 200)
-	for i := range 199 {
+	rules := make([]Rule, 0, nRules)
+	for i := range nRules - 1 {
 		rules = append(rules, Rule{
 			RuleID: fmt.Sprintf("r%03d", i),
 			Match: Match{
@@ -62,7 +63,7 @@ func benchInput(env, capability string) RouteInput {
 // latency from a separately timed sample (so the per-call clock reads do
 // not slow the throughput figure).
 func benchDecide(b *testing.B, env, capability string, wantDenied bool) {
-	rs, reg := benchFixture(b)
+	rs, reg := benchFixture(b, 200)
 	in := benchInput(env, capability)
 	if d := Decide(in, rs, reg, Options{}); d.Denied != wantDenied {
 		b.Fatalf("denied=%v (%s), want %v", d.Denied, d.Code(), wantDenied)
@@ -94,8 +95,26 @@ func BenchmarkDecideProdDeny(b *testing.B)   { benchDecide(b, "prod", "cap.bench
 func BenchmarkDecideStageAllow(b *testing.B) { benchDecide(b, "stage", "cap.bench.op150", false) }
 func BenchmarkDecideEdgeAllow(b *testing.B)  { benchDecide(b, "edge", "cap.bench.op150", false) }
 
+// BenchmarkDecideProdByRuleCount shows that a decision does not depend on
+// the number of rules (shadow analysis and indexing happen at compile time).
+func BenchmarkDecideProdByRuleCount(b *testing.B) {
+	for _, n := range []int{2, 200, 2000} {
+		b.Run(fmt.Sprint("rules=", n), func(b *testing.B) {
+			rs, reg := benchFixture(b, n)
+			in := benchInput("prod", fmt.Sprintf("cap.bench.op%03d", n-2))
+			if d := Decide(in, rs, reg, Options{}); d.Denied {
+				b.Fatal(d.Code())
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				Decide(in, rs, reg, Options{})
+			}
+		})
+	}
+}
+
 func BenchmarkCompileRules200(b *testing.B) {
-	rs, _ := benchFixture(b)
+	rs, _ := benchFixture(b, 200)
 	rules := rs.Rules()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -509,18 +509,29 @@ func CompileRules(rules []Rule) (*RuleSet, error) {
 	for _, w := range rs.shadows {
 		rs.shadowed = append(rs.shadowed, w.ShadowedID)
 	}
-	raw, err := json.Marshal(rs.source)
-	if err == nil {
-		var c []byte
-		if c, err = canon.Marshal(canon.Compact, json.RawMessage(raw)); err == nil {
-			sum := sha256.Sum256(c)
-			rs.hash = hex.EncodeToString(sum[:])
-		}
-	}
+	hash, err := hashRules(rs.source)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
+	rs.hash = hash
 	return rs, nil
+}
+
+func hashRules(rules []Rule) (string, error) {
+	raw, err := json.Marshal(rules)
+	if err != nil {
+		return "", err
+	}
+	g, err := canon.Decode(raw)
+	if err != nil {
+		return "", err
+	}
+	c, err := canon.Marshal(canon.Compact, g)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(c)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // Len is the number of rules.

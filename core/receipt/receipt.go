@@ -58,7 +58,11 @@ func DecisionHash(dec core.RouteDecision) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return hashCanonical(json.RawMessage(raw))
+	g, err := canon.Decode(raw)
+	if err != nil {
+		return "", err
+	}
+	return hashCanonical(g)
 }
 
 func hashCanonical(v any) (string, error) {
@@ -120,12 +124,7 @@ func (r Receipt) ComputeHash() (string, error) {
 	m := g.(map[string]any)
 	delete(m, "receipt_hash")
 	delete(m, "signature")
-	b, err := canon.Marshal(canon.Compact, m)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hashCanonical(m)
 }
 
 // KeyResolver returns the public key for a signing_key_id.
