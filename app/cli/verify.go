@@ -15,9 +15,9 @@ import (
 	"sort"
 	"time"
 
-	"hallmonitor/app/mcpserver"
 	"hallmonitor/core/attest"
 	"hallmonitor/core/receipt"
+	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
 )
@@ -193,7 +193,7 @@ func hallKeys(hexKey, dataDir string, db hallDBFlags) (receipt.KeyResolver, erro
 		}
 		pub = k.Public().(ed25519.PublicKey)
 	}
-	id := mcpserver.ReceiptKeyID(pub)
+	id := hallapi.KeyID(pub)
 	return func(keyID string) (ed25519.PublicKey, bool) { return pub, keyID == id }, nil
 }
 

@@ -2,9 +2,6 @@ package mcpserver
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,14 +14,6 @@ import (
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
-
-// ReceiptKeyID names the Hall's receipt signing key exactly as the Hall API
-// does ("hall-ed25519-" + the first 8 bytes of SHA-256(public key) in hex),
-// so MCP receipts and API receipts verify with the same key resolver.
-func ReceiptKeyID(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	return "hall-ed25519-" + hex.EncodeToString(sum[:8])
-}
 
 // rulesCache reloads the rules file when its modification time or size
 // changes. A missing file is an empty rule set (every request is denied

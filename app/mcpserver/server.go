@@ -29,6 +29,7 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/receipt"
+	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
@@ -42,8 +43,6 @@ type Deps struct {
 	RulesPath string
 	// SigningKey signs receipts (config.LoadOrCreateSigningKey(data_dir)).
 	SigningKey ed25519.PrivateKey
-	// ReceiptKeyID names SigningKey in receipts; "" means ReceiptKeyID(pub).
-	ReceiptKeyID string
 	// PolicyGate evaluates rules with escalation.policy_gate (pass
 	// hallapi.HallPolicyGate so MCP and API decide alike); nil means such
 	// rules deny DENY_POLICY_GATE_UNCONFIGURED.
@@ -102,10 +101,8 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	keyID := d.ReceiptKeyID
-	if keyID == "" {
-		keyID = ReceiptKeyID(d.SigningKey.Public().(ed25519.PublicKey))
-	}
+	// The same key id as the Hall API, so one resolver verifies both.
+	keyID := hallapi.KeyID(d.SigningKey.Public().(ed25519.PublicKey))
 	s := &Server{st: d.Store, workers: d.Workers, exec: d.Executor, rules: &rulesCache{path: d.RulesPath},
 		signer: receipt.Signer{KeyID: keyID, Key: d.SigningKey}, gate: d.PolicyGate, log: d.Logger.With("component", "mcp"),
 		now: d.Now, refresh: d.Refresh, tools: map[string]string{}}
