@@ -398,6 +398,9 @@ func (d *decider) run() RouteDecision {
 	// 11. Worker selection.
 	cands := rule.Decision.CandidateWorkersRanked
 	ranked := make([]CandidateWorker, len(cands))
+	// One allocation holds the decision's optional strings (skip reasons are
+	// shared by the candidates).
+	box := &struct{ selected, hash, unavailable, already string }{unavailable: skipUnavailable, already: skipAlreadySelected}
 	selected := ""
 	found := false
 	for i, c := range cands {
@@ -409,9 +412,9 @@ func (d *decider) run() RouteDecision {
 		}
 		switch {
 		case !available:
-			cw.SkipReason = ptr(skipUnavailable)
+			cw.SkipReason = &box.unavailable
 		case found:
-			cw.SkipReason = ptr(skipAlreadySelected)
+			cw.SkipReason = &box.already
 		default:
 			found, selected = true, wid
 		}
@@ -473,9 +476,8 @@ func (d *decider) run() RouteDecision {
 	}
 	// 14. Telemetry and assembly.
 	dec := d.base(rule.RuleID)
-	// One allocation for both optional strings of the allow decision.
-	strs := &struct{ selected, hash string }{selected, ArtifactHash(in)}
-	dec.SelectedWorkerSpeciesID = &strs.selected
+	box.selected, box.hash = selected, ArtifactHash(in)
+	dec.SelectedWorkerSpeciesID = &box.selected
 	dec.CandidateWorkersRanked = ranked
 	dec.RequiredControlsEffective = append([]string(nil), cr.controls...)
 	if dec.RequiredControlsEffective == nil {
@@ -487,7 +489,7 @@ func (d *decider) run() RouteDecision {
 	dec.EscalationEffective = esc
 	dec.PreconditionsChecked = pre
 	dec.WorkerAttestationChecked, dec.WorkerAttestationValid = attChecked, attValid
-	dec.ArtifactHash = &strs.hash
+	dec.ArtifactHash = &box.hash
 
 	n := 3
 	if blastActive {

@@ -516,3 +516,25 @@ func TestPyRepr(t *testing.T) {
 		}
 	}
 }
+
+func TestMemRegistryConcurrentDecisions(t *testing.T) {
+	rs, _ := CompileRules([]Rule{testRule(nil)})
+	reg := testRegistry(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			reg.SetWorkersAvailable([]string{testSpecies, fmt.Sprint("wrk.", i)})
+			_ = reg.Enroll(RegistryRecord{WorkerID: fmt.Sprint("org.x.", i), WorkerSpeciesID: testSpecies, Capabilities: []string{"cap.hello.greet"}})
+		}
+	}()
+	for range 500 {
+		if d := Decide(testInput(), rs, reg, Options{}); d.Denied {
+			t.Fatalf("denied during concurrent updates: %s", d.Code())
+		}
+	}
+	<-done
+	if got := reg.WorkersForCapability("cap.hello.greet"); !slices.Equal(got, []string{testSpecies}) {
+		t.Errorf("workers %v", got)
+	}
+}

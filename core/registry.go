@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // RegistryView is the registry state the engine reads on every decision.
@@ -69,9 +70,15 @@ func isControlID(s string) bool {
 // MemRegistry is an in-memory registry (the reference's local Registry):
 // it implements RegistryView, PrivilegeChecker (with the reference privilege
 // policy, ReferencePrivilegePolicy) and AttestationSource. Safe for
-// concurrent use. The zero value is not usable; call NewMemRegistry.
+// concurrent use: readers (every decision) load an immutable snapshot
+// without locking; writers (enrolment, configuration) copy it. The zero
+// value is not usable; call NewMemRegistry.
 type MemRegistry struct {
-	mu         sync.RWMutex
+	mu    sync.Mutex // serialises writers
+	state atomic.Pointer[regState]
+}
+
+type regState struct {
 	records    map[string]RegistryRecord
 	available  map[string]bool
 	controls   map[string]bool
@@ -82,18 +89,33 @@ type MemRegistry struct {
 	egress     map[string][]string
 }
 
+func (s *regState) clone() *regState {
+	return &regState{
+		records: maps.Clone(s.records), available: maps.Clone(s.available), controls: maps.Clone(s.controls),
+		byCap: maps.Clone(s.byCap), envelopes: maps.Clone(s.envelopes), registered: maps.Clone(s.registered),
+		current: maps.Clone(s.current), egress: maps.Clone(s.egress),
+	}
+}
+
 // NewMemRegistry returns an empty registry.
 func NewMemRegistry() *MemRegistry {
-	return &MemRegistry{
-		records:    map[string]RegistryRecord{},
-		available:  map[string]bool{},
-		controls:   map[string]bool{},
-		byCap:      map[string][]string{},
-		envelopes:  map[string]map[string]any{},
-		registered: map[string]string{},
-		current:    map[string]string{},
-		egress:     map[string][]string{},
-	}
+	r := &MemRegistry{}
+	r.state.Store(&regState{
+		records: map[string]RegistryRecord{}, available: map[string]bool{}, controls: map[string]bool{},
+		byCap: map[string][]string{}, envelopes: map[string]map[string]any{}, registered: map[string]string{},
+		current: map[string]string{}, egress: map[string][]string{},
+	})
+	return r
+}
+
+// update applies f to a copy of the state and publishes it.
+func (r *MemRegistry) update(f func(s *regState) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.state.Load().clone()
+	err := f(s)
+	r.state.Store(s)
+	return err
 }
 
 // Enroll stores a record (overwriting one with the same worker_id; species,
@@ -104,160 +126,145 @@ func NewMemRegistry() *MemRegistry {
 // validation are skipped and reported in the returned error; the rest of
 // the record is still enrolled.
 func (r *MemRegistry) Enroll(rec RegistryRecord) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	id := rec.WorkerID
-	if id == "" {
-		id = fmt.Sprintf("unknown-%d", len(r.records))
-	}
-	r.records[id] = rec
-	var errs []error
-	if rec.WorkerSpeciesID != "" {
-		r.available[rec.WorkerSpeciesID] = true
-		for _, c := range rec.Capabilities {
-			if !slices.Contains(r.byCap[c], rec.WorkerSpeciesID) {
-				r.byCap[c] = append(r.byCap[c], rec.WorkerSpeciesID)
+	return r.update(func(s *regState) error {
+		id := rec.WorkerID
+		if id == "" {
+			id = fmt.Sprintf("unknown-%d", len(s.records))
+		}
+		s.records[id] = rec
+		var errs []error
+		if sp := rec.WorkerSpeciesID; sp != "" {
+			s.available[sp] = true
+			for _, c := range rec.Capabilities {
+				if !slices.Contains(s.byCap[c], sp) {
+					s.byCap[c] = append(slices.Clip(s.byCap[c]), sp)
+				}
+			}
+			if len(rec.PrivilegeEnvelope) > 0 {
+				s.envelopes[sp] = rec.PrivilegeEnvelope
+			}
+			if a := rec.Attestation; a != nil && a.CodeHash != "" {
+				if IsSHA256Hex(a.CodeHash) {
+					s.registered[sp] = a.CodeHash
+				} else {
+					errs = append(errs, fmt.Errorf("worker %q: attestation.code_hash must be 64 lowercase hex characters (no \"sha256:\" prefix); not registered", id))
+				}
 			}
 		}
-		if len(rec.PrivilegeEnvelope) > 0 {
-			r.envelopes[rec.WorkerSpeciesID] = rec.PrivilegeEnvelope
-		}
-		if a := rec.Attestation; a != nil && a.CodeHash != "" {
-			if IsSHA256Hex(a.CodeHash) {
-				r.registered[rec.WorkerSpeciesID] = a.CodeHash
+		for _, c := range rec.CurrentlyImplements {
+			if isControlID(c) {
+				s.controls[c] = true
 			} else {
-				errs = append(errs, fmt.Errorf("worker %q: attestation.code_hash must be 64 lowercase hex characters (no \"sha256:\" prefix); not registered", id))
+				errs = append(errs, fmt.Errorf("worker %q: control %q is not a valid control id (ctrl.<lowercase...>); skipped", id, c))
 			}
 		}
-	}
-	for _, c := range rec.CurrentlyImplements {
-		if isControlID(c) {
-			r.controls[c] = true
-		} else {
-			errs = append(errs, fmt.Errorf("worker %q: control %q is not a valid control id (ctrl.<lowercase...>); skipped", id, c))
-		}
-	}
-	return errors.Join(errs...)
+		return errors.Join(errs...)
+	})
 }
 
 // Records returns a copy of the enrolled records by worker_id.
 func (r *MemRegistry) Records() map[string]RegistryRecord {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return maps.Clone(r.records)
+	return maps.Clone(r.state.Load().records)
 }
 
 // WorkersForCapability lists species enrolled for a capability.
 func (r *MemRegistry) WorkersForCapability(capability string) []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return slices.Clone(r.byCap[capability])
+	return slices.Clone(r.state.Load().byCap[capability])
 }
 
 // SetControlsPresent replaces the present-control set; invalid ids are
 // skipped and reported.
 func (r *MemRegistry) SetControlsPresent(controls []string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.controls = map[string]bool{}
-	var errs []error
-	for _, c := range controls {
-		if isControlID(c) {
-			r.controls[c] = true
-		} else {
-			errs = append(errs, fmt.Errorf("control %q is not a valid control id (ctrl.<lowercase...>); skipped", c))
+	return r.update(func(s *regState) error {
+		s.controls = map[string]bool{}
+		var errs []error
+		for _, c := range controls {
+			if isControlID(c) {
+				s.controls[c] = true
+			} else {
+				errs = append(errs, fmt.Errorf("control %q is not a valid control id (ctrl.<lowercase...>); skipped", c))
+			}
 		}
-	}
-	return errors.Join(errs...)
+		return errors.Join(errs...)
+	})
 }
 
 // SetWorkersAvailable replaces the available-species set.
 func (r *MemRegistry) SetWorkersAvailable(species []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.available = map[string]bool{}
-	for _, s := range species {
-		r.available[s] = true
-	}
+	_ = r.update(func(s *regState) error {
+		s.available = map[string]bool{}
+		for _, sp := range species {
+			s.available[sp] = true
+		}
+		return nil
+	})
 }
 
 // SetPrivilegeEnvelope sets (or with nil, removes) a species' envelope.
 func (r *MemRegistry) SetPrivilegeEnvelope(species string, envelope map[string]any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if envelope == nil {
-		delete(r.envelopes, species)
-		return
-	}
-	r.envelopes[species] = envelope
+	_ = r.update(func(s *regState) error {
+		if envelope == nil {
+			delete(s.envelopes, species)
+		} else {
+			s.envelopes[species] = envelope
+		}
+		return nil
+	})
 }
 
 // SetAttestation sets the registered and current code hash of a species;
 // "" means none.
 func (r *MemRegistry) SetAttestation(species, registered, current string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	set := func(m map[string]string, v string) {
-		if v == "" {
-			delete(m, species)
-		} else {
-			m[species] = v
+	_ = r.update(func(s *regState) error {
+		set := func(m map[string]string, v string) {
+			if v == "" {
+				delete(m, species)
+			} else {
+				m[species] = v
+			}
 		}
-	}
-	set(r.registered, registered)
-	set(r.current, current)
+		set(s.registered, registered)
+		set(s.current, current)
+		return nil
+	})
 }
 
 // SetEgressAllowlist sets the per-env egress allowlist used by Allows.
 func (r *MemRegistry) SetEgressAllowlist(env string, dests []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.egress[env] = slices.Clone(dests)
+	_ = r.update(func(s *regState) error {
+		s.egress[env] = slices.Clone(dests)
+		return nil
+	})
 }
 
 // ControlPresent implements RegistryView.
-func (r *MemRegistry) ControlPresent(control string) bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.controls[control]
-}
+func (r *MemRegistry) ControlPresent(control string) bool { return r.state.Load().controls[control] }
 
 // WorkerAvailable implements RegistryView.
 func (r *MemRegistry) WorkerAvailable(species string) bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.available[species]
+	return r.state.Load().available[species]
 }
 
 // Envelope implements PrivilegeChecker.
 func (r *MemRegistry) Envelope(species string) (map[string]any, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.envelopes[species], nil
+	return r.state.Load().envelopes[species], nil
 }
 
 // Allows implements PrivilegeChecker with ReferencePrivilegePolicy and the
 // registry's egress allowlists.
 func (r *MemRegistry) Allows(env, dataLabel string, envelope map[string]any) (bool, string, error) {
-	r.mu.RLock()
-	allow := r.egress[env]
-	r.mu.RUnlock()
-	return ReferencePrivilegePolicy(env, dataLabel, envelope, allow)
+	return ReferencePrivilegePolicy(env, dataLabel, envelope, r.state.Load().egress[env])
 }
 
 // RegisteredHash implements AttestationSource.
 func (r *MemRegistry) RegisteredHash(species string) (string, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	h, ok := r.registered[species]
+	h, ok := r.state.Load().registered[species]
 	return h, ok
 }
 
 // CurrentHash implements AttestationSource.
 func (r *MemRegistry) CurrentHash(species string) (string, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	h, ok := r.current[species]
+	h, ok := r.state.Load().current[species]
 	return h, ok
 }
 

@@ -85,3 +85,12 @@ func TestAppendStringInvalidUTF8(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+func TestPlainTable(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'
+		if (plain[c] == 1) != want {
+			t.Errorf("plain[%#x] = %d", c, plain[c])
+		}
+	}
+}
