@@ -128,17 +128,3 @@ func hashFile(fsys fs.FS, name string) (int64, string, error) {
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
-
-// ValidHash reports whether s is a 64-character lowercase hex SHA-256 digest.
-func ValidHash(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
