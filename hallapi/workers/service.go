@@ -149,9 +149,10 @@ func (s *Service) Sync(ctx context.Context) error {
 		}
 		verify = append(verify, e.WorkerID)
 	}
-	for id := range s.workers {
+	for id, w := range s.workers {
 		if !seen[id] {
 			delete(s.workers, id)
+			s.unwatchLocked(w.e.PackagePath)
 		}
 	}
 	s.mu.Unlock()
@@ -173,6 +174,29 @@ func (s *Service) addTree(dir string) {
 		s.log.Warn("watch package parent", "dir", filepath.Dir(dir), "err", err)
 	}
 	s.addSubtree(dir)
+}
+
+// unwatchLocked stops watching the directories of an unenrolled package
+// that no other enrolled package contains. Caller holds s.mu.
+func (s *Service) unwatchLocked(dir string) {
+	if s.fw == nil || dir == "" {
+		return
+	}
+	for _, p := range s.fw.WatchList() {
+		if p != dir && !strings.HasPrefix(p, dir+string(os.PathSeparator)) {
+			continue
+		}
+		used := false
+		for _, w := range s.workers {
+			q := w.e.PackagePath
+			if q != "" && (p == q || strings.HasPrefix(p, q+string(os.PathSeparator))) {
+				used = true
+			}
+		}
+		if !used {
+			s.fw.Remove(p)
+		}
+	}
 }
 
 // addSubtree watches dir and every directory below it. Caller holds s.mu.

@@ -295,3 +295,40 @@ func TestVerifyPackageForEnrollment(t *testing.T) {
 		t.Fatal("an empty package_path is an error")
 	}
 }
+
+func TestUnenrollStopsWatching(t *testing.T) {
+	st := openStore(t)
+	dir := filepath.Join(t.TempDir(), "echo")
+	pub := writePackage(t, dir, "x.test.echo", "wrk.test.echo", echoScript)
+	enroll(t, st, dir, "x.test.echo", "wrk.test.echo", pub)
+	svc := NewService(st, Options{Resync: 50 * time.Millisecond})
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Stop()
+	watched := func() int {
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		n := 0
+		for _, p := range svc.fw.WatchList() {
+			if p == dir || strings.HasPrefix(p, dir+"/") {
+				n++
+			}
+		}
+		return n
+	}
+	if watched() != 2 { // the package and code/
+		t.Fatalf("watching %d package dirs, want 2", watched())
+	}
+	// Unenrolled by "another process": picked up from the event log.
+	if err := st.DeleteWorker(context.Background(), "x.test.echo"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for watched() != 0 || func() bool { _, ok := svc.Attestation("x.test.echo"); return ok }() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still watching %d dirs after unenroll", watched())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
