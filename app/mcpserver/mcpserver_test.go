@@ -293,3 +293,53 @@ func TestHTTPRejectsForeignHostAndOrigin(t *testing.T) {
 		t.Fatalf("non-loopback listen: %v", err)
 	}
 }
+
+// The desktop app and `hallmonitor mcp` are two processes on one database:
+// here two store handles, each with its own package watcher.
+func TestMCPBesideRunningApp(t *testing.T) {
+	h := startHall(t)
+	ctx := context.Background()
+	app, err := store.Open(h.st.Path(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	appWatcher := workers.NewService(app, workers.Options{})
+	if err := appWatcher.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer appWatcher.Stop()
+	since := app.LastEventID()
+
+	out, isErr := call(t, h.cs, "cap.example.echo", map[string]any{"request": map[string]any{"text": "hi"}})
+	if isErr {
+		t.Fatalf("call: %v", out)
+	}
+	evs, err := app.EventsSince(ctx, since, 100, []string{events.DecisionRecorded, events.DispatchStarted, events.DispatchFinished})
+	if err != nil || len(evs) != 3 || !strings.Contains(string(evs[0].Data), `"source":"mcp"`) {
+		t.Fatalf("the app does not see the MCP decision and dispatch: %v %d", err, len(evs))
+	}
+
+	if err := os.WriteFile(filepath.Join(h.pkg, "code", "run"), []byte("#!/bin/sh\necho changed\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		a1, _ := appWatcher.Attestation("x.example.echo")
+		a2, _ := h.svc.Attestation("x.example.echo")
+		if a1.State == workers.StateTampered && a2.State == workers.StateTampered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("watchers: app %s, mcp %s", a1.State, a2.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	alerts, err := app.ListAlerts(ctx, store.AlertFilter{})
+	if err != nil || len(alerts) != 1 || alerts[0].Type != store.AlertWorkerTampered || alerts[0].Count != 1 {
+		t.Fatalf("one WORKER_TAMPERED alert for one change, got %v %+v", err, alerts)
+	}
+	if out, _ := call(t, h.cs, "cap.example.echo", map[string]any{}); out["deny_code"] != core.DenyWorkerTampered {
+		t.Fatalf("after tamper: %v", out)
+	}
+}
