@@ -1,21 +1,36 @@
 // Package core is the WCP (Worker Class Protocol) decision engine of Hall
 // Monitor: models, rule compilation and the routing decision pipeline. It is
-// a pure library: no I/O, no mutable globals, and Decide never panics.
+// a pure library: no I/O, no mutable package state, and Decide never panics.
 //
-// Typical use:
+// # API
 //
-//	rs, err := core.ParseRules(rulesJSON)        // list or {"rules":[...]}; or core.CompileRules([]core.Rule)
-//	in, verrs := core.ParseRouteInput(inputJSON) // pydantic-compatible validation, []ValidationError{Loc, Type, Msg}
-//	reg := core.NewMemRegistry()                 // or any core.RegistryView
-//	reg.Enroll(core.RegistryRecord{...})
+//	rs, err := core.ParseRules(data)              // a list or {"rules":[...]}; errors are *core.RuleError (joined)
+//	rs, err := core.CompileRules([]core.Rule{...}) // programmatic rules (use core.DefaultPreconditions())
+//	in, verrs := core.ParseRouteInput(data)       // pydantic-compatible; verrs is core.ValidationErrors{Loc, Type, Msg}
+//	cfg, verrs := core.ParseHallConfig(data)      // or core.DefaultHallConfig() and set fields
+//
+//	reg := core.NewMemRegistry()                  // RegistryView + PrivilegeChecker + AttestationSource
+//	err = reg.Enroll(core.RegistryRecord{...})    // plus SetControlsPresent, SetWorkersAvailable,
+//	                                              // SetPrivilegeEnvelope, SetAttestation, SetEgressAllowlist
 //	dec := core.Decide(in, rs, reg, core.Options{
-//		Config:      &cfg,        // nil: core.DefaultHallConfig()
-//		PolicyGate:  gate,        // core.PolicyGate; nil: rules with policy_gate deny UNCONFIGURED
-//		Privilege:   reg,         // core.PrivilegeChecker; nil: privilege step denies UNCONFIGURED
-//		Attestation: reg,         // core.AttestationSource; nil: attestation step denies UNCONFIGURED
+//		Config:      &cfg, // nil: DefaultHallConfig()
+//		PolicyGate:  gate, // core.PolicyGate (core.PolicyGateFunc); nil: policy_gate rules deny UNCONFIGURED
+//		Privilege:   reg,  // core.PrivilegeChecker; nil: the privilege step denies UNCONFIGURED
+//		Attestation: reg,  // core.AttestationSource; nil: the attestation step denies UNCONFIGURED
+//		Credentials: v,    // core.CredentialVerifier, used when cfg.RequireCredential
 //		TaskID:      "task-1",
+//		Approvals:   core.HoldForApproval, // or core.DenyRequireHuman (reference behaviour)
+//		ApprovalTTL: 15 * time.Minute,
 //		Now:         clock, NewID: ids, // deterministic tests; defaults time.Now / core.NewUUID
 //	})
+//	dec.Denied, dec.Code(), dec.SupervisorRequired, dec.PendingApprovalID
+//
+// RegistryView is only ControlPresent(control) and WorkerAvailable(species);
+// privilege envelopes and worker hashes come through the optional
+// PrivilegeChecker and AttestationSource so that "not configured" is
+// explicit (nil), as the reference's deny codes require.
+//
+// # Compatibility
 //
 // The decision matches the public reference implementation (pyhall 0.3.0)
 // on well-formed input: deny codes and messages, matched rule, selected
@@ -27,9 +42,12 @@
 // pending_approval_id and approval_expires_at (spec 5.8), and package
 // approval resolves it.
 //
-// Performance: CompileRules validates, runs shadow-rule detection once and
-// indexes rules by capability, so a decision costs the same with 2 or 200
-// rules. A RuleSet is immutable and safe for concurrent use.
+// # Performance
+//
+// CompileRules validates, runs shadow-rule detection once and indexes rules
+// by capability, so a decision costs the same with 2 or 2000 rules. A
+// RuleSet is immutable and safe for concurrent use; MemRegistry reads are
+// lock-free snapshots. Run `go test -bench . -run '^$' ./core/...`.
 //
 // Sub-packages: canon (canonical JSON), wcpid (WCP id validation),
 // receipt (signed, hash-chained evidence receipts), approval (pending

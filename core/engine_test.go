@@ -487,6 +487,18 @@ func TestMemRegistryEnrollValidation(t *testing.T) {
 	if len(reg.Records()) != 1 {
 		t.Error("records")
 	}
+	envelope := map[string]any{"egress": map[string]any{"allowlist": []any{"api.example.com"}}}
+	if ok, why, _ := reg.Allows("prod", "RESTRICTED", envelope); ok || why != "egress_denied_no_allowlist_configured" {
+		t.Errorf("no allowlist: %v %q", ok, why)
+	}
+	reg.SetEgressAllowlist("prod", []string{"api.example.com"})
+	if ok, why, _ := reg.Allows("prod", "RESTRICTED", envelope); !ok || why != "stub_allow" {
+		t.Errorf("allowlisted: %v %q", ok, why)
+	}
+	reg.SetPrivilegeEnvelope("wrk.a", nil)
+	if e, _ := reg.Envelope("wrk.a"); e != nil {
+		t.Error("envelope not removed")
+	}
 }
 
 func TestDecisionJSONRoundTrip(t *testing.T) {

@@ -245,7 +245,8 @@ func (r *MemRegistry) WorkerAvailable(species string) bool {
 	return r.state.Load().available[species]
 }
 
-// Envelope implements PrivilegeChecker.
+// Envelope implements PrivilegeChecker. The map is shared with the
+// registry: do not modify it.
 func (r *MemRegistry) Envelope(species string) (map[string]any, error) {
 	return r.state.Load().envelopes[species], nil
 }

@@ -102,7 +102,7 @@ func prepare(c map[string]any) *prepared {
 		return p
 	}
 	var rulesJSON any = []any{}
-	if v, ok := c["rules"]; ok {
+	if v, ok := c["rules"]; ok && v != nil {
 		rulesJSON = v
 	} else if v, ok := c["rules_doc"]; ok {
 		if _, isDoc := v.(map[string]any); !isDoc {
