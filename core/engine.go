@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -269,7 +270,7 @@ func (d *decider) deny(matched string, reason DenyReason, cr *compiledRule) Rout
 	dec.Denied = true
 	dec.DenyReasonIfDenied = &reason
 	if cr != nil {
-		dec.RequiredControlsEffective = append([]string(nil), cr.controls...)
+		dec.RequiredControlsEffective = slices.Clone(cr.controls) // never nil: compiled as []string{}
 		dec.PreconditionsChecked = cr.rule.Decision.Preconditions
 	}
 	dec.TelemetryEnvelopes = []TelemetryEnvelope{{
@@ -479,10 +480,7 @@ func (d *decider) run() RouteDecision {
 	box.selected, box.hash = selected, ArtifactHash(in)
 	dec.SelectedWorkerSpeciesID = &box.selected
 	dec.CandidateWorkersRanked = ranked
-	dec.RequiredControlsEffective = append([]string(nil), cr.controls...)
-	if dec.RequiredControlsEffective == nil {
-		dec.RequiredControlsEffective = []string{}
-	}
+	dec.RequiredControlsEffective = slices.Clone(cr.controls)
 	if p := rule.Decision.RecommendedProfiles; len(p) > 0 {
 		dec.RecommendedProfilesEffective = append([]map[string]any(nil), p...)
 	}

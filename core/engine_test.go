@@ -155,6 +155,10 @@ func TestDecideTable(t *testing.T) {
 				t.Errorf("missing %v effective %v", d.DenyReasonIfDenied.Missing, d.RequiredControlsEffective)
 			}
 		}},
+		{name: "rule without controls denied keeps an empty control list", rules: []Rule{testRule(func(r *Rule) {
+			r.Decision.RequiredControlsSuggested = nil
+			r.Decision.CandidateWorkersRanked = nil
+		})}, wantCode: DenyNoAvailableWorker, wantRule: "r_hello", wantEv: denyEv},
 		{name: "nil registry has no controls", noReg: true, wantCode: DenyMissingRequiredControls, wantRule: "r_hello", wantEv: denyEv},
 		{name: "high blast requires human", in: func(i *RouteInput) {
 			i.Env, i.DataLabel, i.QoSClass, i.Request = "prod", "INTERNAL", "P0", map[string]any{"egress": true, "writes": json.Number("1")}
@@ -291,8 +295,16 @@ func TestDecideTable(t *testing.T) {
 			if d.Denied && (d.ArtifactHash != nil || d.SelectedWorkerSpeciesID != nil) {
 				t.Error("deny carries artifact hash or selected worker")
 			}
-			if _, err := json.Marshal(d); err != nil {
-				t.Errorf("decision does not marshal: %v", err)
+			raw, err := json.Marshal(d)
+			if err != nil {
+				t.Fatalf("decision does not marshal: %v", err)
+			}
+			var m map[string]any
+			_ = json.Unmarshal(raw, &m)
+			for _, k := range []string{"candidate_workers_ranked", "required_controls_effective", "recommended_profiles_effective", "telemetry_envelopes"} {
+				if _, isList := m[k].([]any); !isList {
+					t.Errorf("%s is %v, want a list", k, m[k])
+				}
 			}
 			if c.check != nil {
 				c.check(t, d)
