@@ -84,7 +84,7 @@ type sseEvent struct {
 }
 
 // openSSE connects and returns a channel of parsed events and a close func.
-func openSSE(t *testing.T, e *env, lastEventID string) (<-chan sseEvent, func()) {
+func openSSE(t testing.TB, e *env, lastEventID string) (<-chan sseEvent, func()) {
 	t.Helper()
 	r, _ := http.NewRequest("GET", e.base+"/api/events", nil)
 	r.Header.Set("Accept", "text/event-stream")

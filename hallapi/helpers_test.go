@@ -28,7 +28,7 @@ const testRules = `{"rules":[
 ]}`
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *hallapi.Server
 	st      *store.Store
 	base    string
@@ -41,7 +41,7 @@ type env struct {
 
 type envOpt func(*hallapi.Options)
 
-func newEnv(t *testing.T, rules string, opts ...envOpt) *env {
+func newEnv(t testing.TB, rules string, opts ...envOpt) *env {
 	t.Helper()
 	dir := t.TempDir()
 	cfgDir, dataDir := filepath.Join(dir, "config"), filepath.Join(dir, "data")
@@ -183,7 +183,7 @@ func (e *env) count(table string) int {
 	return n
 }
 
-func workerRecord(t *testing.T, mods map[string]any) map[string]any {
+func workerRecord(t testing.TB, mods map[string]any) map[string]any {
 	t.Helper()
 	rec := map[string]any{"worker_id": "org.acme.summarizer", "worker_species_id": "wrk.doc.summarizer",
 		"capabilities": []any{"cap.doc.summarize"}, "blast_score": json.Number("10"), "guarantee": "at-least-once",
@@ -208,7 +208,7 @@ func routeInput(env, label string) map[string]any {
 		"qos_class": "P2", "tenant_id": "tenant-a", "correlation_id": "corr-1", "request": map[string]any{"text": "hi"}}
 }
 
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l testLog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(b)))

@@ -97,8 +97,9 @@ func (s *Server) parseIngest(raw json.RawMessage, field string) (store.DecisionW
 	if err != nil {
 		return store.DecisionWrite{}, prefixField(errf(http.StatusBadRequest, "invalid_field", "", "decision cannot be encoded: %v", err), field)
 	}
-	return store.DecisionWrite{Summary: summarize(&dec, source, d.BlastScore), Time: time.Time(dec.Timestamp), Decision: full,
-		Receipt: s.receiptFunc(dec)}, nil
+	// No Hall receipt: the Hall did not make this decision, and a receipt it
+	// signed would vouch for an evaluation that never happened here.
+	return store.DecisionWrite{Summary: summarize(&dec, source, d.BlastScore), Time: time.Time(dec.Timestamp), Decision: full}, nil
 }
 
 func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {

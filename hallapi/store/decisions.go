@@ -110,10 +110,7 @@ func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
 	if sm.BlastScore != nil {
 		blast = *sm.BlastScore
 	}
-	res, err := t.tx.Exec(`INSERT OR IGNORE INTO decisions(decision_id, ts, ts_us, outcome, deny_code, deny_message,
-		capability_id, tenant_id, env, data_label, correlation_id, matched_rule_id, selected_worker, blast_score,
-		supervisor_required, pending_approval_id, dry_run, source, rules_hash, decision_json, input_json)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	res, err := t.execCached(sqlInsertDecision,
 		sm.DecisionID, sm.Timestamp, d.Time.UnixMicro(), sm.Outcome, sm.DenyCode, sm.DenyMessage,
 		sm.CapabilityID, sm.TenantID, sm.Env, sm.DataLabel, sm.CorrelationID, sm.MatchedRuleID,
 		sm.SelectedWorkerSpeciesID, blast, boolInt(sm.SupervisorRequired), sm.PendingApprovalID,

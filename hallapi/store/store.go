@@ -56,7 +56,9 @@ type Store struct {
 	r    *sql.DB // readers (WAL lets them run beside the writer)
 	wmu  sync.Mutex
 	bus  *events.Bus
-	now  func() time.Time
+	// stmts are the prepared statements of the hot write paths (read-only after Open).
+	stmts map[string]*sql.Stmt
+	now   func() time.Time
 }
 
 // Options tunes Open. The zero value is the production setting.
@@ -144,12 +146,16 @@ func Open(path string, opts Options) (*Store, error) {
 	if f, err := os.OpenFile(abs, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
 		f.Close()
 	}
-	s := &Store{path: abs, w: w, now: opts.Now}
+	s := &Store{path: abs, w: w, now: opts.Now, stmts: map[string]*sql.Stmt{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if err := s.migrate(); err != nil {
 		w.Close()
+		return nil, err
+	}
+	if err := s.prepare(); err != nil {
+		s.Close()
 		return nil, err
 	}
 	rq := url.Values{}
@@ -211,6 +217,9 @@ func (s *Store) migrate() error {
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
@@ -230,8 +239,38 @@ func (s *Store) Now() time.Time { return s.now().UTC() }
 // Tx is a write transaction that also collects the events of the change.
 type Tx struct {
 	tx     *sql.Tx
+	s      *Store
 	now    time.Time
 	events []events.Event
+}
+
+// Hot write statements, prepared once at Open on the writer connection.
+const (
+	sqlInsertEvent    = `INSERT INTO events(type, time, data) VALUES (?,?,?)`
+	sqlInsertDecision = `INSERT OR IGNORE INTO decisions(decision_id, ts, ts_us, outcome, deny_code, deny_message,
+		capability_id, tenant_id, env, data_label, correlation_id, matched_rule_id, selected_worker, blast_score,
+		supervisor_required, pending_approval_id, dry_run, source, rules_hash, decision_json, input_json)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+)
+
+func (s *Store) prepare() error {
+	for _, q := range []string{sqlInsertEvent, sqlInsertDecision} {
+		st, err := s.w.Prepare(q)
+		if err != nil {
+			return err
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// execCached runs one of the statements prepared at Open inside the transaction.
+func (t *Tx) execCached(query string, args ...any) (sql.Result, error) {
+	st, ok := t.s.stmts[query]
+	if !ok {
+		return t.tx.Exec(query, args...)
+	}
+	return t.tx.Stmt(st).Exec(args...)
 }
 
 // Exec runs a statement in the transaction.
@@ -249,7 +288,7 @@ func (t *Tx) Emit(typ string, data any) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("event %s: %w", typ, err)
 	}
-	res, err := t.tx.Exec(`INSERT INTO events(type, time, data) VALUES (?,?,?)`, typ, formatTime(t.now), string(b))
+	res, err := t.execCached(sqlInsertEvent, typ, formatTime(t.now), string(b))
 	if err != nil {
 		return 0, err
 	}
@@ -271,7 +310,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return err
 	}
-	t := &Tx{tx: sqlTx, now: s.Now()}
+	t := &Tx{tx: sqlTx, s: s, now: s.Now()}
 	if err := fn(t); err != nil {
 		sqlTx.Rollback()
 		return err

@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 func openTest(t *testing.T) *Store {
@@ -21,5 +26,120 @@ func TestUpsertWorker(t *testing.T) {
 	w, created, err := s.UpsertWorker(context.Background(), Worker{WorkerID: "org.a.b", WorkerSpeciesID: "wrk.a", Capabilities: []string{"cap.x"}})
 	if err != nil || !created || w.Status != WorkerUnverified {
 		t.Fatalf("%v %v %+v", err, created, w)
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "hall.db")
+	s, err := Open(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(context.Background(), func(tx *Tx) error {
+		_, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion()+1))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(p, Options{})
+	var ne *NewerSchemaError
+	if !errors.As(err, &ne) || ne.DBVersion != SchemaVersion()+1 || !strings.Contains(err.Error(), "upgrade Hall Monitor") {
+		t.Fatalf("want NewerSchemaError, got %v", err)
+	}
+}
+
+func TestReopenKeepsEventIDsIncreasing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "hall.db")
+	s, err := Open(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, err := s.Emit(ctx, "settings.changed", map[string]int{"i": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = Open(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.LastEventID() != 3 {
+		t.Fatalf("last id after reopen %d", s.LastEventID())
+	}
+	ev, err := s.Emit(ctx, "settings.changed", nil)
+	if err != nil || ev.ID != 4 {
+		t.Fatalf("next id %d %v", ev.ID, err)
+	}
+	var v, fk int
+	var mode string
+	s.Write(ctx, func(tx *Tx) error {
+		tx.QueryRow(`PRAGMA user_version`).Scan(&v)
+		tx.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+		return tx.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	})
+	if v != SchemaVersion() || fk != 1 || mode != "wal" {
+		t.Fatalf("user_version %d foreign_keys %d journal %s", v, fk, mode)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("db mode %v %v", fi, err)
+	}
+}
+
+func TestFailedWriteStoresNothingAndPublishesNothing(t *testing.T) {
+	s := openTest(t)
+	sub := s.Bus().Subscribe(10)
+	defer sub.Close()
+	ctx := context.Background()
+	err := s.Write(ctx, func(tx *Tx) error {
+		if _, err := tx.Emit("settings.changed", nil); err != nil {
+			return err
+		}
+		return errors.New("boom")
+	})
+	if err == nil {
+		t.Fatal("want error")
+	}
+	evs, _ := s.EventsSince(ctx, 0, 10, nil)
+	if len(evs) != 0 || len(sub.C) != 0 || s.LastEventID() != 0 {
+		t.Fatalf("rolled back write left events: %v", evs)
+	}
+	// Foreign keys: a dispatch for an unknown decision is refused.
+	_, err = s.StartDispatch(ctx, "nope")
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("dispatch of unknown decision: %v", err)
+	}
+}
+
+func TestApprovalExpiry(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, err := Open(filepath.Join(t.TempDir(), "hall.db"), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	_, err = s.RecordDecisions(ctx, []DecisionWrite{{Summary: DecisionSummary{DecisionID: "d1", CapabilityID: "cap.a", TenantID: "t", Source: SourceRoute},
+		Decision: []byte(`{}`), Approval: &Approval{ApprovalID: "apr1", CapabilityID: "cap.a", TenantID: "t", TTL: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.ExpireApprovals(ctx); n != 0 {
+		t.Fatal("expired too early")
+	}
+	now = now.Add(2 * time.Minute)
+	if n, err := s.ExpireApprovals(ctx); n != 1 || err != nil {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	l, _ := s.ListApprovals(ctx, ApprovalExpired)
+	al, _ := s.ListAlerts(ctx, AlertFilter{})
+	if len(l) != 1 || len(al) != 1 || al[0].Type != AlertApprovalExpired {
+		t.Fatalf("approvals %v alerts %v", l, al)
+	}
+	if _, err := s.ResolveApproval(ctx, "apr1", ActionApprove, "", "me"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("resolving an expired approval: %v", err)
 	}
 }
