@@ -1,0 +1,63 @@
+package hall
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"hallmonitor/hallapi/config"
+)
+
+func TestOpenServeClose(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(config.EnvDataDir, "")
+	t.Setenv(config.EnvPort, "")
+	h, err := Open(Options{ConfigDir: filepath.Join(dir, "cfg"), DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0", Version: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := h.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Server.Serve(ctx, ln) }()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health map[string]any
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if health["status"] != "ok" || health["db_path"] != filepath.Join(dir, "data", "hall.db") {
+		t.Fatalf("health: %v", health)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(dir, "cfg", "api-token"), filepath.Join(dir, "data", "hall-key"), filepath.Join(dir, "data", "hall.db")} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", p, fi, err)
+		}
+	}
+	// Reopen the same directories: same token, migrated DB accepted.
+	h2, err := Open(Options{ConfigDir: filepath.Join(dir, "cfg"), DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Close()
+	if h2.Server.Token() != h.Server.Token() {
+		t.Fatal("token changed across restarts")
+	}
+	if _, err := Open(Options{ConfigDir: filepath.Join(dir, "cfg"), Listen: "nonsense"}); err == nil {
+		t.Fatal("bad listen address accepted")
+	}
+}

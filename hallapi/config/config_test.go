@@ -1,0 +1,103 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadDefaultsEnvAndSave(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "xdg-data"))
+	t.Setenv(EnvDataDir, "")
+	t.Setenv(EnvPort, "")
+	t.Setenv(EnvRegistryURL, "")
+	cfg, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Completed() || cfg.Port != DefaultPort || cfg.DataDir != filepath.Join(dir, "xdg-data", "hallmonitor") ||
+		cfg.RulesPath != filepath.Join(dir, "rules.json") || cfg.RegistryURL != DefaultRegistryURL {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	cfg.Port, cfg.SetupCompletedAt = 9000, "2026-01-01T00:00:00Z"
+	if err := Save(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, FileName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config.json mode: %v %v", fi, err)
+	}
+	t.Setenv(EnvPort, "9100")
+	t.Setenv(EnvRegistryURL, "http://127.0.0.1:1")
+	got, err := Load(dir)
+	if err != nil || got.Port != 9100 || !got.Completed() || got.RegistryURL != "http://127.0.0.1:1" {
+		t.Fatalf("env override: %+v %v", got, err)
+	}
+	t.Setenv(EnvPort, "http")
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), EnvPort) {
+		t.Fatalf("bad port env: %v", err)
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	good, err := Defaults(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, mod := range map[string]func(*Config){
+		"data_dir":        func(c *Config) { c.DataDir = "rel" },
+		"port":            func(c *Config) { c.Port = 70000 },
+		"registry_url":    func(c *Config) { c.RegistryURL = "https://user:pw@x" },
+		"workers_dir":     func(c *Config) { c.WorkersDir = "" },
+		"rules_path":      func(c *Config) { c.RulesPath = "rules.json" },
+		"default_profile": func(c *Config) { c.DefaultProfile = "dev" },
+	} {
+		c := good
+		mod(&c)
+		fe, ok := c.Validate().(*FieldError)
+		if !ok || fe.Field != field {
+			t.Errorf("%s: %v", field, c.Validate())
+		}
+	}
+}
+
+func TestRejectsUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), []byte(`{"port":1,"auth_token":"x"}`), 0o600)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "auth_token") {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestTokenAndKeyFiles(t *testing.T) {
+	dir := t.TempDir()
+	tok, err := LoadOrCreateToken(dir)
+	if err != nil || len(tok) != 64 {
+		t.Fatalf("token: %v", err)
+	}
+	again, _ := LoadOrCreateToken(dir)
+	if again != tok {
+		t.Fatal("token not stable")
+	}
+	if tok.String() != "[redacted]" || tok.LogValue().String() != "[redacted]" {
+		t.Fatal("token not redacted")
+	}
+	os.Chmod(filepath.Join(dir, TokenFileName), 0o644)
+	if _, err := LoadOrCreateToken(dir); err == nil {
+		t.Fatal("a world-readable token file was accepted")
+	}
+	k1, err := LoadOrCreateSigningKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := LoadOrCreateSigningKey(dir)
+	if err != nil || !k1.Equal(k2) {
+		t.Fatal("signing key not stable")
+	}
+	os.WriteFile(filepath.Join(dir, SigningKeyFileName), []byte("zz"), 0o600)
+	if _, err := LoadOrCreateSigningKey(dir); err == nil {
+		t.Fatal("corrupt key accepted")
+	}
+}
