@@ -25,6 +25,11 @@ import (
 // database as the desktop app, so its decisions appear in the app's feed.
 // Logs go to stderr (stdout carries the protocol in stdio mode).
 func runMCP(args []string, stdout, stderr io.Writer) int {
+	return serveMCP(args, os.Stdin, stdout, stderr)
+}
+
+// serveMCP is runMCP with the stdio transport's input as a parameter.
+func serveMCP(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("mcp", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	httpAddr := fset.String("http", "", "serve streamable HTTP on this loopback address (127.0.0.1:PORT) instead of stdio")
@@ -69,7 +74,7 @@ func runMCP(args []string, stdout, stderr io.Writer) int {
 		})
 	} else {
 		logger.Info("MCP on stdio", "db", st.Path(), "rules", cfg.RulesPath)
-		err = srv.Run(ctx, &mcp.IOTransport{Reader: os.Stdin, Writer: nopWriteCloser{stdout}})
+		err = srv.Run(ctx, &mcp.IOTransport{Reader: stdin, Writer: nopWriteCloser{stdout}})
 	}
 	if err != nil && ctx.Err() == nil {
 		fmt.Fprintf(stderr, "mcp: %v\n", err)

@@ -211,3 +211,43 @@ func toolNames(r *mcp.ListToolsResult) string {
 	}
 	return strings.Join(n, ",")
 }
+
+// TestMCPStdio runs `hallmonitor mcp` on stdio with the go-sdk client on the
+// other end of the pipes: stdout carries only the protocol.
+func TestMCPStdio(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("HALLMONITOR_CONFIG_DIR", filepath.Join(tmp, "config"))
+	t.Setenv("HALLMONITOR_DATA_DIR", filepath.Join(tmp, "data"))
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- serveMCP(nil, inR, outW, &stderr)
+		outW.Close()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "stdio-test", Version: "1"}, nil).Connect(ctx, &mcp.IOTransport{Reader: outR, Writer: inW}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v (stderr: %s)", err, stderr.String())
+	}
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil || !strings.Contains(toolNames(tools), "wcp_route") {
+		t.Fatalf("tools: %v %s", err, toolNames(tools))
+	}
+	// No rules file: fail closed.
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "wcp_route", Arguments: map[string]any{"capability_id": "cap.any"}})
+	if err != nil || !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "DENY_NO_MATCHING_RULE") {
+		t.Fatalf("route: %v %+v", err, res)
+	}
+	cs.Close() // closes stdin: the server ends
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("mcp did not end when stdin closed")
+	}
+}
