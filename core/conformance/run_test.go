@@ -120,3 +120,25 @@ func TestRunRejectsBadDocuments(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRun feeds arbitrary case documents to the runner: it may reject a
+// document but must never panic, and each accepted case yields one line.
+func FuzzRun(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "cases.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"cases":[{"id":1,"input":{"capability_id":"c","env":"prod","data_label":"RESTRICTED","tenant_risk":"high","qos_class":"P0","tenant_id":"t","correlation_id":""},"rules":[{"rule_id":"r","decision":{"escalation":{"policy_gate":1}}}],"policy_gate":{"kind":"table","rules":[{"when":{"env":["prod"],"nope":1},"result":[1,2,3]}]},"privilege":{"kind":"fixed","result":[0]},"attestation":{"registered":{"w":7}}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out bytes.Buffer
+		if err := Run(bytes.NewReader(data), &out, 0); err != nil {
+			return
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+			if line != "" && !json.Valid([]byte(line)) {
+				t.Fatalf("invalid output line %q", line)
+			}
+		}
+	})
+}
