@@ -524,7 +524,7 @@ func (d *decider) run() RouteDecision {
 	}
 	if !attChecked && prodEdge {
 		e := next(EvtAttestationSkipped, false)
-		e.WorkerSpeciesID, e.Env, e.Reason, e.Severity = selected, in.Env, attestationSkipReason, attestationSkipSeverty
+		e.WorkerSpeciesID, e.Env, e.Reason, e.Severity = selected, in.Env, attestationSkipReason, attestationSkipSeverity
 	}
 	e := next(EvtTaskRouted, true)
 	e.TaskID, e.CapabilityID, e.MatchedRuleID, e.SelectedWorkerSpeciesID = d.taskID(), d.capS, rule.RuleID, selected

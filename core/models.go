@@ -189,7 +189,7 @@ type RouteDecision struct {
 }
 
 // Code returns the deny code, or "" for an allowed (or pending) decision.
-func (d *RouteDecision) Code() string {
+func (d RouteDecision) Code() string {
 	if d.DenyReasonIfDenied == nil {
 		return ""
 	}
