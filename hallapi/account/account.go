@@ -68,7 +68,6 @@ type Service struct {
 	profileAt     time.Time
 	namespaces    []registry.Namespace
 	profileErr    string
-	desktopHash   string
 	lastPublished string
 }
 
@@ -268,7 +267,8 @@ func (s *Service) loadProfile(ctx context.Context) error {
 var ErrStandingForbids = errors.New("account standing does not allow going online")
 
 // GoOnline checks the standing with the registry and goes online when it is
-// ok or grace. desktopHash is recorded as the desktop's self-reported hash.
+// ok or grace. desktopHash, the desktop binary's self-reported hash (it proves
+// nothing unsigned), is only logged.
 func (s *Service) GoOnline(ctx context.Context, desktopHash string) (registry.Standing, error) {
 	st, err := s.CheckStanding(ctx)
 	if err != nil {
@@ -279,11 +279,8 @@ func (s *Service) GoOnline(ctx context.Context, desktopHash string) (registry.St
 	}
 	s.mu.Lock()
 	s.online = true
-	if desktopHash != "" {
-		s.desktopHash = desktopHash
-	}
 	s.mu.Unlock()
-	s.o.Logger.Info("hall online", "standing", st.Standing, "tier", st.Tier)
+	s.o.Logger.Info("hall online", "standing", st.Standing, "tier", st.Tier, "desktop_hash", desktopHash)
 	s.publishStanding(ctx)
 	return st, nil
 }
