@@ -501,6 +501,9 @@ func (c *Client) getJSON(ctx context.Context, op, path string, q url.Values, tok
 				return err
 			}
 		case ErrUnavailable:
+			if errors.Is(rerr.Err, context.DeadlineExceeded) {
+				return err // a registry that timed out once would only make the caller wait again
+			}
 			wait = backoff/2 + rand.N(backoff/2+1)
 		default:
 			return err

@@ -206,9 +206,12 @@ func TestOfflineReturnsLastKnownWithAgeAndError(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	srv := registrytest.New(t, registrytest.Options{})
 	srv.SetDelay(2 * time.Second)
-	c := newClient(t, srv.URL, func(o *registry.Options) { o.Timeout = 100 * time.Millisecond; o.MaxRetries = -1 })
+	c := newClient(t, srv.URL, func(o *registry.Options) { o.Timeout = 100 * time.Millisecond })
 	start := time.Now()
 	err := c.Health(context.Background())
+	if h := srv.Hits(registrytest.RouteHealth); h != 1 {
+		t.Fatalf("a timed-out call was retried (%d attempts)", h)
+	}
 	if !errors.Is(err, registry.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want a timeout, got %v", err)
 	}
