@@ -220,7 +220,18 @@ func scanSummary(sc interface{ Scan(...any) error }) (DecisionSummary, cursor, e
 	return d, c, err
 }
 
-func (f DecisionFilter) where() (string, []any, error) {
+func (f DecisionFilter) where() (string, []any, error) { return f.whereQ(true) }
+
+// qCond is the text-search condition of f.Q.
+func (f DecisionFilter) qCond() (string, []any) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Q) + "%"
+	return `(decision_id LIKE ? ESCAPE '\' OR correlation_id LIKE ? ESCAPE '\' OR capability_id LIKE ? ESCAPE '\'
+			OR tenant_id LIKE ? ESCAPE '\' OR deny_code LIKE ? ESCAPE '\' OR deny_message LIKE ? ESCAPE '\'
+			OR matched_rule_id LIKE ? ESCAPE '\' OR selected_worker LIKE ? ESCAPE '\')`,
+		[]any{like, like, like, like, like, like, like, like}
+}
+
+func (f DecisionFilter) whereQ(withQ bool) (string, []any, error) {
 	var conds []string
 	var args []any
 	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
@@ -242,12 +253,9 @@ func (f DecisionFilter) where() (string, []any, error) {
 	if !f.To.IsZero() {
 		add(`ts_us <= ?`, f.To.UnixMicro())
 	}
-	if f.Q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Q) + "%"
-		add(`(decision_id LIKE ? ESCAPE '\' OR correlation_id LIKE ? ESCAPE '\' OR capability_id LIKE ? ESCAPE '\'
-			OR tenant_id LIKE ? ESCAPE '\' OR deny_code LIKE ? ESCAPE '\' OR deny_message LIKE ? ESCAPE '\'
-			OR matched_rule_id LIKE ? ESCAPE '\' OR selected_worker LIKE ? ESCAPE '\')`,
-			like, like, like, like, like, like, like, like)
+	if f.Q != "" && withQ {
+		c, a := f.qCond()
+		add(c, a...)
 	}
 	if f.Cursor != "" {
 		c, err := parseCursor(f.Cursor)
@@ -264,16 +272,57 @@ func (f DecisionFilter) where() (string, []any, error) {
 
 // QueryDecisions returns one page of the feed, newest first, and the cursor of
 // the next page ("" when there is none).
+//
+// A text search (Q) scans at most SearchWindow decisions per call so its
+// latency stays bounded on a large database: when fewer than Limit matches
+// are found in the window, NextCursor continues the scan where it stopped
+// (a page may then hold fewer rows than Limit, even none).
 func (s *Store) QueryDecisions(ctx context.Context, f DecisionFilter) ([]DecisionSummary, string, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
+	}
+	if f.Q != "" {
+		return s.searchDecisions(ctx, f)
 	}
 	where, args, err := f.where()
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+summaryCols+` FROM decisions`+where+
+	return s.queryPage(ctx, f.Limit, `SELECT `+summaryCols+` FROM decisions`+where+
 		` ORDER BY ts_us DESC, seq DESC LIMIT ?`, append(args, f.Limit+1)...)
+}
+
+// SearchWindow is how many decisions one text-search page scans at most.
+const SearchWindow = 25000
+
+func (s *Store) searchDecisions(ctx context.Context, f DecisionFilter) ([]DecisionSummary, string, error) {
+	base, args, err := f.whereQ(false)
+	if err != nil {
+		return nil, "", err
+	}
+	qc, qargs := f.qCond()
+	page, next, err := s.queryPage(ctx, f.Limit, `WITH w AS (SELECT `+summaryCols+` FROM decisions`+base+
+		` ORDER BY ts_us DESC, seq DESC LIMIT ?) SELECT `+summaryCols+` FROM w WHERE `+qc+` ORDER BY ts_us DESC, seq DESC LIMIT ?`,
+		append(append(append([]any{}, args...), SearchWindow), append(qargs, f.Limit+1)...)...)
+	if err != nil || next != "" {
+		return page, next, err
+	}
+	// Fewer matches than a page: continue after the window if it was full.
+	var c cursor
+	err = s.r.QueryRowContext(ctx, `SELECT ts_us, seq FROM decisions`+base+` ORDER BY ts_us DESC, seq DESC LIMIT 1 OFFSET ?`,
+		append(args, SearchWindow-1)...).Scan(&c.us, &c.seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return page, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return page, c.String(), nil
+}
+
+func (s *Store) queryPage(ctx context.Context, limit int, query string, args ...any) ([]DecisionSummary, string, error) {
+	f := DecisionFilter{Limit: limit}
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -143,3 +143,45 @@ func TestApprovalExpiry(t *testing.T) {
 		t.Fatalf("resolving an expired approval: %v", err)
 	}
 }
+
+func TestSearchScansABoundedWindowAndContinues(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	n := SearchWindow + 500
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := s.Write(ctx, func(tx *Tx) error {
+		for i := 0; i < n; i++ {
+			w := DecisionWrite{Summary: DecisionSummary{DecisionID: fmt.Sprintf("d%06d", i), Outcome: OutcomeAllowed, Source: SourceIngest,
+				CorrelationID: fmt.Sprintf("c%d", i)}, Time: base.Add(time.Duration(i) * time.Second), Decision: []byte(`{}`)}
+			if i == 3 || i == 7 { // the oldest rows, outside the first window
+				w.Summary.DenyMessage = "needle here"
+			}
+			if _, err := tx.RecordDecision(&w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, next, err := s.QueryDecisions(ctx, DecisionFilter{Q: "needle", Limit: 10})
+	if err != nil || len(page) != 0 || next == "" {
+		t.Fatalf("first window: %d rows, next %q, %v", len(page), next, err)
+	}
+	page, next, err = s.QueryDecisions(ctx, DecisionFilter{Q: "needle", Limit: 10, Cursor: next})
+	if err != nil || len(page) != 2 || page[0].DecisionID != "d000007" || next != "" {
+		t.Fatalf("second window: %+v next %q %v", page, next, err)
+	}
+	page, next, _ = s.QueryDecisions(ctx, DecisionFilter{Q: "needle", Limit: 1, Cursor: ""})
+	for next != "" && len(page) == 0 {
+		page, next, _ = s.QueryDecisions(ctx, DecisionFilter{Q: "needle", Limit: 1, Cursor: next})
+	}
+	if len(page) != 1 || page[0].DecisionID != "d000007" || next == "" {
+		t.Fatalf("limit 1: %+v %q", page, next)
+	}
+	page, next, _ = s.QueryDecisions(ctx, DecisionFilter{Q: "needle", Limit: 1, Cursor: next})
+	if len(page) != 1 || page[0].DecisionID != "d000003" {
+		t.Fatalf("limit 1, page 2: %+v %q", page, next)
+	}
+}
