@@ -74,6 +74,10 @@ func runServe(args []string, stdout, stderr io.Writer, ui fs.FS) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger.Info("Hall API listening", "listen", ln.Addr().String(), "db", h.Store.Path(), "config_dir", h.ConfigDir)
+	if _, err := h.Start(ctx, ln.Addr()); err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "Hall Monitor serving on http://127.0.0.1:%s/#token=%s\n", p, string(h.Server.Token()))
 	if err := h.Server.Serve(ctx, ln); err != nil {
 		logger.Error("server stopped", "err", err)

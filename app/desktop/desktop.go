@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -62,11 +63,13 @@ func Run(opts Options) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var served sync.WaitGroup
+	var agents net.Addr
 	if ln, err := h.Listen(); err != nil {
 		// The window still works (it talks to the Hall in-process); agents cannot reach it over HTTP.
 		logger.Error("the Hall API is not reachable by agents", "err", err)
 	} else {
 		logger.Info("Hall API listening", "listen", ln.Addr().String(), "db", h.Store.Path())
+		agents = ln.Addr()
 		served.Add(1)
 		go func() {
 			defer served.Done()
@@ -74,6 +77,11 @@ func Run(opts Options) int {
 				logger.Error("Hall API stopped", "err", err)
 			}
 		}()
+	}
+
+	if _, err := h.Start(ctx, agents); err != nil {
+		fmt.Fprintf(stderr, "hallmonitor: %v\n", err)
+		return 1
 	}
 
 	statePath := filepath.Join(h.ConfigDir, "window.json")

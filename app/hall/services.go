@@ -1,0 +1,50 @@
+package hall
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"hallmonitor/hallapi/account"
+	"hallmonitor/hallapi/workers"
+)
+
+// Services are the Hall's long-running parts beside the HTTP API: the registry account (login, standing,
+// verification) and the worker packages (fsnotify attestation watcher and the subprocess executor).
+type Services struct {
+	Account  *account.Service
+	Workers  *workers.Service
+	Executor *workers.Executor
+}
+
+// EnvHMACKey names the shared secret that verifies reference-compatible HMAC-signed worker manifests.
+const EnvHMACKey = "WCP_ATTEST_HMAC_KEY"
+
+// Start mounts and starts the services; they run until ctx ends. agents is the address of the agents'
+// HTTP listener (nil when there is none): the registry login then sends the browser back to the Hall's
+// own /api/auth/callback on it, as the public registry does; without it each login opens a one-shot
+// loopback listener of its own.
+func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
+	callback := ""
+	if tcp, ok := agents.(*net.TCPAddr); ok && tcp != nil {
+		callback = fmt.Sprintf("http://127.0.0.1:%d/api/auth/callback", tcp.Port)
+	}
+	acct, err := account.Open(account.Config{ConfigDir: h.ConfigDir, RegistryURL: h.Config.RegistryURL,
+		CallbackURL: callback, Publisher: h.Store, Logger: h.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("registry account: %w", err)
+	}
+	acct.Mount(h.Server)
+	acct.Start(ctx)
+
+	secret := []byte(os.Getenv(EnvHMACKey))
+	ws := workers.NewService(h.Store, workers.Options{Logger: h.Logger, HMACSecret: secret})
+	if err := ws.Start(ctx); err != nil {
+		return nil, fmt.Errorf("worker packages: %w", err)
+	}
+	go func() { <-ctx.Done(); ws.Stop() }()
+	h.Server.SetPackageVerifier(ws)
+	exec := workers.NewExecutor(h.Store, ws, workers.ExecOptions{Logger: h.Logger, HMACSecret: secret})
+	return &Services{Account: acct, Workers: ws, Executor: exec}, nil
+}
