@@ -71,8 +71,9 @@ func isControlID(s string) bool {
 // it implements RegistryView, PrivilegeChecker (with the reference privilege
 // policy, ReferencePrivilegePolicy) and AttestationSource. Safe for
 // concurrent use: readers (every decision) load an immutable snapshot
-// without locking; writers (enrolment, configuration) copy it. The zero
-// value is not usable; call NewMemRegistry.
+// without locking; writers (enrolment, configuration) copy it, so a write
+// costs O(registry size), fine for the hundreds of workers a Hall holds.
+// The zero value is not usable; call NewMemRegistry.
 type MemRegistry struct {
 	mu    sync.Mutex // serialises writers
 	state atomic.Pointer[regState]
