@@ -19,6 +19,7 @@ const (
 
 type eventQuery struct {
 	since   int64
+	latest  bool // no since given but a limit: the newest limit events (UI bootstrap)
 	limit   int
 	timeout time.Duration
 	types   map[string]bool
@@ -45,6 +46,7 @@ func parseEventQuery(r *http.Request) (eventQuery, *httpError) {
 	if q.limit, he = intParam(r, "limit", 100, 1, 1000); he != nil {
 		return q, he
 	}
+	q.latest = since == "" && v.Get("limit") != ""
 	t, he := intParam(r, "timeout", 30, 0, 60)
 	if he != nil {
 		return q, he
@@ -89,7 +91,14 @@ func (s *Server) longPoll(w http.ResponseWriter, r *http.Request, q eventQuery) 
 	defer poll.Stop()
 	for {
 		head := s.st.LastEventID()
-		evs, err := s.st.EventsSince(ctx, q.since, q.limit, q.list)
+		var evs []events.Event
+		var err error
+		if q.latest {
+			evs, err = s.st.LatestEvents(ctx, q.limit, q.list)
+			q.latest = false
+		} else {
+			evs, err = s.st.EventsSince(ctx, q.since, q.limit, q.list)
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return

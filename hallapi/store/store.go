@@ -20,12 +20,29 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // SQLite driver
+	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"hallmonitor/hallapi/events"
 )
+
+// writerDriver is SQLite with automatic WAL checkpoints turned off on the
+// writer connection: a checkpoint inside a commit would stall that commit
+// (and every live event) for as long as the database file takes to fsync.
+// Checkpoints run in the background instead (Store.checkpointLoop).
+const writerDriver = "sqlite3_hall_writer"
+
+func init() {
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA wal_autocheckpoint=0", nil)
+		return err
+	}})
+}
+
+// checkpointEvery is how often the WAL is copied back into the database file.
+const checkpointEvery = time.Second
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -54,8 +71,13 @@ type Store struct {
 	path string
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // readers (WAL lets them run beside the writer)
+	cp   *sql.DB // background WAL checkpoints
 	wmu  sync.Mutex
 	bus  *events.Bus
+	stop chan struct{}
+	done chan struct{}
+	// checkpoints counts background checkpoints (tests).
+	checkpoints atomic.Int64
 	// stmts are the prepared statements of the hot write paths (read-only after Open).
 	stmts map[string]*sql.Stmt
 	now   func() time.Time
@@ -135,7 +157,7 @@ func Open(path string, opts Options) (*Store, error) {
 	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
-	w, err := sql.Open("sqlite3", dsn)
+	w, err := sql.Open(writerDriver, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +198,16 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.bus = events.NewBus(last.Int64)
+	cq := url.Values{}
+	cq.Set("_busy_timeout", "100")
+	cp, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?"+cq.Encode())
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	cp.SetMaxOpenConns(1)
+	s.cp, s.stop, s.done = cp, make(chan struct{}), make(chan struct{})
+	go s.checkpointLoop()
 	return s, nil
 }
 
@@ -217,6 +249,13 @@ func (s *Store) migrate() error {
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+		// A final full checkpoint keeps the WAL small between runs.
+		_, err := s.cp.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		errs = append(errs, err, s.cp.Close())
+	}
 	for _, st := range s.stmts {
 		errs = append(errs, st.Close())
 	}
@@ -225,6 +264,25 @@ func (s *Store) Close() error {
 	}
 	errs = append(errs, s.w.Close())
 	return errors.Join(errs...)
+}
+
+// checkpointLoop copies the WAL into the database file every second without
+// blocking writers (PASSIVE), so commits stay fast and the WAL stays bounded.
+func (s *Store) checkpointLoop() {
+	defer close(s.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			// An error (e.g. SQLITE_BUSY) only delays the checkpoint to the next tick.
+			if _, err := s.cp.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err == nil {
+				s.checkpoints.Add(1)
+			}
+		}
+	}
 }
 
 // Path is the database file.
@@ -365,6 +423,25 @@ func (s *Store) EventsSince(ctx context.Context, since int64, limit int, types [
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// LatestEvents returns the newest limit events (optionally of the given
+// types), oldest first.
+func (s *Store) LatestEvents(ctx context.Context, limit int, types []string) ([]events.Event, error) {
+	q := `SELECT id FROM events`
+	var args []any
+	if len(types) > 0 {
+		q += ` WHERE type IN (` + placeholders(len(types)) + `)`
+		for _, t := range types {
+			args = append(args, t)
+		}
+	}
+	var first sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT min(id) FROM (`+q+` ORDER BY id DESC LIMIT ?)`, append(args, limit)...).Scan(&first)
+	if err != nil || !first.Valid {
+		return []events.Event{}, err
+	}
+	return s.EventsSince(ctx, first.Int64-1, limit, types)
 }
 
 // LastEventID is the id of the newest persisted event.

@@ -185,3 +185,22 @@ func TestSearchScansABoundedWindowAndContinues(t *testing.T) {
 		t.Fatalf("limit 1, page 2: %+v %q", page, next)
 	}
 }
+
+func TestBackgroundCheckpoint(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for i := 0; i < 200; i++ {
+		if _, err := s.Emit(ctx, "settings.changed", map[string]string{"pad": strings.Repeat("x", 2000)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var auto int
+	s.Write(ctx, func(tx *Tx) error { return tx.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto) })
+	if auto != 0 {
+		t.Fatalf("writer wal_autocheckpoint = %d, want 0 (checkpoints run in the background)", auto)
+	}
+	time.Sleep(checkpointEvery + 300*time.Millisecond)
+	if s.checkpoints.Load() == 0 {
+		t.Fatal("no background checkpoint ran")
+	}
+}
