@@ -233,15 +233,16 @@ func (s *Server) validateRecord(ctx context.Context, raw json.RawMessage, packag
 	}
 
 	// Package attestation.
-	w.Attestation = store.Attestation{State: store.AttestationUnknown, Reason: "no package_path given"}
-	if packagePath != "" {
-		s.checkPackage(ctx, v, packagePath)
-	}
+	// The record goes in first: the package verifier reads the namespace key recorded in it.
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return nil, errf(http.StatusBadRequest, "invalid_field", "record", "record cannot be stored: %v", err)
 	}
 	w.Record = b
+	w.Attestation = store.Attestation{State: store.AttestationUnknown, Reason: "no package_path given"}
+	if packagePath != "" {
+		s.checkPackage(ctx, v, packagePath)
+	}
 	return v, nil
 }
 
