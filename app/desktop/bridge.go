@@ -52,12 +52,3 @@ func (b *Bridge) PickDirectory(title string) (string, error) {
 	home, _ := os.UserHomeDir()
 	return p.PickDirectory(title, home)
 }
-
-// PickFile shows the native file chooser for JSON files and returns the chosen path ("" if cancelled).
-func (b *Bridge) PickFile(title string) (string, error) {
-	p, err := b.platform()
-	if err != nil {
-		return "", err
-	}
-	return p.PickFile(title, "*.json")
-}

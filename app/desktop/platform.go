@@ -10,7 +10,6 @@ import (
 // imports the Wails runtime, so the rest of the package is testable with a fake.
 type platform interface {
 	OpenURL(url string)
-	PickFile(title string, patterns string) (string, error)
 	PickDirectory(title, start string) (string, error)
 	Show()
 	Geometry() (x, y, w, h int, maximised bool)
@@ -21,14 +20,6 @@ type platform interface {
 type wailsPlatform struct{ ctx context.Context }
 
 func (p wailsPlatform) OpenURL(url string) { runtime.BrowserOpenURL(p.ctx, url) }
-
-func (p wailsPlatform) PickFile(title, patterns string) (string, error) {
-	opts := runtime.OpenDialogOptions{Title: title}
-	if patterns != "" {
-		opts.Filters = []runtime.FileFilter{{DisplayName: patterns, Pattern: patterns}}
-	}
-	return runtime.OpenFileDialog(p.ctx, opts)
-}
 
 func (p wailsPlatform) PickDirectory(title, start string) (string, error) {
 	return runtime.OpenDirectoryDialog(p.ctx, runtime.OpenDialogOptions{Title: title, DefaultDirectory: start, CanCreateDirectories: true})
