@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"hallmonitor/app/hall"
@@ -39,32 +37,15 @@ func runServe(args []string, stdout, stderr io.Writer, ui fs.FS) int {
 		fmt.Fprintln(stderr, "serve: --port must be from 0 to 65535")
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	opts := hall.Options{ConfigDir: *configDir, DataDir: *dataDir, Port: *port, Listen: *listen, RulesPath: *rules,
-		Version: VersionString(), UI: ui, Logger: logger}
-	_, cfg, err := hall.Resolve(opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		fmt.Fprintf(stderr, "serve: create data directory: %v\n", err)
-		return 1
-	}
-	logPath := filepath.Join(cfg.DataDir, "hallmonitor.log")
-	if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
-		defer f.Close()
-		logger = slog.New(slog.NewTextHandler(io.MultiWriter(stderr, f), &slog.HandlerOptions{Level: slog.LevelInfo}))
-		opts.Logger, opts.LogPath = logger, logPath
-	} else {
-		logger.Warn("no log file", "path", logPath, "err", err)
-	}
+		Version: VersionString(), UI: ui, LogOutput: stderr}
 	h, err := hall.Open(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return 1
 	}
 	defer h.Close()
+	logger := h.Logger
 	ln, err := h.Listen()
 	if err != nil {
 		fmt.Fprintf(stderr, "serve: %v\n", err)

@@ -10,9 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"sync"
 
@@ -36,29 +34,13 @@ type Options struct {
 // Run opens the Hall and the window, and returns the exit code when the window closes.
 func Run(opts Options) int {
 	stderr := opts.Stderr
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	hopts := hall.Options{Version: opts.Version, UI: opts.UI, Logger: logger}
-	_, cfg, err := hall.Resolve(hopts)
-	if err != nil {
-		fmt.Fprintf(stderr, "hallmonitor: %v\n", err)
-		return 1
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		fmt.Fprintf(stderr, "hallmonitor: create data directory: %v\n", err)
-		return 1
-	}
-	logPath := filepath.Join(cfg.DataDir, "hallmonitor.log")
-	if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
-		defer f.Close()
-		logger = slog.New(slog.NewTextHandler(io.MultiWriter(stderr, f), &slog.HandlerOptions{Level: slog.LevelInfo}))
-		hopts.Logger, hopts.LogPath = logger, logPath
-	}
-	h, err := hall.Open(hopts)
+	h, err := hall.Open(hall.Options{Version: opts.Version, UI: opts.UI, LogOutput: stderr})
 	if err != nil {
 		fmt.Fprintf(stderr, "hallmonitor: %v\n", err)
 		return 1
 	}
 	defer h.Close()
+	logger := h.Logger
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

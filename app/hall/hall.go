@@ -6,6 +6,7 @@ package hall
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -27,7 +28,10 @@ type Options struct {
 	RulesPath string
 	Version   string
 	UI        fs.FS
+	// Logger, when set, is used as it is. Otherwise Open logs to LogOutput (when set) and to
+	// <data dir>/hallmonitor.log, whose path the Hall API reports so the UI can show it.
 	Logger    *slog.Logger
+	LogOutput io.Writer
 	LogPath   string
 }
 
@@ -39,6 +43,7 @@ type Hall struct {
 	Server    *hallapi.Server
 	Logger    *slog.Logger
 	listen    string
+	logFile   *os.File
 }
 
 // Resolve computes the configuration directory and the effective configuration
@@ -91,24 +96,37 @@ func Open(opts Options) (*Hall, error) {
 	if _, _, err := net.SplitHostPort(listen); err != nil {
 		return nil, fmt.Errorf("listen address %q must be host:port, e.g. 127.0.0.1:8765", listen)
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
+	log, logFile := opts.Logger, (*os.File)(nil)
+	if log == nil && opts.LogOutput != nil {
+		out := opts.LogOutput
+		path := filepath.Join(cfg.DataDir, "hallmonitor.log")
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			fmt.Fprintf(out, "hallmonitor: no log file %s: %v\n", path, err)
+		} else {
+			logFile, opts.LogPath, out = f, path, io.MultiWriter(out, f)
+		}
+		log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	st, err := store.Open(cfg.DatabasePath(), store.Options{})
 	if err != nil {
+		closeFile(logFile)
 		return nil, err
 	}
 	srv, err := hallapi.New(hallapi.Options{Store: st, Logger: log, Version: opts.Version, ConfigDir: cdir, Config: cfg,
 		UI: opts.UI, LogPath: opts.LogPath})
 	if err != nil {
 		st.Close()
+		closeFile(logFile)
 		return nil, err
 	}
-	return &Hall{ConfigDir: cdir, Config: cfg, Store: st, Server: srv, Logger: log, listen: listen}, nil
+	return &Hall{ConfigDir: cdir, Config: cfg, Store: st, Server: srv, Logger: log, listen: listen, logFile: logFile}, nil
 }
 
 // Listen opens the TCP listener (127.0.0.1:<port> unless Options.Listen said otherwise).
@@ -128,5 +146,15 @@ func (h *Hall) Listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// Close closes the database.
-func (h *Hall) Close() error { return h.Store.Close() }
+// Close closes the database and the log file.
+func (h *Hall) Close() error {
+	err := h.Store.Close()
+	closeFile(h.logFile)
+	return err
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
