@@ -60,9 +60,11 @@ e2e: build
 window-smoke: build
 	bash build/scripts/window-smoke.sh $(BIN)
 
-## bench: Go benchmarks for the engine and the Hall API, reported as rates and percentiles
+## bench: the engine (decisions/s, p50/p99, ratio to the reference), the Hall API (ingest single/batch over HTTP,
+## event latency p50/p99, feed queries over 1,000,000 stored decisions) and package hashing
 bench: frontend
-	go test -run '^$$' -bench . -benchmem ./core/... ./hallapi/...
+	go test -run '^$$' -bench . -benchmem ./core/...
+	HALLMONITOR_BENCH_BIG=1 go test -run '^$$' -bench . -benchtime 3s -timeout 30m ./hallapi/
 
 ## fuzz: a short run of every fuzz target
 fuzz:
