@@ -130,3 +130,11 @@ func BenchmarkCompileRules200(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkArtifactHash(b *testing.B) {
+	in := benchInput("dev", "cap.bench.op150")
+	b.ReportAllocs()
+	for b.Loop() {
+		ArtifactHash(&in)
+	}
+}

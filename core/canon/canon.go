@@ -83,20 +83,24 @@ func (l Layout) Append(dst []byte, v any) ([]byte, error) {
 	case uint:
 		dst = strconv.AppendUint(dst, uint64(x), 10)
 	case map[string]any:
-		var small [16]string // avoids a heap allocation for typical objects
-		keys := small[:0]
-		for k := range x {
-			keys = append(keys, k)
+		// The entries are collected in one pass (no second lookup per key)
+		// into a stack array that holds typical objects.
+		var small [16]entry
+		entries := small[:0]
+		for k, e := range x {
+			entries = append(entries, entry{k, e})
 		}
-		slices.Sort(keys)
+		if len(entries) > 1 {
+			slices.SortFunc(entries, compareKeys)
+		}
 		dst = append(dst, '{')
-		for i, k := range keys {
+		for i, e := range entries {
 			if i > 0 {
 				dst = append(dst, itemSep...)
 			}
-			dst = AppendString(dst, k)
+			dst = AppendString(dst, e.key)
 			dst = append(dst, keySep...)
-			if dst, err = l.Append(dst, x[k]); err != nil {
+			if dst, err = l.Append(dst, e.value); err != nil {
 				return dst, err
 			}
 		}
@@ -136,6 +140,16 @@ func (l Layout) Append(dst []byte, v any) ([]byte, error) {
 	}
 	return dst, nil
 }
+
+// entry is one member of an object being encoded.
+type entry struct {
+	key   string
+	value any
+}
+
+// compareKeys orders entries by key bytes, which for UTF-8 is code point
+// order (Python's sort_keys).
+func compareKeys(a, b entry) int { return strings.Compare(a.key, b.key) }
 
 // Generic converts any JSON-marshalable value into the generic tree
 // (map[string]any, []any, json.Number, string, bool, nil).

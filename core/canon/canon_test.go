@@ -94,3 +94,23 @@ func TestPlainTable(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectKeyOrder covers objects larger than the stack buffer and keys
+// that sort by code point (UTF-8 byte order), not by UTF-16 or locale.
+func TestObjectKeyOrder(t *testing.T) {
+	m := map[string]any{"é": 1, "z": 2, "Z": 3, "😀": 4, "": 5}
+	var want []string
+	for i := range 40 {
+		k := fmt.Sprintf("k%02d", i)
+		m[k] = i
+		want = append(want, fmt.Sprintf(`"%s":%d`, k, i))
+	}
+	got, err := Marshal(Compact, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := `{"":5,"Z":3,` + strings.Join(want, ",") + `,"z":2,"\u00e9":1,"\ud83d\ude00":4}`
+	if string(got) != exp {
+		t.Errorf("got  %s\nwant %s", got, exp)
+	}
+}
