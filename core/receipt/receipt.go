@@ -38,12 +38,17 @@ type Receipt struct {
 	SelectedWorkerSpeciesID *string `json:"selected_worker_species_id"`
 	SupervisorRequired      bool    `json:"supervisor_required"`
 	ArtifactHash            *string `json:"artifact_hash"`
-	DecisionHash            string  `json:"decision_hash"`
-	IssuedAt                string  `json:"issued_at"`
-	PrevReceiptHash         *string `json:"prev_receipt_hash"`
-	SigningKeyID            string  `json:"signing_key_id"`
-	ReceiptHash             string  `json:"receipt_hash"`
-	Signature               string  `json:"signature"`
+	// PackageHash is the hash (64 lowercase hex) of the selected worker's
+	// package files when the decision was made; null when no worker was
+	// selected or the worker runs from no package. Always present in the
+	// JSON, so it is always covered by receipt_hash.
+	PackageHash     *string `json:"package_hash"`
+	DecisionHash    string  `json:"decision_hash"`
+	IssuedAt        string  `json:"issued_at"`
+	PrevReceiptHash *string `json:"prev_receipt_hash"`
+	SigningKeyID    string  `json:"signing_key_id"`
+	ReceiptHash     string  `json:"receipt_hash"`
+	Signature       string  `json:"signature"`
 }
 
 // Signer is the Hall's signing identity.
@@ -75,10 +80,14 @@ func hashCanonical(v any) (string, error) {
 }
 
 // New builds and signs the receipt of dec, chained after prev (nil for the
-// first receipt of a tenant's chain).
-func New(dec core.RouteDecision, prev *Receipt, s Signer, receiptID string, issuedAt time.Time) (Receipt, error) {
+// first receipt of a tenant's chain). packageHash is the selected worker's
+// package hash (64 lowercase hex) at decision time, nil when there is none.
+func New(dec core.RouteDecision, packageHash *string, prev *Receipt, s Signer, receiptID string, issuedAt time.Time) (Receipt, error) {
 	if len(s.Key) != ed25519.PrivateKeySize || s.KeyID == "" {
 		return Receipt{}, errors.New("receipt: signer needs a key id and an Ed25519 private key")
+	}
+	if packageHash != nil && !core.IsSHA256Hex(*packageHash) {
+		return Receipt{}, fmt.Errorf("receipt: package hash %q must be 64 lowercase hex characters (no \"sha256:\" prefix)", *packageHash)
 	}
 	dh, err := DecisionHash(dec)
 	if err != nil {
@@ -88,7 +97,7 @@ func New(dec core.RouteDecision, prev *Receipt, s Signer, receiptID string, issu
 		ReceiptID: receiptID, TenantID: dec.TenantID, DecisionID: dec.DecisionID,
 		CorrelationID: dec.CorrelationID, CapabilityID: dec.CapabilityID, MatchedRuleID: dec.MatchedRuleID,
 		Denied: dec.Denied, SelectedWorkerSpeciesID: dec.SelectedWorkerSpeciesID,
-		SupervisorRequired: dec.SupervisorRequired, ArtifactHash: dec.ArtifactHash, DecisionHash: dh,
+		SupervisorRequired: dec.SupervisorRequired, ArtifactHash: dec.ArtifactHash, PackageHash: packageHash, DecisionHash: dh,
 		IssuedAt: core.Timestamp(issuedAt).String(), SigningKeyID: s.KeyID,
 	}
 	if dec.Denied {

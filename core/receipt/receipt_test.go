@@ -2,6 +2,7 @@ package receipt
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -47,7 +48,12 @@ func buildChain(t *testing.T, s Signer, decs []core.RouteDecision) []Receipt {
 	var chain []Receipt
 	var prev *Receipt
 	for i, d := range decs {
-		r, err := New(d, prev, s, fmt.Sprint("rcpt-", i), time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC))
+		var pkg *string
+		if i%2 == 1 {
+			h := strings.Repeat(fmt.Sprint(i%10), 64)
+			pkg = &h
+		}
+		r, err := New(d, pkg, prev, s, fmt.Sprint("rcpt-", i), time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +98,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			return c
 		}, 3, "invalid signature"},
 		{"re-sign with another key", func(c []Receipt) []Receipt {
-			r, _ := New(decisions(t, 1)[0], nil, other, c[0].ReceiptID, time.Now())
+			r, _ := New(decisions(t, 1)[0], nil, nil, other, c[0].ReceiptID, time.Now())
 			c[0] = r
 			return c
 		}, 0, "invalid signature"},
@@ -104,6 +110,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			c[4].ReceiptHash, _ = c[4].ComputeHash()
 			return c
 		}, 4, "unknown signing key"},
+		{"edit package hash", func(c []Receipt) []Receipt { h := strings.Repeat("e", 64); c[1].PackageHash = &h; return c }, 1, "receipt edited"},
+		{"drop package hash", func(c []Receipt) []Receipt { c[3].PackageHash = nil; return c }, 3, "receipt edited"},
+		{"add package hash", func(c []Receipt) []Receipt { h := strings.Repeat("e", 64); c[2].PackageHash = &h; return c }, 2, "receipt edited"},
 		{"bad signature encoding", func(c []Receipt) []Receipt { c[1].Signature = "zz"; return c }, 1, "invalid signature"},
 	}
 	for _, c := range cases {
@@ -124,16 +133,20 @@ func TestVerifyDetectsTampering(t *testing.T) {
 func TestNewRejects(t *testing.T) {
 	s, _ := signer(t, 1, "k")
 	decs := decisions(t, 1)
-	if _, err := New(decs[0], nil, Signer{KeyID: "k"}, "r", time.Now()); err == nil {
+	if _, err := New(decs[0], nil, nil, Signer{KeyID: "k"}, "r", time.Now()); err == nil {
 		t.Error("missing key accepted")
 	}
-	prev, err := New(decs[0], nil, s, "r0", time.Now())
+	bad := "sha256:" + strings.Repeat("a", 64)
+	if _, err := New(decs[0], &bad, nil, s, "r", time.Now()); err == nil || !strings.Contains(err.Error(), "package hash") {
+		t.Errorf("malformed package hash accepted: %v", err)
+	}
+	prev, err := New(decs[0], nil, nil, s, "r0", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := decs[0]
 	other.TenantID = "tenant-b"
-	if _, err := New(other, &prev, s, "r1", time.Now()); err == nil {
+	if _, err := New(other, nil, &prev, s, "r1", time.Now()); err == nil {
 		t.Error("cross-tenant chain accepted")
 	}
 }
@@ -149,5 +162,27 @@ func TestDecisionHashStable(t *testing.T) {
 	c, _ := DecisionHash(d)
 	if a != b || a == c || len(a) != 64 {
 		t.Errorf("hashes %s %s %s", a, b, c)
+	}
+}
+
+func TestPackageHashAlwaysInJSON(t *testing.T) {
+	s, _ := signer(t, 1, "k")
+	d := decisions(t, 1)[0]
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r, err := New(d, nil, nil, s, "r0", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(r)
+	if !strings.Contains(string(b), `"package_hash":null`) {
+		t.Fatalf("package_hash must be present (null) without a package: %s", b)
+	}
+	h := strings.Repeat("c", 64)
+	r2, err := New(d, &h, nil, s, "r0", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.ReceiptHash == r.ReceiptHash || r2.PackageHash == nil || *r2.PackageHash != h {
+		t.Fatalf("package hash not covered by receipt_hash: %+v", r2)
 	}
 }
