@@ -17,6 +17,7 @@ import (
 	"hallmonitor/core"
 	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
 )
 
 const maxIngestBatch = 1000
@@ -129,10 +130,22 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "application/x-ndjson")
 		enc := json.NewEncoder(w)
 		err = s.st.EachDecision(r.Context(), f, func(d store.DecisionSummary, full json.RawMessage) error {
+			// The receipt makes the export verifiable offline
+			// (hallmonitor verify --receipts --jsonl FILE); null when
+			// the Hall signed none (ingested decisions).
+			det, err := s.st.GetDecision(r.Context(), d.DecisionID)
+			if err != nil {
+				return fmt.Errorf("receipt of %s: %w", d.DecisionID, err)
+			}
+			rc := det.Receipt
+			if rc == nil {
+				rc = json.RawMessage("null")
+			}
 			return enc.Encode(struct {
 				store.DecisionSummary
 				Decision json.RawMessage `json:"decision"`
-			}{d, full})
+				Receipt  json.RawMessage `json:"receipt"`
+			}{d, full, rc})
 		})
 	} else {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -178,7 +191,7 @@ func (s *Server) SigningPublicKey() (keyID string, pub ed25519.PublicKey) {
 	return KeyID(pub), pub
 }
 
-func (s *Server) receiptFunc(dec core.RouteDecision) store.ReceiptFunc {
+func (s *Server) receiptFunc(dec core.RouteDecision, packageHash *string) store.ReceiptFunc {
 	sg := s.signer()
 	return func(prevJSON json.RawMessage) ([]byte, string, error) {
 		var prev *receipt.Receipt
@@ -188,7 +201,7 @@ func (s *Server) receiptFunc(dec core.RouteDecision) store.ReceiptFunc {
 				return nil, "", fmt.Errorf("previous receipt of tenant %q is corrupt: %w", dec.TenantID, err)
 			}
 		}
-		rc, err := receipt.New(dec, prev, sg, store.NewID("rct"), s.opts.Now())
+		rc, err := receipt.New(dec, packageHash, prev, sg, store.NewID("rct"), s.opts.Now())
 		if err != nil {
 			return nil, "", err
 		}
@@ -236,36 +249,6 @@ func (s *Server) recordFailed(ctx context.Context, n int, err error) {
 
 // ---- route ----
 
-// registryView builds the router's registry from the enrolled workers:
-// tampered and banned workers are enrolled (their controls count) but not available.
-func (s *Server) registryView(ctx context.Context) (*core.MemRegistry, error) {
-	ws, err := s.st.ListWorkers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	reg := core.NewMemRegistry()
-	var avail []string
-	for _, w := range ws {
-		var rec core.RegistryRecord
-		if err := json.Unmarshal(w.Record, &rec); err != nil {
-			s.log.Warn("enrolled record unreadable; skipped for routing", "worker_id", w.WorkerID, "err", err)
-			continue
-		}
-		rec.WorkerID, rec.WorkerSpeciesID, rec.Capabilities = w.WorkerID, w.WorkerSpeciesID, w.Capabilities
-		if err := reg.Enroll(rec); err != nil {
-			s.log.Debug("enroll for routing", "worker_id", w.WorkerID, "warning", err)
-		}
-		if w.Attestation.RegisteredHash != "" || w.Attestation.PackageHash != "" {
-			reg.SetAttestation(w.WorkerSpeciesID, w.Attestation.RegisteredHash, w.Attestation.PackageHash)
-		}
-		if w.Routable() {
-			avail = append(avail, w.WorkerSpeciesID)
-		}
-	}
-	reg.SetWorkersAvailable(avail)
-	return reg, nil
-}
-
 // HallPolicyGate is the Hall's policy gate for rules with escalation.policy_gate:
 // prod/edge requests on RESTRICTED data or from high-risk tenants need a
 // human (REQUIRE_HUMAN, held as a pending approval); everything else is allowed.
@@ -290,7 +273,14 @@ type RouteResult struct {
 
 // Route decides a request with core.Decide and records the decision, its
 // receipt, its approval (when a human is required) and the event in one
-// transaction. source is "route" or "mcp". Input errors are *APIError values.
+// transaction. It is the Hall's one route-and-record path: POST /wcp/route
+// and `hallmonitor mcp` both call it. The registry is workers.NewView of the
+// enrolled workers (banned ones unavailable, tampered ones available so that
+// the attestation step answers DENY_WORKER_TAMPERED); attestation is
+// required once any enrolled worker runs from a package, with the hashes of
+// the attestation source (SetAttestationSource), and the receipt records the
+// selected worker's current package hash. source is "route" or "mcp". Input
+// errors are *APIError values.
 func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, source string) (RouteResult, error) {
 	in, verrs := core.ParseRouteInput(inputJSON)
 	if len(verrs) > 0 {
@@ -301,10 +291,16 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 		}
 		return RouteResult{}, errf(http.StatusBadRequest, "invalid_field", field, "%s", e.Msg)
 	}
-	reg, err := s.registryView(ctx)
+	ws, err := s.st.ListWorkers(ctx)
 	if err != nil {
-		return RouteResult{}, err
+		return RouteResult{}, fmt.Errorf("load enrolled workers: %w", err)
 	}
+	src := s.AttestationSource()
+	view := workers.NewView(ws, src)
+	cfg := core.DefaultHallConfig()
+	// The Hall runs worker packages, so it attests them once any enrolled
+	// worker runs from one; without a source that is DENY_ATTESTATION_UNCONFIGURED.
+	cfg.RequireWorkerAttestation = workers.AttestationRequired(ws)
 	rs := s.rules.get()
 	set := rs.set
 	if set == nil {
@@ -312,8 +308,21 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 			return RouteResult{}, err
 		}
 	}
-	dec := core.Decide(in, set, reg, core.Options{PolicyGate: HallPolicyGate, Privilege: reg, Attestation: reg,
-		DryRun: dryRun, Now: s.opts.Now, TaskID: "hall_route"})
+	opts := core.Options{Config: &cfg, PolicyGate: s.opts.PolicyGate, Privilege: view, DryRun: dryRun, Now: s.opts.Now,
+		TaskID: "hall_route"}
+	if source == store.SourceMCP {
+		opts.TaskID = "mcp_tools_call"
+	}
+	if src != nil {
+		opts.Attestation = view
+	}
+	dec := core.Decide(in, set, view, opts)
+	var packageHash *string
+	if dec.SelectedWorkerSpeciesID != nil && src != nil {
+		if h, ok := src.CurrentHash(*dec.SelectedWorkerSpeciesID); ok && core.IsSHA256Hex(h) {
+			packageHash = &h
+		}
+	}
 	blast := int(core.BlastScore(&in))
 	sm := summarize(&dec, source, &blast)
 	raw, err := json.Marshal(dec)
@@ -329,7 +338,7 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 		return RouteResult{}, err
 	}
 	wr := store.DecisionWrite{Summary: sm, Time: time.Time(dec.Timestamp), Decision: raw, Input: inputRaw,
-		RulesHash: rs.hash, Receipt: s.receiptFunc(dec)}
+		RulesHash: rs.hash, Receipt: s.receiptFunc(dec, packageHash)}
 	if dec.SupervisorRequired && dec.PendingApprovalID != nil && !dec.DryRun {
 		a := &store.Approval{ApprovalID: *dec.PendingApprovalID, CapabilityID: dec.CapabilityID, TenantID: dec.TenantID,
 			MatchedRuleID: dec.MatchedRuleID, Reason: "policy gate requires a human"}

@@ -32,6 +32,10 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.APIError.Error() }
 
+// Unwrap lets callers of the Server's Go API (Route, RunDecision) read the
+// error's code and message with errors.As(err, &*APIError).
+func (e *httpError) Unwrap() error { return &e.APIError }
+
 func errf(status int, code, field, format string, args ...any) *httpError {
 	return &httpError{status, APIError{code, fmt.Sprintf(format, args...), field}}
 }

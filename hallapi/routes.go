@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	tok("POST /api/decisions/ingest", s.handleIngest)
 	tok("POST /decisions/ingest", s.handleIngest)
 	tok("POST /wcp/route", s.handleRoute)
+	tok("POST /wcp/dispatch", s.handleRunDispatch)
 	tok("GET /wcp/capabilities", s.handleCapabilities)
 	tok("GET /wcp/workers", s.handleWorkers)
 	tok("GET /wcp/approvals/pending", s.handlePendingApprovals)

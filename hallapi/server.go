@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hallmonitor/core"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
@@ -72,6 +73,15 @@ type Options struct {
 	UI         fs.FS // static UI (frontend/dist); nil serves no UI
 	Account    AccountState
 	Packages   PackageVerifier
+	// Attestation supplies the live package hashes Route checks (the
+	// running *workers.Service); see SetAttestationSource.
+	Attestation core.AttestationSource
+	// PolicyGate decides rules with escalation.policy_gate; nil is
+	// HallPolicyGate.
+	PolicyGate core.PolicyGate
+	// Dispatcher runs allowed decisions (POST /wcp/dispatch, the
+	// *workers.Executor); see SetDispatcher.
+	Dispatcher Dispatcher
 	LogPath    string
 	// AllowedHosts adds Host values (host:port) to the allowlist besides
 	// 127.0.0.1/localhost/[::1] on the listening port.
@@ -92,6 +102,8 @@ type Server struct {
 	token    atomic.Pointer[string]
 	account  atomic.Pointer[AccountState]
 	packages atomic.Pointer[PackageVerifier]
+	attest   atomic.Pointer[core.AttestationSource]
+	disp     atomic.Pointer[Dispatcher]
 
 	hostsMu sync.RWMutex
 	hosts   map[string]bool
@@ -99,7 +111,6 @@ type Server struct {
 	listen  atomic.Pointer[string]
 
 	rules *rulesHolder
-	route sync.Mutex // serialises receipt chaining per route decision batch
 
 	secMu     sync.Mutex
 	secWindow time.Time
@@ -122,6 +133,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
+	}
+	if opts.PolicyGate == nil {
+		opts.PolicyGate = HallPolicyGate
 	}
 	s := &Server{opts: opts, log: opts.Logger, st: opts.Store, mux: http.NewServeMux(), started: opts.Now().UTC(),
 		hosts: map[string]bool{}, ports: map[string]bool{}}
@@ -151,6 +165,12 @@ func New(opts Options) (*Server, error) {
 	if opts.Packages != nil {
 		s.SetPackageVerifier(opts.Packages)
 	}
+	if opts.Attestation != nil {
+		s.SetAttestationSource(opts.Attestation)
+	}
+	if opts.Dispatcher != nil {
+		s.SetDispatcher(opts.Dispatcher)
+	}
 	if opts.Config.Port > 0 {
 		s.allowPort(strconv.Itoa(opts.Config.Port))
 	}
@@ -169,6 +189,23 @@ func (s *Server) SetAccount(a AccountState) { s.account.Store(&a) }
 
 // SetPackageVerifier installs the package verifier (hallapi/workers).
 func (s *Server) SetPackageVerifier(p PackageVerifier) { s.packages.Store(&p) }
+
+// SetAttestationSource installs the source of the registered and current
+// package hashes Route checks (the running *workers.Service). Without one,
+// routes that need attestation (any enrolled worker runs from a package) are
+// denied DENY_ATTESTATION_UNCONFIGURED.
+func (s *Server) SetAttestationSource(a core.AttestationSource) { s.attest.Store(&a) }
+
+// AttestationSource returns the installed attestation source (nil if none).
+func (s *Server) AttestationSource() core.AttestationSource {
+	if p := s.attest.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// SetDispatcher installs what runs allowed decisions (the *workers.Executor).
+func (s *Server) SetDispatcher(d Dispatcher) { s.disp.Store(&d) }
 
 // Store is the Hall's store.
 func (s *Server) Store() *store.Store { return s.st }
@@ -245,7 +282,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	janitorDone := make(chan struct{})
 	go func() {
 		defer close(janitorDone)
-		s.janitor(base)
+		s.Maintain(base)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -267,8 +304,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// janitor expires approvals and reloads a changed rules file.
-func (s *Server) janitor(ctx context.Context) {
+// Maintain expires approvals and reloads a changed rules file (every 5 s)
+// until ctx ends. Serve runs it; call it when the Server is used without a
+// listener (as `hallmonitor mcp` does).
+func (s *Server) Maintain(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {

@@ -14,9 +14,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"hallmonitor/app/hall"
 	"hallmonitor/app/mcpserver"
-	"hallmonitor/hallapi"
-	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -41,29 +40,22 @@ func serveMCP(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) int 
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, cfg, err := db.open(*rules)
+	h, err := hall.Open(hall.Options{ConfigDir: *db.configDir, DataDir: *db.dataDir, RulesPath: *rules,
+		Version: VersionString(), Logger: logger})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp: %v\n", err)
 		return 1
 	}
-	defer st.Close()
-	key, err := config.LoadOrCreateSigningKey(cfg.DataDir)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcp: receipt signing key: %v\n", err)
-		return 1
-	}
+	defer h.Close()
+	st, cfg := h.Store, h.Config
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	secret := hmacSecret(*hmacEnv)
-	svc := workers.NewService(st, workers.Options{Logger: logger, HMACSecret: secret})
-	if err := svc.Start(ctx); err != nil {
+	if _, _, err := h.StartWorkers(ctx, workers.ExecOptions{Timeout: *timeout, HMACSecret: hmacSecret(*hmacEnv)}); err != nil {
 		fmt.Fprintf(stderr, "mcp: %v\n", err)
 		return 1
 	}
-	defer svc.Stop()
-	srv, err := mcpserver.New(mcpserver.Deps{Store: st, Workers: svc,
-		Executor:  workers.NewExecutor(st, svc, workers.ExecOptions{Logger: logger, Timeout: *timeout, HMACSecret: secret}),
-		RulesPath: cfg.RulesPath, SigningKey: key, PolicyGate: hallapi.HallPolicyGate, Logger: logger, Version: VersionString()})
+	go h.Server.Maintain(ctx) // approvals expire, a changed rules file is reloaded
+	srv, err := mcpserver.New(mcpserver.Deps{Hall: h.Server, Store: st, Logger: logger, Version: VersionString()})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp: %v\n", err)
 		return 1

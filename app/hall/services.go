@@ -38,13 +38,36 @@ func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
 	acct.Mount(h.Server)
 	acct.Start(ctx)
 
-	secret := []byte(os.Getenv(EnvHMACKey))
+	ws, exec, err := h.StartWorkers(ctx, workers.ExecOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &Services{Account: acct, Workers: ws, Executor: exec}, nil
+}
+
+// StartWorkers starts the worker packages' watcher (until ctx ends) and
+// installs it and the subprocess executor in the Hall API: the watcher
+// verifies enrollments and answers the attestation step of every decision,
+// the executor runs allowed decisions (POST /wcp/dispatch, MCP tool calls).
+// exec's Logger defaults to the Hall's, its HMACSecret (used for the
+// watcher too) to $WCP_ATTEST_HMAC_KEY.
+func (h *Hall) StartWorkers(ctx context.Context, exec workers.ExecOptions) (*workers.Service, *workers.Executor, error) {
+	secret := exec.HMACSecret
+	if secret == nil {
+		secret = []byte(os.Getenv(EnvHMACKey))
+	}
 	ws := workers.NewService(h.Store, workers.Options{Logger: h.Logger, HMACSecret: secret})
 	if err := ws.Start(ctx); err != nil {
-		return nil, fmt.Errorf("worker packages: %w", err)
+		return nil, nil, fmt.Errorf("worker packages: %w", err)
 	}
 	go func() { <-ctx.Done(); ws.Stop() }()
+	if exec.Logger == nil {
+		exec.Logger = h.Logger
+	}
+	exec.HMACSecret = secret
+	x := workers.NewExecutor(h.Store, ws, exec)
 	h.Server.SetPackageVerifier(ws)
-	exec := workers.NewExecutor(h.Store, ws, workers.ExecOptions{Logger: h.Logger, HMACSecret: secret})
-	return &Services{Account: acct, Workers: ws, Executor: exec}, nil
+	h.Server.SetAttestationSource(ws)
+	h.Server.SetDispatcher(x)
+	return ws, x, nil
 }

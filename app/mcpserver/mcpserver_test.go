@@ -15,6 +15,8 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
+	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
@@ -108,8 +110,13 @@ func startHall(t *testing.T) *hall {
 	gate := core.PolicyGateFunc(func(core.PolicyContext) (core.PolicyResult, error) {
 		return core.PolicyResult{Decision: core.GateRequireHuman, PolicyVersion: "test.v1", Reason: "test_requires_human"}, nil
 	})
-	srv, err := New(Deps{Store: st, Workers: svc, Executor: workers.NewExecutor(st, svc, workers.ExecOptions{}),
-		RulesPath: rules, SigningKey: key, PolicyGate: gate})
+	hs, err := hallapi.New(hallapi.Options{Store: st, ConfigDir: filepath.Join(tmp, "config"), Token: "test-token",
+		Config: config.Config{DataDir: tmp, RulesPath: rules}, SigningKey: key, PolicyGate: gate,
+		Packages: svc, Attestation: svc, Dispatcher: workers.NewExecutor(st, svc, workers.ExecOptions{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Deps{Hall: hs, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +190,12 @@ func TestMCPGovernedCalls(t *testing.T) {
 	if det.Summary.Source != store.SourceMCP || det.Summary.Outcome != store.OutcomeAllowed || det.Receipt == nil ||
 		det.Dispatch == nil || det.Dispatch.Outcome != store.DispatchSucceeded {
 		t.Fatalf("stored decision: %+v", det)
+	}
+	var rc struct {
+		PackageHash string `json:"package_hash"`
+	}
+	if err := json.Unmarshal(det.Receipt, &rc); err != nil || rc.PackageHash != gov["package_hash"] {
+		t.Fatalf("receipt package_hash %q, dispatch ran package %v (%v)", rc.PackageHash, gov["package_hash"], err)
 	}
 
 	// An unknown capability is refused by the rules (fail closed).

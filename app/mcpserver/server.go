@@ -10,7 +10,6 @@ package mcpserver
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,43 +27,30 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/core"
-	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/store"
-	"hallmonitor/hallapi/workers"
 )
 
 // Deps are the Hall parts the MCP server uses.
 type Deps struct {
-	Store    *store.Store      // required
-	Workers  *workers.Service  // required, started
-	Executor *workers.Executor // required
-	// RulesPath is the Hall's rules file (config rules_path).
-	RulesPath string
-	// SigningKey signs receipts (config.LoadOrCreateSigningKey(data_dir)).
-	SigningKey ed25519.PrivateKey
-	// PolicyGate evaluates rules with escalation.policy_gate (pass
-	// hallapi.HallPolicyGate so MCP and API decide alike); nil means such
-	// rules deny DENY_POLICY_GATE_UNCONFIGURED.
-	PolicyGate core.PolicyGate
-	Logger     *slog.Logger
-	Version    string
+	// Hall decides and records every call (hallapi.Server.Route) and runs
+	// allowed ones through its dispatcher (Hall.SetDispatcher). Required.
+	Hall *hallapi.Server
+	// Store lists the enrollments that become tools and the approvals
+	// (normally Hall.Store()); required.
+	Store   *store.Store
+	Logger  *slog.Logger
+	Version string
 	// Refresh is how often the tool list is synced with the enrollments
 	// (default 1 s).
 	Refresh time.Duration
-	Now     func() time.Time
 }
 
 // Server is the Hall's MCP server.
 type Server struct {
+	hall    *hallapi.Server
 	st      *store.Store
-	workers *workers.Service
-	exec    *workers.Executor
-	rules   *rulesCache
-	signer  receipt.Signer
-	gate    core.PolicyGate
 	log     *slog.Logger
-	now     func() time.Time
 	refresh time.Duration
 	mcp     *mcp.Server
 
@@ -83,17 +69,11 @@ const (
 // New builds the MCP server and registers the fixed tools; call Refresh (or
 // Run, which keeps refreshing) to publish the capability tools.
 func New(d Deps) (*Server, error) {
-	if d.Store == nil || d.Workers == nil || d.Executor == nil {
-		return nil, errors.New("mcpserver: Store, Workers and Executor are required")
-	}
-	if len(d.SigningKey) != ed25519.PrivateKeySize {
-		return nil, errors.New("mcpserver: SigningKey (the Hall's Ed25519 receipt key) is required")
+	if d.Hall == nil || d.Store == nil {
+		return nil, errors.New("mcpserver: Hall and Store are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	if d.Now == nil {
-		d.Now = time.Now
 	}
 	if d.Refresh <= 0 {
 		d.Refresh = time.Second
@@ -101,11 +81,7 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	// The same key id as the Hall API, so one resolver verifies both.
-	keyID := hallapi.KeyID(d.SigningKey.Public().(ed25519.PublicKey))
-	s := &Server{st: d.Store, workers: d.Workers, exec: d.Executor, rules: &rulesCache{path: d.RulesPath},
-		signer: receipt.Signer{KeyID: keyID, Key: d.SigningKey}, gate: d.PolicyGate, log: d.Logger.With("component", "mcp"),
-		now: d.Now, refresh: d.Refresh, tools: map[string]string{}}
+	s := &Server{hall: d.Hall, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "hallmonitor", Title: "Hall Monitor", Version: d.Version},
 		&mcp.ServerOptions{Logger: s.log, Instructions: "Each tool is a WCP capability served by an enrolled, attested worker. " +
 			"Every call is decided by the Hall's rules and recorded; a refusal is a tool error whose deny_code says why. " +

@@ -11,7 +11,6 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/hallapi/store"
-	"hallmonitor/hallapi/workers"
 )
 
 // Governance is the governance block of a successful tool result.
@@ -40,22 +39,23 @@ func toolError(code, message string) *mcp.CallToolResult {
 	return textResult(true, map[string]any{"error": map[string]string{"code": code, "message": message}})
 }
 
-// routeInput builds a RouteInput from tool arguments with the local-agent
-// defaults; the capability comes from the tool (or the capability_id
-// argument of wcp_route).
-func routeInput(capability string, raw json.RawMessage) (core.RouteInput, string, error) {
+// routeInput builds the RouteInput JSON of a tool call from its arguments
+// with the local-agent defaults; the capability comes from the tool (or the
+// capability_id argument of wcp_route). Unknown arguments are refused here;
+// the Hall validates the fields.
+func routeInput(capability string, raw json.RawMessage) ([]byte, error) {
 	args := map[string]any{}
 	if len(raw) > 0 && string(raw) != "null" {
 		dec := json.NewDecoder(strings.NewReader(string(raw)))
 		dec.UseNumber()
 		if err := dec.Decode(&args); err != nil {
-			return core.RouteInput{}, "", fmt.Errorf("arguments must be a JSON object: %w", err)
+			return nil, fmt.Errorf("arguments must be a JSON object: %w", err)
 		}
 	}
 	if capability == "" {
 		c, _ := args["capability_id"].(string)
 		if strings.TrimSpace(c) == "" {
-			return core.RouteInput{}, "", errors.New("capability_id is required: name the WCP capability to route")
+			return nil, errors.New("capability_id is required: name the WCP capability to route")
 		}
 		capability = c
 	}
@@ -69,27 +69,27 @@ func routeInput(capability string, raw json.RawMessage) (core.RouteInput, string
 		case "request", "env", "data_label", "tenant_id", "tenant_risk", "qos_class", "correlation_id", "dry_run":
 			obj[k] = v
 		default:
-			return core.RouteInput{}, "", fmt.Errorf("argument %q is unknown: use request, env, data_label, tenant_id, tenant_risk, qos_class, correlation_id or dry_run", k)
+			return nil, fmt.Errorf("argument %q is unknown: use request, env, data_label, tenant_id, tenant_risk, qos_class, correlation_id or dry_run", k)
 		}
 	}
-	in, errs := core.RouteInputFromMap(obj)
-	if len(errs) > 0 {
-		return core.RouteInput{}, "", fmt.Errorf("invalid arguments: %w", errs)
-	}
-	return in, capability, nil
+	return json.Marshal(obj)
 }
 
 // callCapability governs one capability call: decide, record, and when
 // allowed (and not a dry run) dispatch to the worker package.
 func (s *Server) callCapability(ctx context.Context, capability string, raw json.RawMessage) *mcp.CallToolResult {
-	in, _, err := routeInput(capability, raw)
+	input, err := routeInput(capability, raw)
 	if err != nil {
 		return toolError("invalid_arguments", err.Error())
 	}
-	r, err := s.route(ctx, in)
+	r, err := s.route(ctx, input)
 	if err != nil {
-		s.log.Error("route MCP call", "capability_id", in.CapabilityID, "err", err)
-		return toolError("hall_error", err.Error())
+		code, msg := apiError(err)
+		if code == "invalid_field" || code == "missing_field" {
+			return toolError("invalid_arguments", msg)
+		}
+		s.log.Error("route MCP call", "err", err)
+		return toolError(code, msg)
 	}
 	d := r.Decision
 	gov := Governance{DecisionID: d.DecisionID, MatchedRuleID: d.MatchedRuleID, CorrelationID: d.CorrelationID, ReceiptHash: r.Receipt.ReceiptHash}
@@ -110,22 +110,18 @@ func (s *Server) callCapability(ctx context.Context, capability string, raw json
 	case d.DryRun:
 		return textResult(false, map[string]any{"wcp_dry_run": true, "wcp_governance": gov})
 	}
-	return s.dispatch(ctx, workers.Job{DecisionID: d.DecisionID, CorrelationID: d.CorrelationID, Request: in.Request}, gov)
+	return s.dispatch(ctx, d.DecisionID, gov)
 }
 
-func (s *Server) dispatch(ctx context.Context, job workers.Job, gov Governance) *mcp.CallToolResult {
-	run, err := s.exec.Dispatch(ctx, job)
+func (s *Server) dispatch(ctx context.Context, decisionID string, gov Governance) *mcp.CallToolResult {
+	run, gov, err := s.run(ctx, decisionID, gov)
 	if err != nil {
-		var refused *store.DispatchRefusedError
-		if errors.As(err, &refused) {
-			return toolError("dispatch_refused", refused.Reason)
+		code, msg := apiError(err)
+		if code == "conflict" {
+			code = "dispatch_refused"
 		}
-		if errors.Is(err, store.ErrNotFound) {
-			return toolError("not_found", "decision "+job.DecisionID+" does not exist")
-		}
-		return toolError("hall_error", err.Error())
+		return toolError(code, msg)
 	}
-	gov.DispatchID, gov.DurationMS, gov.PackageHash, gov.ResultHash = run.Dispatch.DispatchID, run.Dispatch.DurationMS, run.PackageHash, run.Dispatch.ResultHash
 	if run.Dispatch.Outcome != store.DispatchSucceeded {
 		return textResult(true, map[string]any{"wcp_worker_error": true, "outcome": run.Dispatch.Outcome, "error": run.Dispatch.Error, "wcp_governance": gov})
 	}
@@ -197,12 +193,8 @@ func (s *Server) addFixedTools() {
 			if err != nil {
 				return nil, nil, err
 			}
-			var in core.RouteInput
-			if err := json.Unmarshal(det.Input, &in); err != nil {
-				return toolError("hall_error", "stored input of "+a.DecisionID+" is unreadable: "+err.Error()), nil, nil
-			}
 			gov := Governance{DecisionID: det.Summary.DecisionID, MatchedRuleID: det.Summary.MatchedRuleID,
 				SelectedWorker: det.Summary.SelectedWorkerSpeciesID, CorrelationID: det.Summary.CorrelationID}
-			return s.dispatch(ctx, workers.Job{DecisionID: a.DecisionID, CorrelationID: in.CorrelationID, Request: in.Request}, gov), nil, nil
+			return s.dispatch(ctx, a.DecisionID, gov), nil, nil
 		})
 }

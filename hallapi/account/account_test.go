@@ -70,7 +70,7 @@ func newEnv(t *testing.T, user *registrytest.User) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := registry.New(registry.Options{BaseURL: e.reg.URL, Logger: logger, Backoff: 5 * time.Millisecond, MaxRetries: 1})
+	rc, err := registry.New(registry.Options{BaseURL: e.reg.URL, Logger: logger, Backoff: 5 * time.Millisecond, MaxRetries: 1, Now: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,6 +112,19 @@ func (s *Store) StartDispatch(ctx context.Context, decisionID string) (Dispatch,
 		if worker == "" {
 			return &DispatchRefusedError{"decision " + decisionID + " selected no worker"}
 		}
+		// One decision authorises one run: a second start is refused while
+		// the first runs or after it succeeded (a failed run may be retried).
+		var prevID, prevOutcome string
+		err = t.tx.QueryRow(`SELECT dispatch_id, outcome FROM dispatches WHERE decision_id = ? AND (finished_at = '' OR outcome = ?) LIMIT 1`,
+			decisionID, DispatchSucceeded).Scan(&prevID, &prevOutcome)
+		switch {
+		case err == nil && prevOutcome == DispatchSucceeded:
+			return &DispatchRefusedError{"decision " + decisionID + " was already dispatched (" + prevID + ", succeeded): route the request again for another run"}
+		case err == nil:
+			return &DispatchRefusedError{"decision " + decisionID + " is being dispatched (" + prevID + "): wait for it to finish"}
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		var workerID string
 		err = t.tx.QueryRow(`SELECT worker_id FROM enrollments WHERE worker_species_id = ? ORDER BY enrolled_at LIMIT 1`, worker).Scan(&workerID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

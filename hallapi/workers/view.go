@@ -9,21 +9,33 @@ import (
 
 // View is core's registry view of the enrolled workers (controls,
 // availability, privilege envelopes) combined with the live package hashes
-// of the workers service for the attestation step. Banned workers are
-// unavailable; tampered workers stay available so that core's attestation
-// step answers DENY_WORKER_TAMPERED rather than DENY_NO_AVAILABLE_WORKER.
+// of the workers service for the attestation step. It is the Hall's one
+// registry view: hallapi.Server.Route builds it for every decision. Banned
+// workers are unavailable. A tampered worker whose package the attestation
+// step checks stays available, so that core answers DENY_WORKER_TAMPERED
+// rather than DENY_NO_AVAILABLE_WORKER; one that step cannot check (no
+// package, or no hash source) is unavailable: fail closed.
 type View struct {
 	*core.MemRegistry
-	hashes core.AttestationSource
+	hashes  core.AttestationSource
+	blocked map[string]bool // species only known to be tampered from the store
 }
 
 // NewView builds the view for one decision. hashes is normally the running
-// *Service.
+// *Service; with nil the view knows no hashes (do not pass it to core as the
+// attestation source then: core's "unconfigured" answer is the honest one).
 func NewView(ws []store.Worker, hashes core.AttestationSource) View {
 	reg := core.NewMemRegistry()
+	var blocked map[string]bool
 	for _, w := range ws {
 		if w.Registry.Banned {
 			continue
+		}
+		if w.Status == store.WorkerTampered && (hashes == nil || w.PackagePath == "") {
+			if blocked == nil {
+				blocked = map[string]bool{}
+			}
+			blocked[w.WorkerSpeciesID] = true
 		}
 		var rec core.RegistryRecord
 		if err := json.Unmarshal(w.Record, &rec); err != nil {
@@ -37,14 +49,30 @@ func NewView(ws []store.Worker, hashes core.AttestationSource) View {
 		rec.Attestation = nil
 		_ = reg.Enroll(rec) // invalid control ids are skipped; the rest is enrolled
 	}
-	return View{MemRegistry: reg, hashes: hashes}
+	return View{MemRegistry: reg, hashes: hashes, blocked: blocked}
+}
+
+// WorkerAvailable answers core's availability step: enrolled, not banned,
+// and not tampered beyond what the attestation step checks.
+func (v View) WorkerAvailable(species string) bool {
+	return !v.blocked[species] && v.MemRegistry.WorkerAvailable(species)
 }
 
 // RegisteredHash answers core's attestation step from the workers service.
-func (v View) RegisteredHash(species string) (string, bool) { return v.hashes.RegisteredHash(species) }
+func (v View) RegisteredHash(species string) (string, bool) {
+	if v.hashes == nil {
+		return "", false
+	}
+	return v.hashes.RegisteredHash(species)
+}
 
 // CurrentHash answers core's attestation step from the workers service.
-func (v View) CurrentHash(species string) (string, bool) { return v.hashes.CurrentHash(species) }
+func (v View) CurrentHash(species string) (string, bool) {
+	if v.hashes == nil {
+		return "", false
+	}
+	return v.hashes.CurrentHash(species)
+}
 
 // AttestationRequired reports whether decisions must check worker
 // attestation: true as soon as any enrolled worker runs from a package (the

@@ -183,20 +183,26 @@ func decide(t *testing.T, st *store.Store, svc *Service) string {
 
 func TestViewAvailability(t *testing.T) {
 	ws := []store.Worker{
-		{WorkerID: "x.a.one", WorkerSpeciesID: "wrk.one", Capabilities: []string{"cap.one"}, Record: json.RawMessage(`{}`), Status: store.WorkerTampered},
+		{WorkerID: "x.a.one", WorkerSpeciesID: "wrk.one", Capabilities: []string{"cap.one"}, Record: json.RawMessage(`{}`), Status: store.WorkerTampered, PackagePath: "/pkg"},
 		{WorkerID: "x.a.two", WorkerSpeciesID: "wrk.two", Record: json.RawMessage(`not json`), Registry: store.RegistryState{Banned: true}},
 		{WorkerID: "x.a.three", WorkerSpeciesID: "wrk.three", Controls: []string{"ctrl.obs.audit_log_append_only"}, Record: json.RawMessage(`{}`)},
 	}
 	v := NewView(ws, NewService(nil, Options{}))
-	if !v.WorkerAvailable("wrk.one") || v.WorkerAvailable("wrk.two") || !v.ControlPresent("ctrl.obs.audit_log_append_only") {
-		t.Fatal("tampered workers stay available (attestation denies them), banned ones do not")
+	if !v.WorkerAvailable("wrk.one") || v.WorkerAvailable("wrk.two") || !v.WorkerAvailable("wrk.three") || !v.ControlPresent("ctrl.obs.audit_log_append_only") {
+		t.Fatal("tampered packaged workers stay available (attestation denies them), banned ones do not")
+	}
+	if NewView(ws, nil).WorkerAvailable("wrk.one") {
+		t.Fatal("a tampered worker nobody attests must be unavailable")
+	}
+	if !AttestationRequired(ws) {
+		t.Fatal("a packaged worker requires attestation")
+	}
+	ws[0].PackagePath = ""
+	if NewView(ws, NewService(nil, Options{})).WorkerAvailable("wrk.one") {
+		t.Fatal("a tampered worker without a package must be unavailable")
 	}
 	if AttestationRequired(ws) {
 		t.Fatal("no package, no attestation requirement")
-	}
-	ws[0].PackagePath = "/pkg"
-	if !AttestationRequired(ws) {
-		t.Fatal("a packaged worker requires attestation")
 	}
 }
 

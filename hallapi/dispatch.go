@@ -1,0 +1,87 @@
+package hallapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"hallmonitor/core"
+	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
+)
+
+// Dispatcher runs an allowed decision's worker (the *workers.Executor): it
+// records the dispatch start, runs the package and records the finish. A
+// worker failure is the run's outcome, not an error; errors are
+// *store.DispatchRefusedError, store.ErrNotFound or a failure to record.
+type Dispatcher interface {
+	Dispatch(ctx context.Context, job workers.Job) (workers.Run, error)
+}
+
+func (s *Server) dispatcher() Dispatcher {
+	if p := s.disp.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// RunDecision executes a recorded decision that may run: allowed and not a
+// dry run, or held for a human and since approved. The worker receives the
+// stored request (the input as recorded, tenant credential redacted).
+// Errors are *APIError values for the caller's mistakes.
+func (s *Server) RunDecision(ctx context.Context, decisionID string) (workers.Run, error) {
+	d := s.dispatcher()
+	if d == nil {
+		return workers.Run{}, errf(http.StatusServiceUnavailable, "unavailable", "",
+			"this Hall runs no workers (no executor is configured): start it with `hallmonitor serve` or the window")
+	}
+	det, err := s.st.GetDecision(ctx, decisionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return workers.Run{}, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", quoteForMessage(decisionID))
+	}
+	if err != nil {
+		return workers.Run{}, err
+	}
+	var in core.RouteInput
+	if err := json.Unmarshal(det.Input, &in); err != nil {
+		return workers.Run{}, fmt.Errorf("stored input of %s is unreadable: %w", decisionID, err)
+	}
+	run, err := d.Dispatch(ctx, workers.Job{DecisionID: decisionID, CorrelationID: in.CorrelationID, Request: in.Request})
+	var refused *store.DispatchRefusedError
+	switch {
+	case errors.As(err, &refused):
+		return run, errf(http.StatusConflict, "conflict", "decision_id", "%s", refused.Reason)
+	case errors.Is(err, store.ErrNotFound):
+		return run, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", quoteForMessage(decisionID))
+	}
+	return run, err
+}
+
+// handleRunDispatch is POST /wcp/dispatch {decision_id}: run the selected
+// worker of a decision and answer with the finished dispatch and the
+// worker's output.
+func (s *Server) handleRunDispatch(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		DecisionID string `json:"decision_id"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	if body.DecisionID == "" {
+		s.fail(w, r, errf(http.StatusBadRequest, "missing_field", "decision_id", "decision_id is required: the id of an allowed decision from POST /wcp/route"))
+		return
+	}
+	if he := validID("decision_id", body.DecisionID); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	run, err := s.RunDecision(r.Context(), body.DecisionID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, run)
+}

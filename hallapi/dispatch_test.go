@@ -1,0 +1,118 @@
+package hallapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hallmonitor/core"
+	"hallmonitor/core/attest"
+	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/workers"
+)
+
+const echoRules = `{"rules":[
+ {"rule_id":"r_echo","match":{"capability_id":"cap.example.echo"},
+  "decision":{"candidate_workers_ranked":[{"worker_species_id":"wrk.example.echo"}]}}]}`
+
+// signedEchoPackage writes a worker package whose entrypoint echoes its
+// input, with a manifest signed by a fresh namespace key.
+func signedEchoPackage(t *testing.T) (dir, pubHex string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "echo")
+	if err := os.MkdirAll(filepath.Join(dir, "code"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"requirements.lock": "", "config.schema.json": `{"type":"object"}`} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := "#!/bin/sh\nset -eu\ninput=$(cat)\nprintf '{\"ok\":true,\"echo\":%s}\\n' \"$input\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "code", "run"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, _ := attest.GenerateKey(nil)
+	m, err := attest.Build(os.DirFS(dir), attest.BuildOptions{WorkerID: "x.example.echo", WorkerSpeciesID: "wrk.example.echo",
+		WorkerVersion: "1.0.0", Now: time.Now(), Signer: attest.Ed25519Signer{Key: priv}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, attest.ManifestName), m.Encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, attest.EncodePublicKey(pub)
+}
+
+// An agent routes over HTTP, then asks the Hall to run the decision: the
+// real worker subprocess answers, the dispatch is recorded with its
+// duration, and the receipt names the package hash the decision saw.
+func TestRouteThenDispatchRunsTheWorker(t *testing.T) {
+	e := newEnv(t, echoRules)
+	ctx := context.Background()
+	pkg, pub := signedEchoPackage(t)
+	rec := workerRecord(t, map[string]any{"worker_id": "x.example.echo", "worker_species_id": "wrk.example.echo",
+		"capabilities": []any{"cap.example.echo"}})
+	b, _ := json.Marshal(rec)
+	if _, _, err := workers.Enroll(ctx, e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: pub, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	in := routeInput("dev", "PUBLIC")
+	in["capability_id"] = "cap.example.echo"
+
+	// Without an attestation source a packaged worker cannot be attested,
+	// and without an executor nothing runs.
+	res := e.ok(200, "POST", "/wcp/route", map[string]any{"input": in})
+	if d := res["decision"].(map[string]any); d["denied"] != true || d["deny_reason_if_denied"].(map[string]any)["code"] != core.DenyAttestationUnconfigured {
+		t.Fatalf("no attestation source: %v", d)
+	}
+	e.apiErr(503, "unavailable", "", "POST", "/wcp/dispatch", map[string]any{"decision_id": res["decision"].(map[string]any)["decision_id"]})
+
+	svc := workers.NewService(e.st, workers.Options{})
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Stop)
+	e.srv.SetAttestationSource(svc)
+	e.srv.SetDispatcher(workers.NewExecutor(e.st, svc, workers.ExecOptions{}))
+
+	res = e.ok(200, "POST", "/wcp/route", map[string]any{"input": in})
+	d := res["decision"].(map[string]any)
+	if d["denied"] != false || d["selected_worker_species_id"] != "wrk.example.echo" {
+		t.Fatalf("route: %v", d)
+	}
+	hash, _ := svc.CurrentHash("wrk.example.echo")
+	if rc := res["receipt"].(map[string]any); rc["package_hash"] != hash || !core.IsSHA256Hex(hash) {
+		t.Fatalf("receipt package_hash %v, package %s", rc["package_hash"], hash)
+	}
+	id := d["decision_id"].(string)
+	run := e.ok(200, "POST", "/wcp/dispatch", map[string]any{"decision_id": id})
+	disp := run["dispatch"].(map[string]any)
+	out := run["output"].(map[string]any)
+	if disp["outcome"] != "succeeded" || disp["duration_ms"] == nil || run["package_hash"] != hash ||
+		out["echo"].(map[string]any)["request"].(map[string]any)["text"] != "hi" {
+		t.Fatalf("run: %v", run)
+	}
+	if det := e.ok(200, "GET", "/api/decisions/"+id, nil); det["dispatch"].(map[string]any)["dispatch_id"] != disp["dispatch_id"] {
+		t.Fatalf("detail dispatch: %v", det["dispatch"])
+	}
+
+	// Bad requests name the field; denied and unknown decisions do not run.
+	e.apiErr(400, "missing_field", "decision_id", "POST", "/wcp/dispatch", map[string]any{})
+	e.apiErr(400, "unknown_field", "decision", "POST", "/wcp/dispatch", map[string]any{"decision": id})
+	e.apiErr(404, "not_found", "decision_id", "POST", "/wcp/dispatch", map[string]any{"decision_id": "dec_nope"})
+	in["capability_id"] = "cap.none"
+	den := e.ok(200, "POST", "/wcp/route", map[string]any{"input": in})["decision"].(map[string]any)["decision_id"]
+	e.apiErr(409, "conflict", "decision_id", "POST", "/wcp/dispatch", map[string]any{"decision_id": den})
+	if code, _, _ := e.req("POST", "/wcp/dispatch", map[string]any{"decision_id": id}, "Authorization", ""); code != 401 {
+		t.Fatalf("dispatch without the token: %d", code)
+	}
+	if n := e.count("dispatches"); n != 1 {
+		t.Fatalf("%d dispatches recorded, want 1", n)
+	}
+}
+
+var _ hallapi.Dispatcher = (*workers.Executor)(nil)
