@@ -56,6 +56,14 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
   const card = h("div", { class: "wizard-card" });
   overlay.appendChild(card);
   host.appendChild(overlay);
+  if (opts.rerun) {
+    overlay.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        close();
+      }
+    });
+  }
 
   function input(field: keyof Config, label: string, hint: string, type = "text"): HTMLElement {
     const id = `wz-${field}`;
