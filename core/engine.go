@@ -166,6 +166,12 @@ type Options struct {
 	PolicyGate  PolicyGate
 	Privilege   PrivilegeChecker
 	Attestation AttestationSource
+	// Attests, when set, narrows require_worker_attestation to the species
+	// it returns true for (those whose code the caller can hash). Another
+	// selected species skips the check, and in prod/edge the skip is
+	// reported as attestation_skipped with reason "worker_has_no_package".
+	// nil: every selected worker is checked (the reference).
+	Attests     func(species string) bool
 	Credentials CredentialVerifier
 	TaskID      string // "" : "task_default"
 	DryRun      bool   // forces dry_run (OR-ed with the input's)
@@ -428,7 +434,12 @@ func (d *decider) run() RouteDecision {
 	}
 	// 12. Worker attestation.
 	attChecked, attValid := false, (*bool)(nil)
-	if cfg.RequireWorkerAttestation {
+	attSkip := attestationSkipReason
+	attRequired := cfg.RequireWorkerAttestation
+	if attRequired && d.opts.Attests != nil && !d.opts.Attests(selected) {
+		attRequired, attSkip = false, attestationNoPackageReason
+	}
+	if attRequired {
 		src := d.opts.Attestation
 		if src == nil {
 			return d.ruleDeny(cr, esc, DenyReason{Code: DenyAttestationUnconfigured, Message: msgAttestationUnconfigured})
@@ -524,7 +535,7 @@ func (d *decider) run() RouteDecision {
 	}
 	if !attChecked && prodEdge {
 		e := next(EvtAttestationSkipped, false)
-		e.WorkerSpeciesID, e.Env, e.Reason, e.Severity = selected, in.Env, attestationSkipReason, attestationSkipSeverity
+		e.WorkerSpeciesID, e.Env, e.Reason, e.Severity = selected, in.Env, attSkip, attestationSkipSeverity
 	}
 	e := next(EvtTaskRouted, true)
 	e.TaskID, e.CapabilityID, e.MatchedRuleID, e.SelectedWorkerSpeciesID = d.taskID(), d.capS, rule.RuleID, selected

@@ -8,19 +8,21 @@ import (
 
 // Telemetry event ids, in the order the allow path emits them.
 const (
-	EvtBlastScored          = "evt.gov.blast_scored"
-	EvtPrivilegeChecked     = "evt.gov.privilege_envelope.checked"
-	EvtAttestationSkipped   = "evt.os.worker.attestation_skipped"
-	EvtTaskRouted           = "evt.os.task.routed"
-	EvtWorkerSelected       = "evt.os.worker.selected"
-	EvtPolicyGated          = "evt.os.policy.gated"
-	EvtApprovalRequested    = "evt.os.approval.requested"
-	EvtTaskDenied           = "evt.os.task.denied"
-	attestationSkipReason   = "require_worker_attestation=False or hall_config=None"
-	workerSelectedReason    = "first_available_candidate"
-	policyGateAllowReason   = "policy_gate_allow"
-	policyNoGateReason      = "no_gate_required"
-	attestationSkipSeverity = "warn"
+	EvtBlastScored        = "evt.gov.blast_scored"
+	EvtPrivilegeChecked   = "evt.gov.privilege_envelope.checked"
+	EvtAttestationSkipped = "evt.os.worker.attestation_skipped"
+	EvtTaskRouted         = "evt.os.task.routed"
+	EvtWorkerSelected     = "evt.os.worker.selected"
+	EvtPolicyGated        = "evt.os.policy.gated"
+	EvtApprovalRequested  = "evt.os.approval.requested"
+	EvtTaskDenied         = "evt.os.task.denied"
+	attestationSkipReason = "require_worker_attestation=False or hall_config=None"
+	// attestationNoPackageReason: Options.Attests excluded the worker.
+	attestationNoPackageReason = "worker_has_no_package"
+	workerSelectedReason       = "first_available_candidate"
+	policyGateAllowReason      = "policy_gate_allow"
+	policyNoGateReason         = "no_gate_required"
+	attestationSkipSeverity    = "warn"
 )
 
 // TelemetryEnvelope is one telemetry event. Only the keys the reference

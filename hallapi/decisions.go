@@ -276,10 +276,9 @@ type RouteResult struct {
 // transaction. It is the Hall's one route-and-record path: POST /wcp/route
 // and `hallmonitor mcp` both call it. The registry is workers.NewView of the
 // enrolled workers (banned ones unavailable, tampered ones available so that
-// the attestation step answers DENY_WORKER_TAMPERED); attestation is
-// required once any enrolled worker runs from a package, with the hashes of
-// the attestation source (SetAttestationSource), and the receipt records the
-// selected worker's current package hash. source is "route" or "mcp". Input
+// the attestation step answers DENY_WORKER_TAMPERED); a selected worker with
+// a package is attested with the hashes of the attestation source
+// (SetAttestationSource), and the receipt records its current package hash. source is "route" or "mcp". Input
 // errors are *APIError values.
 func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, source string) (RouteResult, error) {
 	in, verrs := core.ParseRouteInput(inputJSON)
@@ -299,7 +298,8 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 	view := workers.NewView(ws, src)
 	cfg := core.DefaultHallConfig()
 	// The Hall runs worker packages, so it attests them once any enrolled
-	// worker runs from one; without a source that is DENY_ATTESTATION_UNCONFIGURED.
+	// worker runs from one (workers without a package are not checked:
+	// View.Attests); without a source that is DENY_ATTESTATION_UNCONFIGURED.
 	cfg.RequireWorkerAttestation = workers.AttestationRequired(ws)
 	rs := s.rules.get()
 	set := rs.set
@@ -314,7 +314,7 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 		opts.TaskID = "mcp_tools_call"
 	}
 	if src != nil {
-		opts.Attestation = view
+		opts.Attestation, opts.Attests = view, view.Attests
 	}
 	dec := core.Decide(in, set, view, opts)
 	var packageHash *string

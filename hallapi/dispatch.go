@@ -48,7 +48,32 @@ func (s *Server) RunDecision(ctx context.Context, decisionID string) (workers.Ru
 	if err := json.Unmarshal(det.Input, &in); err != nil {
 		return workers.Run{}, fmt.Errorf("stored input of %s is unreadable: %w", decisionID, err)
 	}
-	run, err := d.Dispatch(ctx, workers.Job{DecisionID: decisionID, CorrelationID: in.CorrelationID, Request: in.Request})
+	job := workers.Job{DecisionID: decisionID, CorrelationID: in.CorrelationID, Request: in.Request}
+	if det.Receipt != nil {
+		var rc struct {
+			PackageHash *string `json:"package_hash"`
+		}
+		if err := json.Unmarshal(det.Receipt, &rc); err != nil {
+			return workers.Run{}, fmt.Errorf("receipt of %s is unreadable: %w", decisionID, err)
+		}
+		if rc.PackageHash != nil {
+			job.PackageHash = *rc.PackageHash
+		}
+	}
+	// A ban that arrived after the decision still stops the run.
+	if sp := det.Summary.SelectedWorkerSpeciesID; sp != "" {
+		ws, err := s.st.ListWorkers(ctx)
+		if err != nil {
+			return workers.Run{}, err
+		}
+		for _, w := range ws {
+			if w.WorkerSpeciesID == sp && w.Registry.Banned {
+				return workers.Run{}, errf(http.StatusConflict, "conflict", "decision_id",
+					"worker %s was banned by the registry after decision %s (%s): it is not run", w.WorkerID, decisionID, w.Registry.BanReason)
+			}
+		}
+	}
+	run, err := d.Dispatch(ctx, job)
 	var refused *store.DispatchRefusedError
 	switch {
 	case errors.As(err, &refused):

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
 	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -110,8 +112,68 @@ func TestRouteThenDispatchRunsTheWorker(t *testing.T) {
 	if code, _, _ := e.req("POST", "/wcp/dispatch", map[string]any{"decision_id": id}, "Authorization", ""); code != 401 {
 		t.Fatalf("dispatch without the token: %d", code)
 	}
+	e.apiErr(409, "conflict", "decision_id", "POST", "/wcp/dispatch", map[string]any{"decision_id": id}) // one run per decision
 	if n := e.count("dispatches"); n != 1 {
 		t.Fatalf("%d dispatches recorded, want 1", n)
+	}
+
+	// A ban that arrives between the decision and the run stops the run.
+	in["capability_id"] = "cap.example.echo"
+	later := e.ok(200, "POST", "/wcp/route", map[string]any{"input": in})["decision"].(map[string]any)["decision_id"]
+	if _, err := e.st.SetWorkerRegistry(ctx, "x.example.echo", store.RegistryState{Status: "banned", Banned: true, BanReason: "malware"}); err != nil {
+		t.Fatal(err)
+	}
+	e.apiErr(409, "conflict", "decision_id", "POST", "/wcp/dispatch", map[string]any{"decision_id": later})
+	if n := e.count("dispatches"); n != 1 {
+		t.Fatalf("a banned worker was started: %d dispatches", n)
+	}
+}
+
+// The receipt names the package the decision saw; if the package is
+// re-attested with other code before the run, the run is refused.
+func TestDispatchRefusesAPackageChangedSinceTheDecision(t *testing.T) {
+	e := newEnv(t, echoRules)
+	ctx := context.Background()
+	pkg, _ := signedEchoPackage(t)
+	rec := workerRecord(t, map[string]any{"worker_id": "x.example.echo", "worker_species_id": "wrk.example.echo",
+		"capabilities": []any{"cap.example.echo"}})
+	b, _ := json.Marshal(rec)
+	pub, priv, _ := attest.GenerateKey(nil)
+	sign := func() {
+		m, err := attest.Build(os.DirFS(pkg), attest.BuildOptions{WorkerID: "x.example.echo", WorkerSpeciesID: "wrk.example.echo",
+			WorkerVersion: "1.0.0", Now: time.Now(), Signer: attest.Ed25519Signer{Key: priv}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(pkg, attest.ManifestName), m.Encode(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := workers.Enroll(ctx, e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: attest.EncodePublicKey(pub), Now: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sign()
+	svc := workers.NewService(e.st, workers.Options{})
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Stop)
+	e.srv.SetAttestationSource(svc)
+	e.srv.SetDispatcher(workers.NewExecutor(e.st, svc, workers.ExecOptions{}))
+	in := routeInput("dev", "PUBLIC")
+	in["capability_id"] = "cap.example.echo"
+	id := e.ok(200, "POST", "/wcp/route", map[string]any{"input": in})["decision"].(map[string]any)["decision_id"].(string)
+	if err := os.WriteFile(filepath.Join(pkg, "code", "run"), []byte("#!/bin/sh\necho '{\"other\":true}'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sign() // re-attested: the package verifies again, with another hash
+	if err := svc.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run := e.ok(200, "POST", "/wcp/dispatch", map[string]any{"decision_id": id})
+	d := run["dispatch"].(map[string]any)
+	if d["outcome"] != "failed" || !strings.Contains(d["error"].(string), "changed since the decision") || run["output"] != nil {
+		t.Fatalf("a changed package ran: %v", run)
 	}
 }
 

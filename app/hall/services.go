@@ -31,7 +31,7 @@ func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
 		callback = fmt.Sprintf("http://127.0.0.1:%d/api/auth/callback", tcp.Port)
 	}
 	acct, err := account.Open(account.Config{ConfigDir: h.ConfigDir, RegistryURL: h.Config.RegistryURL,
-		CallbackURL: callback, Publisher: h.Store, Logger: h.Logger})
+		CallbackURL: callback, Publisher: h.Store, Workers: h.Store, Logger: h.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("registry account: %w", err)
 	}

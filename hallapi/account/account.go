@@ -38,9 +38,12 @@ type Publisher interface {
 
 // Options configure a Service.
 type Options struct {
-	Login        *login.Manager   // required
-	Registry     *registry.Client // required
-	Publisher    Publisher        // nil: events are not published
+	Login     *login.Manager   // required
+	Registry  *registry.Client // required
+	Publisher Publisher        // nil: events are not published
+	// Workers keeps the registry's answers about enrolled workers (the
+	// Hall's store); nil: they are only returned, not kept.
+	Workers      WorkerStore
 	Logger       *slog.Logger
 	RefreshEvery time.Duration // default 5 min
 	Now          func() time.Time
@@ -90,13 +93,16 @@ func New(o Options) (*Service, error) {
 	return s, nil
 }
 
-// Start re-checks the standing every RefreshEvery while signed in, until ctx
-// ends. A standing that no longer allows being online takes the Hall offline.
+// Start re-checks the standing every RefreshEvery while signed in, and the
+// enrolled workers' registry verification and ban state (signed in or not),
+// until ctx ends. A standing that no longer allows being online takes the
+// Hall offline.
 func (s *Service) Start(ctx context.Context) {
 	go func() {
 		if s.LoggedIn() {
 			s.refresh(ctx)
 		}
+		s.syncWorkers(ctx)
 		t := time.NewTicker(s.o.RefreshEvery)
 		defer t.Stop()
 		for {
@@ -107,6 +113,7 @@ func (s *Service) Start(ctx context.Context) {
 				if s.LoggedIn() {
 					s.refresh(ctx)
 				}
+				s.syncWorkers(ctx)
 			}
 		}
 	}()
@@ -136,6 +143,14 @@ func (s *Service) refresh(ctx context.Context) {
 	}
 	if err := s.loadProfile(ctx); err != nil {
 		s.o.Logger.Warn("registry profile load failed", "err", err)
+	}
+}
+
+func (s *Service) syncWorkers(ctx context.Context) {
+	if n, err := s.SyncWorkers(ctx); err != nil && ctx.Err() == nil {
+		s.o.Logger.Warn("registry check of enrolled workers failed", "err", err)
+	} else if n > 0 {
+		s.o.Logger.Info("registry check of enrolled workers", "workers", n)
 	}
 }
 

@@ -284,6 +284,7 @@ func (s *Service) handleVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.o.Registry.Verify(r.Context(), id)
+	s.RecordVerify(r.Context(), id, res, err)
 	if err != nil && !res.Stale {
 		writeRegistryError(w, err)
 		return

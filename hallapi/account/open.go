@@ -23,7 +23,8 @@ type Config struct {
 	// OpenURL opens the system browser (desktop: the Wails runtime's
 	// BrowserOpenURL); nil for `serve`, whose UI opens auth_url itself.
 	OpenURL    func(string) error
-	Publisher  Publisher // the Hall's store (standing.changed, auth.changed)
+	Publisher  Publisher   // the Hall's store (standing.changed, auth.changed)
+	Workers    WorkerStore // the Hall's store (registry answers about enrolled workers)
 	Logger     *slog.Logger
 	HTTPClient *http.Client // registry calls; nil = default
 }
@@ -46,5 +47,5 @@ func Open(c Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Login: lm, Registry: rc, Publisher: c.Publisher, Logger: c.Logger})
+	return New(Options{Login: lm, Registry: rc, Publisher: c.Publisher, Workers: c.Workers, Logger: c.Logger})
 }

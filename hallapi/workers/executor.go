@@ -64,6 +64,9 @@ type Job struct {
 	CorrelationID string
 	// Request is the RouteInput.request object handed to the worker.
 	Request map[string]any
+	// PackageHash, when set, is the package hash the decision saw (its
+	// receipt's package_hash): a package that changed since is not run.
+	PackageHash string
 }
 
 // Run is the outcome of a dispatch.
@@ -140,6 +143,10 @@ func (x *Executor) execute(ctx context.Context, d store.Dispatch, job Job) (Run,
 	run.PackageHash = a.PackageHash
 	if a.State != StateVerified {
 		return run, store.DispatchFailed, fmt.Sprintf("DENY_WORKER_TAMPERED: package is %s (%s): %s", a.State, a.DenyCode, a.Reason)
+	}
+	if job.PackageHash != "" && a.PackageHash != job.PackageHash {
+		return run, store.DispatchFailed, fmt.Sprintf("the package of %s changed since the decision (decided on %s, now %s): route the request again",
+			d.WorkerID, job.PackageHash, a.PackageHash)
 	}
 	argv, err := Entrypoint(e.PackagePath)
 	if err != nil {

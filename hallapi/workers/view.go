@@ -18,7 +18,8 @@ import (
 type View struct {
 	*core.MemRegistry
 	hashes  core.AttestationSource
-	blocked map[string]bool // species only known to be tampered from the store
+	blocked  map[string]bool // species only known to be tampered from the store
+	packaged map[string]bool // species with an enrolled package
 }
 
 // NewView builds the view for one decision. hashes is normally the running
@@ -27,9 +28,13 @@ type View struct {
 func NewView(ws []store.Worker, hashes core.AttestationSource) View {
 	reg := core.NewMemRegistry()
 	var blocked map[string]bool
+	packaged := map[string]bool{}
 	for _, w := range ws {
 		if w.Registry.Banned {
 			continue
+		}
+		if w.PackagePath != "" {
+			packaged[w.WorkerSpeciesID] = true
 		}
 		if w.Status == store.WorkerTampered && (hashes == nil || w.PackagePath == "") {
 			if blocked == nil {
@@ -49,8 +54,14 @@ func NewView(ws []store.Worker, hashes core.AttestationSource) View {
 		rec.Attestation = nil
 		_ = reg.Enroll(rec) // invalid control ids are skipped; the rest is enrolled
 	}
-	return View{MemRegistry: reg, hashes: hashes, blocked: blocked}
+	return View{MemRegistry: reg, hashes: hashes, blocked: blocked, packaged: packaged}
 }
+
+// Attests reports whether the attestation step checks a species: those
+// enrolled with a package (core.Options.Attests). A worker enrolled from its
+// record alone runs outside the Hall, so there is no code here to hash; in
+// prod/edge its decisions say so (attestation_skipped, worker_has_no_package).
+func (v View) Attests(species string) bool { return v.packaged[species] }
 
 // WorkerAvailable answers core's availability step: enrolled, not banned,
 // and not tampered beyond what the attestation step checks.
@@ -76,9 +87,8 @@ func (v View) CurrentHash(species string) (string, bool) {
 
 // AttestationRequired reports whether decisions must check worker
 // attestation: true as soon as any enrolled worker runs from a package (the
-// Hall executes packages, so it attests them; a worker enrolled without a
-// package is then refused DENY_WORKER_ATTESTATION_MISSING, since nothing
-// about its code can be checked).
+// Hall executes packages, so it attests them). With View.Attests as
+// core.Options.Attests the check applies to the packaged workers.
 func AttestationRequired(ws []store.Worker) bool {
 	for _, w := range ws {
 		if w.PackagePath != "" {
