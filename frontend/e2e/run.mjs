@@ -443,6 +443,18 @@ async function main() {
       const a = await http("GET", "/api/approvals?status=approved");
       return a.json.approvals.some((x) => x.approval_id === pending.approval_id);
     }, "approval resolved as approved");
+    // the approved decision runs from the same screen: this worker was enrolled from a record alone, so the
+    // Hall records a failed dispatch and the row says why
+    await page.locator('[data-chip], .chips button', { hasText: "Approved" }).first().click();
+    const done = page.locator(`tr[data-id="${pending.approval_id}"]`);
+    await done.locator('[data-action="run"]').click();
+    await waitFor(async () => /no enrolled package/.test((await done.locator('[data-field="run-result"]').textContent()) || ""), "the run's outcome shown in the row");
+    const ds = await http("GET", "/api/dispatches?limit=5");
+    const d = ds.json.dispatches.find((x) => x.decision_id === r.json.decision.decision_id);
+    assert(d && d.outcome === "failed" && d.finished_at, `dispatch not recorded as failed: ${JSON.stringify(d)}`);
+    const again = await http("POST", "/wcp/dispatch", { decision_id: r.json.decision.decision_id });
+    assert(again.status === 200 && again.json.dispatch.outcome === "failed", `a failed run may be retried: ${again.status} ${again.text}`);
+    await shot(page, "13b-approval-run");
   });
 
   await test("alerts: a tampered worker package raises an alert; acknowledging it persists across a reload", async () => {

@@ -38,6 +38,14 @@ export interface Dispatch {
   error: string;
 }
 
+/** The answer of POST /wcp/dispatch: the finished dispatch and what the worker wrote. */
+export interface DispatchRun {
+  dispatch: Dispatch;
+  output?: unknown;
+  output_text?: string;
+  package_hash: string;
+}
+
 export type Severity = "critical" | "error" | "warning" | "info";
 
 export interface Alert {
@@ -452,9 +460,9 @@ export const route = (input: unknown, dryRun = false) =>
 export const activeDispatches = () => json<{ active: Dispatch[] }>("GET", "/api/dispatches/active");
 export const listDispatches = (q: { limit?: number; cursor?: string } = {}) =>
   json<{ dispatches: Dispatch[]; next_cursor: string | null }>("GET", "/api/dispatches", { query: q });
-export const startDispatch = (decisionId: string) => json<Dispatch>("POST", "/api/dispatches", { body: { decision_id: decisionId } });
-export const finishDispatch = (id: string, body: { outcome: string; error?: string; result_hash?: string }) =>
-  json<Dispatch>("POST", `/api/dispatches/${enc(id)}/finish`, { body });
+/** The Hall runs the selected worker of an allowed (or approved) decision and answers when it finished. */
+export const runDecision = (decisionId: string) =>
+  json<DispatchRun>("POST", "/wcp/dispatch", { body: { decision_id: decisionId } });
 
 // ---- alerts
 export const listAlerts = (q: { severity?: Severity | ""; acknowledged?: boolean; limit?: number } = {}) =>

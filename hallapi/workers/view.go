@@ -17,7 +17,7 @@ import (
 // package, or no hash source) is unavailable: fail closed.
 type View struct {
 	*core.MemRegistry
-	hashes  core.AttestationSource
+	hashes   core.AttestationSource
 	blocked  map[string]bool // species only known to be tampered from the store
 	packaged map[string]bool // species with an enrolled package
 }

@@ -50,6 +50,28 @@ export function createApprovalsScreen(): Screen {
     return wrap;
   }
 
+  // An approved decision can be run from here: the Hall starts the worker
+  // (POST /wcp/dispatch) and the run shows under Active Dispatches.
+  function runButton(a: Approval): HTMLElement {
+    const b = h("button", { type: "button", class: "btn btn-primary", "data-action": "run" }, "Run now");
+    const out = h("div", { class: "muted small", "data-field": "run-result", role: "status" });
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      out.textContent = "Running…";
+      try {
+        const r = await api.runDecision(a.decision_id);
+        const d = r.dispatch;
+        out.textContent =
+          d.outcome === "succeeded" ? `Succeeded in ${d.duration_ms ?? 0} ms (${d.dispatch_id})` : `${d.outcome}: ${d.error || "no reason given"}`;
+        toast(d.outcome === "succeeded" ? "Dispatch succeeded" : `Dispatch ${d.outcome}`, d.outcome === "succeeded" ? "ok" : "error");
+      } catch (e) {
+        out.textContent = errorText(e);
+        b.disabled = false;
+      }
+    });
+    return h("div", { class: "approval-actions" }, b, out);
+  }
+
   function render(): void {
     replace(
       root,
@@ -102,7 +124,11 @@ export function createApprovalsScreen(): Screen {
                     badge(a.status.toUpperCase(), a.status === "approved" ? "ok" : a.status === "pending" ? "warn" : a.status === "escalated" ? "info" : "bad"),
                     a.resolved_by ? h("div", { class: "muted small" }, `by ${a.resolved_by}${a.note ? ": " + a.note : ""}`) : null,
                   ),
-                  h("td", null, a.status === "pending" ? actions(a) : h("span", { class: "muted" }, formatDateTime(a.resolved_at))),
+                  h(
+                    "td",
+                    null,
+                    a.status === "pending" ? actions(a) : a.status === "approved" ? runButton(a) : h("span", { class: "muted" }, formatDateTime(a.resolved_at)),
+                  ),
                 ),
               ),
             ),
