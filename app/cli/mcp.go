@@ -50,7 +50,7 @@ func serveMCP(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) int 
 	st, cfg := h.Store, h.Config
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if _, _, err := h.StartWorkers(ctx, workers.ExecOptions{Timeout: *timeout, HMACSecret: hmacSecret(*hmacEnv)}); err != nil {
+	if _, _, err := h.StartWorkers(ctx, hmacSecret(*hmacEnv), workers.ExecOptions{Timeout: *timeout}); err != nil {
 		fmt.Fprintf(stderr, "mcp: %v\n", err)
 		return 1
 	}

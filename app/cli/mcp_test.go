@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,7 +153,16 @@ func TestWorkerLifecycleCommands(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "cli-test", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	tok, err := os.ReadFile(filepath.Join(cfgDir, "api-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the Hall's token the MCP endpoint refuses to talk.
+	if _, err := mcp.NewClient(&mcp.Implementation{Name: "no-token", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil); err == nil {
+		t.Fatal("mcp --http accepted a client without the API token")
+	}
+	authed := &http.Client{Transport: bearer{token: strings.TrimSpace(string(tok)), next: http.DefaultTransport}}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "cli-test", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: authed}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,4 +260,16 @@ func TestMCPStdio(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("mcp did not end when stdin closed")
 	}
+}
+
+// bearer adds the Hall's API token to every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }

@@ -38,7 +38,7 @@ func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
 	acct.Mount(h.Server)
 	acct.Start(ctx)
 
-	ws, exec, err := h.StartWorkers(ctx, workers.ExecOptions{})
+	ws, exec, err := h.StartWorkers(ctx, nil, workers.ExecOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -49,10 +49,10 @@ func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
 // installs it and the subprocess executor in the Hall API: the watcher
 // verifies enrollments and answers the attestation step of every decision,
 // the executor runs allowed decisions (POST /wcp/dispatch, MCP tool calls).
-// exec's Logger defaults to the Hall's, its HMACSecret (used for the
-// watcher too) to $WCP_ATTEST_HMAC_KEY.
-func (h *Hall) StartWorkers(ctx context.Context, exec workers.ExecOptions) (*workers.Service, *workers.Executor, error) {
-	secret := exec.HMACSecret
+// hmacSecret verifies HMAC-signed manifests (nil: $WCP_ATTEST_HMAC_KEY);
+// exec's Logger defaults to the Hall's.
+func (h *Hall) StartWorkers(ctx context.Context, hmacSecret []byte, exec workers.ExecOptions) (*workers.Service, *workers.Executor, error) {
+	secret := hmacSecret
 	if secret == nil {
 		secret = []byte(os.Getenv(EnvHMACKey))
 	}
@@ -64,7 +64,6 @@ func (h *Hall) StartWorkers(ctx context.Context, exec workers.ExecOptions) (*wor
 	if exec.Logger == nil {
 		exec.Logger = h.Logger
 	}
-	exec.HMACSecret = secret
 	x := workers.NewExecutor(h.Store, ws, exec)
 	h.Server.SetPackageVerifier(ws)
 	h.Server.SetAttestationSource(ws)

@@ -275,9 +275,13 @@ func TestHTTPRejectsForeignHostAndOrigin(t *testing.T) {
 	go h.srv.ServeHTTP(ctx, "127.0.0.1:0", func(a net.Addr) { addrc <- a.String() })
 	addr := <-addrc
 	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+	token := "Bearer test-token"
 	post := func(host, origin string) int {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", token)
+		}
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		if host != "" {
 			req.Host = host
@@ -296,6 +300,13 @@ func TestHTTPRejectsForeignHostAndOrigin(t *testing.T) {
 	if code := post("", ""); code != http.StatusOK {
 		t.Fatalf("local client: %d", code)
 	}
+	for _, tok := range []string{"", "Bearer wrong", "test-token"} {
+		token = tok
+		if code := post("", ""); code != http.StatusUnauthorized {
+			t.Fatalf("Authorization %q: %d, want 401", tok, code)
+		}
+	}
+	token = "Bearer test-token"
 	if code := post("evil.example", ""); code != http.StatusForbidden {
 		t.Fatalf("foreign Host: %d", code)
 	}

@@ -10,6 +10,7 @@ package mcpserver
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,12 +145,26 @@ func (s *Server) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr
 	return nil
 }
 
-// HTTPHandler is the streamable HTTP transport handler. It rejects a Host
-// that is not loopback (DNS rebinding) and cross-origin browser requests
-// (a web page must not drive the Hall's tools).
+// HTTPHandler is the streamable HTTP transport handler. Every request needs
+// the Hall's API token (Authorization: Bearer, as the Hall API): any local
+// process can reach a loopback port, and these tools run workers and resolve
+// approvals. The go-sdk handler then rejects a Host that is not loopback (DNS
+// rebinding) and cross-origin browser requests.
 func (s *Server) HTTPHandler() http.Handler {
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
 		&mcp.StreamableHTTPOptions{CrossOriginProtection: http.NewCrossOriginProtection(), Logger: s.log})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want := "Bearer " + string(s.hall.Token())
+		got := r.Header.Get("Authorization")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmonitor-mcp"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":{"code":"unauthorized","message":"send the Hall's API token as Authorization: Bearer <token> (the file api-token in the config directory)","field":"Authorization"}}` + "\n"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) keepRefreshing(ctx context.Context) {

@@ -31,8 +31,6 @@ type ExecOptions struct {
 	Timeout time.Duration
 	// MaxOutput caps the worker's stdout (default 1 MiB); more is a failure.
 	MaxOutput int
-	// HMACSecret is passed to the attestation re-check before each run.
-	HMACSecret []byte
 }
 
 // Executor runs approved dispatches as subprocesses.

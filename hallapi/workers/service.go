@@ -322,7 +322,11 @@ func (s *Service) forSpecies(species string) *watched {
 		if w.e.WorkerSpeciesID != species {
 			continue
 		}
-		if pick == nil || (pick.att.State == StateVerified && w.att.State != StateVerified) {
+		// Deterministic: a worker that is not verified wins (fail closed),
+		// then the lowest worker id, so both hash answers name one worker.
+		better := pick == nil || (pick.att.State == StateVerified) != (w.att.State == StateVerified) && w.att.State != StateVerified ||
+			(pick.att.State == StateVerified) == (w.att.State == StateVerified) && w.e.WorkerID < pick.e.WorkerID
+		if better {
 			c := *w
 			pick = &c
 		}
