@@ -451,6 +451,7 @@ func TestSetupWritesConfigAndRotatesToken(t *testing.T) {
 	}
 	cfg := g["defaults"].(map[string]any)
 	cfg["data_dir"], cfg["port"], cfg["rules_path"] = e.dataDir, 9999, filepath.Join(e.cfgDir, "rules.json")
+	cfg["default_profile"] = "prof.prod.strict"
 	delete(cfg, "setup_completed_at")
 	bad := map[string]any{}
 	for k, v := range cfg {
@@ -468,6 +469,9 @@ func TestSetupWritesConfigAndRotatesToken(t *testing.T) {
 	saved, err := config.Load(e.cfgDir)
 	if err != nil || saved.Port != 9999 || !saved.Completed() {
 		t.Fatalf("config.json: %+v %v", saved, err)
+	}
+	if st := e.ok(200, "GET", "/api/settings", nil)["settings"].(map[string]any); st["default_profile"] != "prof.prod.strict" {
+		t.Fatalf("the wizard's default profile did not reach the settings the Hall reads: %v", st)
 	}
 	if fi, _ := os.Stat(filepath.Join(e.cfgDir, "config.json")); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("config.json mode %v", fi.Mode())

@@ -1,6 +1,7 @@
 package hallapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -282,6 +283,12 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The settings table is where the running Hall reads the default
+	// profile; the wizard's choice goes there too.
+	if err := s.setDefaultProfile(r.Context(), cfg.DefaultProfile); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	restart := cfg.DataDir != s.opts.Config.DataDir || cfg.Port != s.opts.Config.Port || cfg.RegistryURL != s.opts.Config.RegistryURL
 	if cfg.RulesPath != s.rules.path() {
 		s.rules.setPath(cfg.RulesPath)
@@ -291,6 +298,21 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("record setup event", "err", err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"completed": true, "config": cfg, "restart_required": restart})
+}
+
+func (s *Server) setDefaultProfile(ctx context.Context, profile string) error {
+	for range 3 {
+		cur, err := s.st.GetSettings(ctx)
+		if err != nil || cur.DefaultProfile == profile {
+			return err
+		}
+		next := cur
+		next.DefaultProfile = profile
+		if _, err = s.st.PutSettings(ctx, next, cur.ETag()); !errors.Is(err, store.ErrPrecondition) {
+			return err
+		}
+	}
+	return fmt.Errorf("settings kept changing while setup saved the default profile; save it in Settings")
 }
 
 func (s *Server) handleRotateToken(w http.ResponseWriter, r *http.Request) {

@@ -34,7 +34,8 @@ func TestNotificationFor(t *testing.T) {
 		{"alerts switched off", ev(events.AlertRaised, `{"title":"x"}`), none, false, "", ""},
 		{"denial not chosen", denied, def, false, "", ""},
 		{"every denial", denied, every, true, "Request denied: cap.doc.summarize", "DENY_NO_MATCHING_RULE — no rule"},
-		{"an allowed decision never notifies", ev(events.DecisionRecorded, `{"denied":false}`), every, false, "", ""},
+		{"an allowed decision is not a denial", ev(events.DecisionRecorded, `{"denied":false}`), every, false, "", ""},
+		{"every decision chosen", ev(events.DecisionRecorded, `{"denied":false,"outcome":"allowed","capability_id":"cap.x","selected_worker_species_id":"wrk.x"}`), store.Settings{NotifyOn: []string{events.DecisionRecorded}}, true, "Decision allowed: cap.x", "Worker wrk.x"},
 		{"unlisted type", ev(events.WorkerEnrolled, `{}`), def, false, "", ""},
 		{"payload that is not an object", ev(events.AlertRaised, `[1,2]`), def, true, "Alert: ", ""},
 	}

@@ -12,8 +12,8 @@ import (
 )
 
 // notificationFor turns an event into a desktop notification when the user's settings ask for one.
-// The choice of events is the settings' notify_on list; denials have their own switch
-// (notify_every_denial) because they can be many.
+// The choice of events is the settings' notify_on list (decision.recorded there means every
+// decision); denials alone have their own switch (notify_every_denial).
 func notificationFor(ev events.Event, st store.Settings) (title, body string, ok bool) {
 	var d map[string]any
 	_ = json.Unmarshal(ev.Data, &d) // a payload that is not an object still gives a generic notification
@@ -24,9 +24,14 @@ func notificationFor(ev events.Event, st store.Settings) (title, body string, ok
 		return ""
 	}
 	if ev.Type == events.DecisionRecorded {
+		// notify_on with decision.recorded: every decision (the UI calls it noisy);
+		// notify_every_denial: the denials only.
 		denied, _ := d["denied"].(bool)
-		if !denied || !(st.NotifyEveryDenial || slices.Contains(st.NotifyOn, ev.Type)) {
+		if !slices.Contains(st.NotifyOn, ev.Type) && !(denied && st.NotifyEveryDenial) {
 			return "", "", false
+		}
+		if !denied {
+			return "Decision " + str("outcome") + ": " + str("capability_id"), "Worker " + str("selected_worker_species_id"), true
 		}
 		return "Request denied: " + str("capability_id"), fmt.Sprintf("%s — %s", str("deny_code"), str("deny_message")), true
 	}

@@ -367,3 +367,36 @@ func TestMCPBesideRunningApp(t *testing.T) {
 		t.Fatalf("after tamper: %v", out)
 	}
 }
+
+// A call that names no env runs in the env of the Hall's default profile.
+func TestDefaultProfileSetsTheEnv(t *testing.T) {
+	h := startHall(t)
+	ctx := context.Background()
+	cur, err := h.st.GetSettings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := cur
+	next.DefaultProfile = "prof.prod.strict"
+	if _, err := h.st.PutSettings(ctx, next, cur.ETag()); err != nil {
+		t.Fatal(err)
+	}
+	out, isErr := call(t, h.cs, "cap.example.echo", map[string]any{"request": map[string]any{"text": "hi"}})
+	if isErr {
+		t.Fatalf("call: %v", out)
+	}
+	det, err := h.st.GetDecision(ctx, out["wcp_governance"].(map[string]any)["decision_id"].(string))
+	if err != nil || det.Summary.Env != "prod" {
+		t.Fatalf("env %q under prof.prod.strict (%v)", det.Summary.Env, err)
+	}
+	out, _ = call(t, h.cs, "cap.example.echo", map[string]any{"env": "stage"})
+	det, _ = h.st.GetDecision(ctx, out["wcp_governance"].(map[string]any)["decision_id"].(string))
+	if det.Summary.Env != "stage" {
+		t.Fatalf("an explicit env must win: %q", det.Summary.Env)
+	}
+	for profile, env := range map[string]string{"prof.dev.permissive": "dev", "prof.edge.isolated": "edge", "prof.custom": "dev", "": "dev"} {
+		if got := ProfileEnv(profile); got != env {
+			t.Errorf("ProfileEnv(%q) = %q, want %q", profile, got, env)
+		}
+	}
+}

@@ -285,7 +285,7 @@ func requestSchema(pkg string) json.RawMessage {
 func inputSchema(request json.RawMessage, withCapability bool) json.RawMessage {
 	props := map[string]any{
 		"request":        json.RawMessage(request),
-		"env":            map[string]any{"type": "string", "enum": core.Envs, "default": defaultEnv},
+		"env":            map[string]any{"type": "string", "enum": core.Envs, "description": "defaults to the env of the Hall's default profile (Settings), e.g. dev for prof.dev.permissive"},
 		"data_label":     map[string]any{"type": "string", "enum": core.DataLabels, "default": defaultDataLabel},
 		"tenant_id":      map[string]any{"type": "string", "default": defaultTenant},
 		"tenant_risk":    map[string]any{"type": "string", "enum": core.TenantRisks, "default": defaultTenantRisk},

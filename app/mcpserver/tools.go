@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -43,7 +44,7 @@ func toolError(code, message string) *mcp.CallToolResult {
 // with the local-agent defaults; the capability comes from the tool (or the
 // capability_id argument of wcp_route). Unknown arguments are refused here;
 // the Hall validates the fields.
-func routeInput(capability string, raw json.RawMessage) ([]byte, error) {
+func routeInput(capability string, raw json.RawMessage, env string) ([]byte, error) {
 	args := map[string]any{}
 	if len(raw) > 0 && string(raw) != "null" {
 		dec := json.NewDecoder(strings.NewReader(string(raw)))
@@ -61,7 +62,7 @@ func routeInput(capability string, raw json.RawMessage) ([]byte, error) {
 	}
 	delete(args, "capability_id")
 	obj := map[string]any{
-		"capability_id": capability, "env": defaultEnv, "data_label": defaultDataLabel, "tenant_id": defaultTenant,
+		"capability_id": capability, "env": env, "data_label": defaultDataLabel, "tenant_id": defaultTenant,
 		"tenant_risk": defaultTenantRisk, "qos_class": defaultQoS, "correlation_id": core.NewUUID(), "request": map[string]any{},
 	}
 	for k, v := range args {
@@ -75,10 +76,32 @@ func routeInput(capability string, raw json.RawMessage) ([]byte, error) {
 	return json.Marshal(obj)
 }
 
+// defaultEnv is the env of the Hall's default profile (Settings:
+// prof.<env>.<name>), the env of a call that names none; dev when the
+// profile names no WCP env.
+func (s *Server) defaultEnv(ctx context.Context) string {
+	st, err := s.st.GetSettings(ctx)
+	if err != nil {
+		s.log.Warn("read settings for the default profile", "err", err)
+		return defaultEnv
+	}
+	return ProfileEnv(st.DefaultProfile)
+}
+
+// ProfileEnv is the WCP env a profile id names (prof.prod.strict: prod), or
+// dev.
+func ProfileEnv(profile string) string {
+	parts := strings.Split(profile, ".")
+	if len(parts) >= 2 && parts[0] == "prof" && slices.Contains(core.Envs, parts[1]) {
+		return parts[1]
+	}
+	return defaultEnv
+}
+
 // callCapability governs one capability call: decide, record, and when
 // allowed (and not a dry run) dispatch to the worker package.
 func (s *Server) callCapability(ctx context.Context, capability string, raw json.RawMessage) *mcp.CallToolResult {
-	input, err := routeInput(capability, raw)
+	input, err := routeInput(capability, raw, s.defaultEnv(ctx))
 	if err != nil {
 		return toolError("invalid_arguments", err.Error())
 	}

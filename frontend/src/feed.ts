@@ -84,14 +84,6 @@ export class FeedModel {
     return n;
   }
 
-  /** update replaces a row in place (e.g. a pending decision that was later resolved). */
-  update(d: DecisionSummary): boolean {
-    const i = this.rows.findIndex((r) => r.decision_id === d.decision_id);
-    if (i < 0) return false;
-    this.rows[i] = d;
-    return true;
-  }
-
   private trim(): void {
     if (this.rows.length > this.maxRows) {
       for (const d of this.rows.splice(this.maxRows)) this.seen.delete(d.decision_id);

@@ -80,7 +80,9 @@ export function loginWidget(onDone: () => void): HTMLElement {
       cancel.hidden = false;
       replace(
         status,
-        h("p", null, "Open ", h("a", { href: r.verification_uri, target: "_blank", rel: "noopener noreferrer", class: "mono" }, r.verification_uri), " on any device and enter this code:"),
+        h("p", null, "Open ", /^https?:\/\//i.test(r.verification_uri)
+          ? h("a", { href: r.verification_uri, target: "_blank", rel: "noopener noreferrer", class: "mono" }, r.verification_uri)
+          : h("span", { class: "mono" }, r.verification_uri), " on any device and enter this code:"),
         h("p", { class: "device-code mono", "aria-label": "Device code" }, r.user_code),
       );
       timer = window.setTimeout(() => void poll(), Math.max(2, r.interval || 5) * 1000);

@@ -140,13 +140,13 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
         sel.value = cfg.default_profile;
         sel.addEventListener("change", () => (cfg.default_profile = sel.value));
         return [
-          h("p", null, "The policy profile applied to requests that do not name one."),
+          h("p", null, "The environment MCP tool calls are routed in when they do not name one (HTTP agents always name theirs)."),
           h(
             "div",
             { class: "field" },
             h("label", { for: "wz-profile" }, "Default profile"),
             sel,
-            h("p", { class: "hint" }, "permissive: development; prod.strict: production rules; edge.isolated: no network-reaching workers."),
+            h("p", { class: "hint" }, "dev.permissive: dev rules; prod.strict: prod rules and the policy gate; edge.isolated: edge rules. Changeable later in Settings."),
             h("p", { class: "field-error", "data-error-for": "default_profile" }),
           ),
         ];
@@ -247,7 +247,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
             { class: "wizard-body" },
             h("p", null, "The configuration was written."),
             r.restart_required
-              ? h("p", { class: "warn-text", role: "status" }, "Some changes (data directory or port) take effect after restarting hallmonitor.")
+              ? h("p", { class: "warn-text", role: "status" }, "Some changes (data directory, port or registry URL) take effect after restarting hallmonitor.")
               : null,
             h("p", null, "Next: enroll workers, sign in, and press Go Online on the Status screen."),
           ),

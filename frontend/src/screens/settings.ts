@@ -87,7 +87,7 @@ export function createSettingsScreen(): Screen {
         "section",
         { class: "panel" },
         h("h2", null, "Routing"),
-        field("set-profile", "Default policy profile", profile, "Used by the Hall for requests that name no profile."),
+        field("set-profile", "Default policy profile", profile, "MCP tool calls that name no env are routed in this profile's environment (prof.dev.* → dev, prof.prod.* → prod, prof.edge.* → edge), so the matching rules apply."),
       ),
       h("div", { class: "sticky-actions" }, status, h("div", { class: "actions" }, save)),
     );

@@ -54,7 +54,7 @@ export function standingBanner(s: api.Status | null, graceLeft: number | null): 
   return h(
     "div",
     { class: "banner banner-bad", role: "alert" },
-    `Account standing is "${s.account_standing}": new dispatches are on hold. Resolve your account with the registry (see My Profile).`,
+    `Account standing is "${s.account_standing}": the Hall cannot go online with the registry. Resolve your account there (see My Profile).`,
   );
 }
 
@@ -116,12 +116,12 @@ export function createStatusScreen(): Screen {
             !s
               ? " — the Hall API does not answer"
               : s.state === "online"
-                ? " — routing requests from agents"
+                ? " — online with the registry (standing verified); local routing runs in every state"
                 : s.state === "ready"
-                  ? " — signed in; press Go Online to activate"
+                  ? " — signed in; Go Online to appear online with the registry (local routing runs already)"
                   : s.logged_in
-                    ? " — press Go Online to activate"
-                    : " — sign in (My Profile) and Go Online to activate",
+                    ? " — Go Online to appear online with the registry (local routing runs already)"
+                    : " — routing locally; sign in (My Profile) and Go Online to connect to the registry",
           ),
         ),
         s
