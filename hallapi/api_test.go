@@ -489,3 +489,17 @@ func TestSetupWritesConfigAndRotatesToken(t *testing.T) {
 		t.Fatal("rotated token not written to api-token")
 	}
 }
+
+// A package folder given by name is found in the configured workers directory.
+func TestRelativePackagePathIsInWorkersDir(t *testing.T) {
+	wd := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(wd, "my-worker"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Config.WorkersDir = wd })
+	r := e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": "my-worker"})
+	if got := r["worker"].(map[string]any)["package_path"]; got != filepath.Join(wd, "my-worker") {
+		t.Fatalf("package_path %v, want it under %s", got, wd)
+	}
+	e.apiErr(400, "invalid_field", "package_path", "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": "missing"})
+}

@@ -249,8 +249,14 @@ func (s *Server) validateRecord(ctx context.Context, raw json.RawMessage, packag
 func (s *Server) checkPackage(ctx context.Context, v *validation, p string) {
 	w := &v.worker
 	if !filepath.IsAbs(p) {
-		v.add(Check{Field: "package_path", Message: "package_path must be an absolute directory path", code: "invalid_field"})
-		return
+		// A relative path names a package in the workers directory (the
+		// wizard's workers_dir; a re-run setup applies at once).
+		dir := *s.workersDir.Load()
+		if dir == "" {
+			v.add(Check{Field: "package_path", Message: "package_path " + p + " is relative and no workers_dir is configured: give an absolute directory path", code: "invalid_field"})
+			return
+		}
+		p = filepath.Join(dir, p)
 	}
 	p = filepath.Clean(p)
 	fi, err := os.Stat(p)

@@ -290,6 +290,8 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	restart := cfg.DataDir != s.opts.Config.DataDir || cfg.Port != s.opts.Config.Port || cfg.RegistryURL != s.opts.Config.RegistryURL
+	wd := cfg.WorkersDir
+	s.workersDir.Store(&wd)
 	if cfg.RulesPath != s.rules.path() {
 		s.rules.setPath(cfg.RulesPath)
 		s.reloadRules(r.Context())

@@ -109,6 +109,9 @@ type Server struct {
 	hosts   map[string]bool
 	ports   map[string]bool
 	listen  atomic.Pointer[string]
+	// workersDir is config workers_dir, where relative package paths are
+	// looked up (setup changes it at once).
+	workersDir atomic.Pointer[string]
 
 	rules *rulesHolder
 
@@ -148,6 +151,8 @@ func New(opts Options) (*Server, error) {
 	}
 	t := string(tok)
 	s.token.Store(&t)
+	wd := opts.Config.WorkersDir
+	s.workersDir.Store(&wd)
 	s.key = opts.SigningKey
 	if s.key == nil {
 		dir := opts.Config.DataDir

@@ -58,7 +58,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
       { class: "field" },
       h("label", { for: "enroll-path" }, "Worker package folder"),
       h("div", { class: "input-row" }, pathInput, browseButton(pathInput, "Worker package folder")),
-      h("p", { class: "hint" }, "The directory holding the worker's package and signed manifest; the Hall hashes it and watches it for changes."),
+      h("p", { class: "hint" }, "The directory holding the worker's package and signed manifest (a name alone is looked up in the workers directory from Setup); the Hall hashes it and watches it for changes."),
       h("p", { class: "field-error", "data-error-for": "package_path" }),
     ),
     h("p", { class: "field-error", "data-error-for": "record" }),
