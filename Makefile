@@ -61,10 +61,12 @@ window-smoke: build
 	bash build/scripts/window-smoke.sh $(BIN)
 
 ## bench: the engine (decisions/s, p50/p99, ratio to the reference), the Hall API (ingest single/batch over HTTP,
-## event latency p50/p99, feed queries over 1,000,000 stored decisions) and package hashing
-bench: frontend
+## event latency p50/p99, feed queries over 1,000,000 stored decisions), package hashing, and a load run of the
+## real binary (build/scripts/bench-load.sh: hallload against `serve`)
+bench: build
 	go test -run '^$$' -bench . -benchmem ./core/...
 	HALLMONITOR_BENCH_BIG=1 go test -run '^$$' -bench . -benchtime 3s -timeout 30m ./hallapi/
+	bash build/scripts/bench-load.sh $(BIN)
 
 ## fuzz: a short run of every fuzz target
 fuzz:

@@ -52,20 +52,26 @@ export function createApprovalsScreen(): Screen {
 
   // An approved decision can be run from here: the Hall starts the worker
   // (POST /wcp/dispatch) and the run shows under Active Dispatches.
+  // The last run's outcome per approval survives the list's re-renders.
+  const runs = new Map<string, string>();
   function runButton(a: Approval): HTMLElement {
     const b = h("button", { type: "button", class: "btn btn-primary", "data-action": "run" }, "Run now");
-    const out = h("div", { class: "muted small", "data-field": "run-result", role: "status" });
+    const out = h("div", { class: "muted small", "data-field": "run-result", role: "status" }, runs.get(a.approval_id) ?? "");
+    const show = (text: string) => {
+      runs.set(a.approval_id, text);
+      for (const el of Array.from(root.querySelectorAll<HTMLElement>(`tr[data-id="${CSS.escape(a.approval_id)}"] [data-field="run-result"]`))) el.textContent = text;
+      out.textContent = text;
+    };
     b.addEventListener("click", async () => {
       b.disabled = true;
-      out.textContent = "Running…";
+      show("Running…");
       try {
         const r = await api.runDecision(a.decision_id);
         const d = r.dispatch;
-        out.textContent =
-          d.outcome === "succeeded" ? `Succeeded in ${d.duration_ms ?? 0} ms (${d.dispatch_id})` : `${d.outcome}: ${d.error || "no reason given"}`;
+        show(d.outcome === "succeeded" ? `Succeeded in ${d.duration_ms ?? 0} ms (${d.dispatch_id})` : `${d.outcome}: ${d.error || "no reason given"}`);
         toast(d.outcome === "succeeded" ? "Dispatch succeeded" : `Dispatch ${d.outcome}`, d.outcome === "succeeded" ? "ok" : "error");
       } catch (e) {
-        out.textContent = errorText(e);
+        show(errorText(e));
         b.disabled = false;
       }
     });
