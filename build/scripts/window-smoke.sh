@@ -56,4 +56,24 @@ echo "window-smoke: title='$title' colors=$colors screenshot=$shot"
 [ "$colors" -gt 16 ] || fail "screenshot has only $colors colours: the window is blank"
 [ -n "$ok" ] || fail "the dashboard's text ('Hall status', 'Decisions today') is not on screen (OCR text in $art/window-ocr.txt)"
 echo "window-smoke: the window rendered the dashboard"
+
+# Live data in the real window: an agent routes a request over HTTP; the event stream (SSE, or long-poll
+# where the webview does not stream) must bring the refusal onto the dashboard within 10 s (the dashboard's own
+# periodic refresh is every 15 s, so only the stream can pass this).
+tok=$(cat "$tmp/config/api-token")
+curl -fsS -H "Content-Type: application/json" -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/wcp/route" \
+  -d '{"input":{"capability_id":"cap.smoke.test","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"smoke","correlation_id":"smoke-1"}}' \
+  >"$tmp/route.json" || fail "POST /wcp/route to the window's agents listener failed"
+live=""
+for _ in $(seq 10); do
+  sleep 1
+  import -window root "$art/window-live.png"
+  convert "$art/window-live.png" -colorspace Gray -resize 200% "$tmp/ocr.png"
+  text=$(tesseract "$tmp/ocr.png" - 2>/dev/null || true)
+  if grep -q 'DENY_NO_MATCHING_RULE' <<<"$text"; then live=1; break; fi
+done
+printf '%s\n' "$text" >"$art/window-live-ocr.txt"
+[ -n "$live" ] || fail "the routed request did not appear live in the window (OCR text in $art/window-live-ocr.txt)"
+rss=$(ps -o rss= --pid "$app" --ppid "$app" | awk '{s+=$1} END {print s}')
+echo "window-smoke: a request routed over HTTP appeared live in the window; window process tree RSS ${rss} KiB"
 echo "1 passed, 0 failed"

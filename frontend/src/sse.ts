@@ -118,6 +118,10 @@ export class EventFollower {
   private stopped = false;
   private ctrl: AbortController | null = null;
   private attempt = 0;
+  /** SSE attempts in a row that received nothing; at 3 the follower long-polls instead. */
+  private silent = 0;
+  /** long-poll mode: for webviews or proxies that do not stream responses. */
+  polling = false;
   private readonly opts: FollowOptions;
 
   constructor(opts: FollowOptions) {
@@ -157,6 +161,14 @@ export class EventFollower {
     const backoff = this.opts.backoff ?? [500, 1000, 2000, 5000, 10000];
     while (!this.stopped) {
       this.ctrl = new AbortController();
+      if (this.polling) {
+        if (await this.pollOnce(f)) continue;
+        const delay = backoff[Math.min(this.attempt, backoff.length - 1)];
+        this.attempt++;
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+      let gotBytes = false;
       try {
         const headers = authHeaders({ Accept: "text/event-stream" });
         if (this.lastId > 0) headers["Last-Event-ID"] = String(this.lastId);
@@ -171,6 +183,7 @@ export class EventFollower {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          gotBytes = true;
           for (const msg of parser.push(dec.decode(value, { stream: true }))) {
             const ev = parseEvent(msg);
             if (ev) this.deliver(ev);
@@ -184,9 +197,38 @@ export class EventFollower {
         // On 401 the app shows the token screen; retrying continues so the stream resumes once it is entered.
         this.opts.onState?.("reconnecting", detail);
       }
+      this.silent = gotBytes ? 0 : this.silent + 1;
+      if (this.silent >= 3) {
+        // The stream never got through (a webview or proxy that buffers responses): long-poll the same
+        // endpoint instead, from the same id, so nothing is lost.
+        this.polling = true;
+        this.attempt = 0;
+        continue;
+      }
       const delay = backoff[Math.min(this.attempt, backoff.length - 1)];
       this.attempt++;
       await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  /** pollOnce waits up to 25 s for events after lastId (GET /api/events long-poll); false on failure. */
+  private async pollOnce(f: typeof fetch): Promise<boolean> {
+    try {
+      const res = await f(url("/api/events", { since: this.lastId, timeout: 25, limit: 1000 }), {
+        headers: authHeaders({ Accept: "application/json" }),
+        signal: this.ctrl?.signal,
+        cache: "no-store",
+      });
+      if (!res.ok) throw await toApiError(res);
+      const body = (await res.json()) as { events: HallEvent[] };
+      this.attempt = 0;
+      this.opts.onState?.("live", "long-poll");
+      for (const ev of body.events ?? []) this.deliver(ev);
+      return true;
+    } catch (e) {
+      if (this.stopped) return true;
+      this.opts.onState?.("reconnecting", e instanceof Error ? e.message : String(e));
+      return false;
     }
   }
 }

@@ -82,4 +82,34 @@ describe("EventFollower", () => {
     expect(requests[1].url).toBe("/api/events?since=11");
     expect(requests[1].headers["Last-Event-ID"]).toBe("11");
   });
+
+  it("falls back to long-poll from the same id when the stream never gets through", async () => {
+    api.configure({ base: "", token: "t" });
+    const seen: number[] = [];
+    const urls: string[] = [];
+    let f!: EventFollower;
+    const done = new Promise<void>((resolve) => {
+      f = new EventFollower({
+        since: 5,
+        backoff: [1],
+        onEvent: (e) => {
+          seen.push(e.id);
+          if (e.id === 7) resolve();
+        },
+        fetchImpl: async (u, init) => {
+          urls.push(String(u));
+          const accept = (init?.headers as Record<string, string>).Accept;
+          if (accept === "text/event-stream") return new Response(sseBody([]), { status: 200 }); // ends with nothing
+          return new Response(JSON.stringify({ events: [6, 7].map((id) => ({ id, type: "x", time: "", data: {} })), last_id: 7 }), { status: 200 });
+        },
+      });
+    });
+    await f.start();
+    await done;
+    f.stop();
+    expect(f.polling).toBe(true);
+    expect(seen).toEqual([6, 7]);
+    expect(urls.slice(0, 3)).toEqual(Array(3).fill("/api/events?since=5"));
+    expect(urls[3]).toBe("/api/events?since=5&timeout=25&limit=1000");
+  });
 });
