@@ -103,6 +103,11 @@ func verifyReceipts(db hallDBFlags, jsonlPath, tenant, hallKeyHex string, asJSON
 	var chains map[string][]receipt.Receipt
 	var err error
 	var dataDir string
+	// In the database the store's record of each chain's head and the
+	// stored decisions are checked too: a deleted newest receipt, or a
+	// decision edited under its receipt, is reported.
+	var heads map[string]store.ReceiptHead
+	var decErrs map[string]string
 	if jsonlPath != "" {
 		chains, err = readReceiptJSONL(jsonlPath)
 	} else {
@@ -111,7 +116,7 @@ func verifyReceipts(db hallDBFlags, jsonlPath, tenant, hallKeyHex string, asJSON
 		st, cfg, err = db.open("")
 		if err == nil {
 			dataDir = cfg.DataDir
-			chains, err = readReceiptDB(st, tenant)
+			chains, decErrs, heads, err = readReceiptDB(st, tenant)
 			st.Close()
 		}
 	}
@@ -142,6 +147,12 @@ func verifyReceipts(db hallDBFlags, jsonlPath, tenant, hallKeyHex string, asJSON
 		}
 		if err := receipt.Verify(c, keys); err != nil {
 			rep.OK, rep.Error, ok = false, err.Error(), false
+		} else if msg := decErrs[t]; msg != "" {
+			rep.OK, rep.Error, ok = false, msg, false
+		} else if h, have := heads[t]; have && (h.Length != len(c) || h.Hash != rep.Head) {
+			rep.OK, ok = false, false
+			rep.Error = fmt.Sprintf("chain truncated: the Hall recorded %d receipts ending in %s, the database holds %d ending in %s",
+				h.Length, h.Hash, len(c), rep.Head)
 		}
 		reports = append(reports, rep)
 	}
@@ -197,33 +208,53 @@ func hallKeys(hexKey, dataDir string, db hallDBFlags) (receipt.KeyResolver, erro
 	return func(keyID string) (ed25519.PublicKey, bool) { return pub, keyID == id }, nil
 }
 
-func readReceiptDB(st *store.Store, tenant string) (map[string][]receipt.Receipt, error) {
+// readReceiptDB reads each tenant's chain, the first receipt per tenant
+// whose decision_hash does not match its stored decision, and the recorded
+// chain heads. Tenants come from the decisions and the heads, so a tenant
+// whose every receipt was deleted is still checked.
+func readReceiptDB(st *store.Store, tenant string) (map[string][]receipt.Receipt, map[string]string, map[string]store.ReceiptHead, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	heads, err := st.ReceiptHeads(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("receipt chain heads: %w", err)
+	}
 	tenants := map[string]bool{}
 	if tenant != "" {
 		tenants[tenant] = true
-	} else if err := st.EachDecision(ctx, store.DecisionFilter{}, func(d store.DecisionSummary, _ json.RawMessage) error {
-		tenants[d.TenantID] = true
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
+	} else {
+		for t := range heads {
+			tenants[t] = true
+		}
+		if err := st.EachDecision(ctx, store.DecisionFilter{}, func(d store.DecisionSummary, _ json.RawMessage) error {
+			tenants[d.TenantID] = true
+			return nil
+		}); err != nil {
+			return nil, nil, nil, fmt.Errorf("list tenants: %w", err)
+		}
 	}
 	out := map[string][]receipt.Receipt{}
+	decErrs := map[string]string{}
 	for t := range tenants {
-		raws, err := st.ReceiptChain(ctx, t)
+		entries, err := st.ReceiptChainEntries(ctx, t)
 		if err != nil {
-			return nil, fmt.Errorf("receipts of tenant %q: %w", t, err)
+			return nil, nil, nil, fmt.Errorf("receipts of tenant %q: %w", t, err)
 		}
-		for i, raw := range raws {
+		if len(entries) == 0 && heads[t].Length > 0 {
+			out[t] = []receipt.Receipt{} // every receipt gone: reported against the head
+		}
+		for i, e := range entries {
 			var r receipt.Receipt
-			if err := json.Unmarshal(raw, &r); err != nil {
-				return nil, fmt.Errorf("receipt %d of tenant %q is not valid JSON: %w", i, t, err)
+			if err := json.Unmarshal(e.Receipt, &r); err != nil {
+				return nil, nil, nil, fmt.Errorf("receipt %d of tenant %q is not valid JSON: %w", i, t, err)
 			}
 			out[t] = append(out[t], r)
+			if h, err := receipt.DecisionHashJSON(e.Decision); decErrs[t] == "" && (err != nil || h != r.DecisionHash) {
+				decErrs[t] = fmt.Sprintf("receipt %d (%s): decision %s was edited after it was signed (decision_hash differs)", i, r.ReceiptID, r.DecisionID)
+			}
 		}
 	}
-	return out, nil
+	return out, decErrs, heads, nil
 }
 
 func readReceiptJSONL(path string) (map[string][]receipt.Receipt, error) {

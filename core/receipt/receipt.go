@@ -63,6 +63,12 @@ func DecisionHash(dec core.RouteDecision) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return DecisionHashJSON(raw)
+}
+
+// DecisionHashJSON is DecisionHash of a decision as stored (its JSON), so a
+// verifier can check a receipt against the decision it signs.
+func DecisionHashJSON(raw []byte) (string, error) {
 	g, err := canon.Decode(raw)
 	if err != nil {
 		return "", err

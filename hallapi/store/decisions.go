@@ -462,6 +462,59 @@ func (s *Store) ReceiptChain(ctx context.Context, tenant string) ([]json.RawMess
 	return out, rows.Err()
 }
 
+// ChainEntry is one receipt of a tenant's chain with the decision it signs.
+type ChainEntry struct {
+	Receipt  json.RawMessage
+	Decision json.RawMessage
+}
+
+// ReceiptChainEntries is ReceiptChain with each receipt's stored decision,
+// so a verifier can recompute decision_hash.
+func (s *Store) ReceiptChainEntries(ctx context.Context, tenant string) ([]ChainEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT r.receipt_json, d.decision_json FROM receipts r JOIN decisions d ON d.decision_id = r.decision_id
+		WHERE r.tenant_id = ? ORDER BY d.seq`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ChainEntry
+	for rows.Next() {
+		var rc, dec string
+		if err := rows.Scan(&rc, &dec); err != nil {
+			return nil, err
+		}
+		out = append(out, ChainEntry{Receipt: json.RawMessage(rc), Decision: json.RawMessage(dec)})
+	}
+	return out, rows.Err()
+}
+
+// ReceiptHead is what the store recorded of a tenant's chain as it grew:
+// its length and last receipt hash. A chain shorter than its head, or
+// ending elsewhere, lost receipts.
+type ReceiptHead struct {
+	Hash   string
+	Length int
+}
+
+// ReceiptHeads returns the recorded head of every tenant's chain.
+func (s *Store) ReceiptHeads(ctx context.Context) (map[string]ReceiptHead, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT tenant_id, receipt_hash, length FROM receipt_heads`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]ReceiptHead{}
+	for rows.Next() {
+		var t string
+		var h ReceiptHead
+		if err := rows.Scan(&t, &h.Hash, &h.Length); err != nil {
+			return nil, err
+		}
+		out[t] = h
+	}
+	return out, rows.Err()
+}
+
 // Receipt returns the receipt of a decision written earlier in t (nil if none).
 func (t *Tx) Receipt(decisionID string) (json.RawMessage, error) {
 	var b string
