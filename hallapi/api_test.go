@@ -15,6 +15,7 @@ import (
 	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/registry"
 	"hallmonitor/hallapi/store"
 )
 
@@ -469,6 +470,15 @@ func TestSetupWritesConfigAndRotatesToken(t *testing.T) {
 	saved, err := config.Load(e.cfgDir)
 	if err != nil || saved.Port != 9999 || !saved.Completed() {
 		t.Fatalf("config.json: %+v %v", saved, err)
+	}
+	// registry_paths set in config.json by hand survive a wizard run that does not send them.
+	saved.RegistryPaths = &registry.Paths{BanList: "/v2/bans"}
+	if err := config.Save(e.cfgDir, saved); err != nil {
+		t.Fatal(err)
+	}
+	e.ok(200, "POST", "/api/setup", cfg)
+	if again, _ := config.Load(e.cfgDir); again.RegistryPaths == nil || again.RegistryPaths.BanList != "/v2/bans" {
+		t.Fatalf("setup dropped registry_paths: %+v", again.RegistryPaths)
 	}
 	if st := e.ok(200, "GET", "/api/settings", nil)["settings"].(map[string]any); st["default_profile"] != "prof.prod.strict" {
 		t.Fatalf("the wizard's default profile did not reach the settings the Hall reads: %v", st)

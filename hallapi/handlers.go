@@ -270,6 +270,16 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg.SetupCompletedAt = s.opts.Now().UTC().Format(time.RFC3339)
+	// The wizard does not edit the registry paths or client id (config.json
+	// does): keep what the file has when the body leaves them out.
+	if cur, err := config.Load(s.opts.ConfigDir); err == nil {
+		if cfg.RegistryPaths == nil {
+			cfg.RegistryPaths = cur.RegistryPaths
+		}
+		if cfg.RegistryClientID == "" {
+			cfg.RegistryClientID = cur.RegistryClientID
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		var fe *config.FieldError
 		if errors.As(err, &fe) {

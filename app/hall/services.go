@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"hallmonitor/hallapi/account"
+	"hallmonitor/hallapi/registry"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -30,7 +31,12 @@ func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
 	if tcp, ok := agents.(*net.TCPAddr); ok && tcp != nil {
 		callback = fmt.Sprintf("http://127.0.0.1:%d/api/auth/callback", tcp.Port)
 	}
+	var paths registry.Paths
+	if h.Config.RegistryPaths != nil {
+		paths = *h.Config.RegistryPaths
+	}
 	acct, err := account.Open(account.Config{ConfigDir: h.ConfigDir, RegistryURL: h.Config.RegistryURL,
+		Paths: paths, ClientID: h.Config.RegistryClientID,
 		CallbackURL: callback, Publisher: h.Store, Workers: h.Store, Logger: h.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("registry account: %w", err)

@@ -5,6 +5,8 @@
 package config
 
 import (
+	"hallmonitor/hallapi/registry"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +50,12 @@ type Config struct {
 	RulesPath        string `json:"rules_path"`
 	DefaultProfile   string `json:"default_profile"`
 	SetupCompletedAt string `json:"setup_completed_at"`
+	// RegistryPaths overrides registry endpoint paths (a self-hosted
+	// registry); fields left out keep the public registry's.
+	RegistryPaths *registry.Paths `json:"registry_paths,omitempty"`
+	// RegistryClientID is the OAuth client id at the registry ("" =
+	// "hallmonitor").
+	RegistryClientID string `json:"registry_client_id,omitempty"`
 }
 
 // FieldError is a validation error that names the offending JSON field.
@@ -156,6 +164,12 @@ func merge(dst *Config, src Config) {
 		dst.DefaultProfile = src.DefaultProfile
 	}
 	dst.SetupCompletedAt = src.SetupCompletedAt
+	if src.RegistryPaths != nil {
+		dst.RegistryPaths = src.RegistryPaths
+	}
+	if src.RegistryClientID != "" {
+		dst.RegistryClientID = src.RegistryClientID
+	}
 }
 
 func applyEnv(cfg *Config) error {
@@ -214,6 +228,14 @@ func (c Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.DefaultProfile, "prof.") || strings.ContainsAny(c.DefaultProfile, " \t\r\n") {
 		return &FieldError{"default_profile", "must be a profile id starting with 'prof.', e.g. prof.dev.permissive"}
+	}
+	if c.RegistryPaths != nil {
+		if err := c.RegistryPaths.WithDefaults().Validate(); err != nil {
+			return &FieldError{"registry_paths", strings.TrimPrefix(err.Error(), "paths.")}
+		}
+	}
+	if strings.ContainsAny(c.RegistryClientID, " \t\r\n") || len(c.RegistryClientID) > 200 {
+		return &FieldError{"registry_client_id", "must be an OAuth client id without spaces (at most 200 characters)"}
 	}
 	if c.SetupCompletedAt != "" {
 		if _, err := time.Parse(time.RFC3339, c.SetupCompletedAt); err != nil {

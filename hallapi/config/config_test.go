@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,36 @@ func TestTokenAndKeyFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, SigningKeyFileName), []byte("zz"), 0o600)
 	if _, err := LoadOrCreateSigningKey(dir); err == nil {
 		t.Fatal("corrupt key accepted")
+	}
+}
+
+// A self-hosted registry's endpoint paths and client id come from config.json.
+func TestRegistryPathsFromConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(EnvDataDir, "")
+	t.Setenv(EnvPort, "")
+	t.Setenv(EnvRegistryURL, "")
+	body := `{"registry_url":"https://registry.example.org","registry_client_id":"my-hall",
+	  "registry_paths":{"verify":"/v2/workers/{worker_id}","ban_list":"/v2/bans"}}`
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RegistryClientID != "my-hall" || cfg.RegistryPaths == nil || cfg.RegistryPaths.Verify != "/v2/workers/{worker_id}" {
+		t.Fatalf("registry settings not loaded: %+v", cfg)
+	}
+	if p := cfg.RegistryPaths.WithDefaults(); p.BanList != "/v2/bans" || p.Token != "/auth/token" {
+		t.Fatalf("left-out paths must keep the public registry's: %+v", p)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.RegistryPaths.Verify = "/v2/workers"
+	var fe *FieldError
+	if err := cfg.Validate(); err == nil || !errors.As(err, &fe) || fe.Field != "registry_paths" || !strings.Contains(fe.Message, "{worker_id}") {
+		t.Fatalf("a verify path without {worker_id}: %v", err)
 	}
 }
