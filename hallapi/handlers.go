@@ -194,6 +194,7 @@ type settingsBody struct {
 	NotifyEveryDenial *bool     `json:"notify_every_denial"`
 	DefaultProfile    *string   `json:"default_profile"`
 	Theme             *string   `json:"theme"`
+	MCPResolves       *bool     `json:"mcp_resolves_approvals"`
 }
 
 func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
@@ -218,13 +219,16 @@ func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 		missing = "default_profile"
 	case b.Theme == nil:
 		missing = "theme"
+	case b.MCPResolves == nil:
+		missing = "mcp_resolves_approvals"
 	}
 	if missing != "" {
 		s.fail(w, r, errf(http.StatusBadRequest, "missing_field", missing, "PUT /api/settings replaces every setting: include %s", missing))
 		return
 	}
 	st := store.Settings{Timezone: *b.Timezone, Locale: *b.Locale, FeedMaxRows: *b.FeedMaxRows, NotifyOn: *b.NotifyOn,
-		NotifyEveryDenial: *b.NotifyEveryDenial, DefaultProfile: *b.DefaultProfile, Theme: *b.Theme}
+		NotifyEveryDenial: *b.NotifyEveryDenial, DefaultProfile: *b.DefaultProfile, Theme: *b.Theme,
+		MCPResolvesApprovals: *b.MCPResolves}
 	if he := validateSettings(st); he != nil {
 		s.fail(w, r, he)
 		return

@@ -226,6 +226,18 @@ func TestMCPApprovalFlow(t *testing.T) {
 	if !isErr {
 		t.Fatalf("unapproved dispatch ran: %v", out)
 	}
+	// By default only a person resolves approvals: the agent cannot approve its own call.
+	out, isErr = call(t, h.cs, ToolApprovalResolve, map[string]any{"approval_id": approvalID, "action": "approve"})
+	if !isErr || out["error"].(map[string]any)["code"] != "forbidden" {
+		t.Fatalf("MCP resolved an approval without the setting: %v", out)
+	}
+	ctx := context.Background()
+	cur, _ := h.st.GetSettings(ctx)
+	next := cur
+	next.MCPResolvesApprovals = true
+	if _, err := h.st.PutSettings(ctx, next, cur.ETag()); err != nil {
+		t.Fatal(err)
+	}
 	out, isErr = call(t, h.cs, ToolApprovalResolve, map[string]any{"approval_id": approvalID, "action": "approve", "note": "ok"})
 	if isErr || out["approval"].(map[string]any)["status"] != store.ApprovalApproved {
 		t.Fatalf("resolve: %v", out)

@@ -196,6 +196,14 @@ func (s *Server) addFixedTools() {
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolApprovalResolve, Description: "Approve, deny or escalate a pending approval."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a resolveArgs) (*mcp.CallToolResult, any, error) {
+			set, err := s.st.GetSettings(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !set.MCPResolvesApprovals {
+				return toolError("forbidden", "approvals are resolved by a person in Hall Monitor (Approvals screen); to let MCP clients resolve them, "+
+					"tick 'MCP clients may resolve approvals' in Settings"), nil, nil
+			}
 			ap, err := s.st.ResolveApproval(ctx, a.ApprovalID, a.Action, a.Note, "mcp")
 			switch {
 			case errors.Is(err, store.ErrNotFound):

@@ -178,6 +178,7 @@ export interface Settings {
   notify_every_denial: boolean;
   default_profile: string;
   theme: "system" | "light" | "dark";
+  mcp_resolves_approvals: boolean;
 }
 
 export interface Config {

@@ -21,6 +21,10 @@ type Settings struct {
 	NotifyEveryDenial bool     `json:"notify_every_denial"`
 	DefaultProfile    string   `json:"default_profile"`
 	Theme             string   `json:"theme"`
+	// MCPResolvesApprovals lets MCP clients resolve approvals
+	// (wcp_approval_resolve). Off by default: an agent must not approve
+	// the calls that were held for a person.
+	MCPResolvesApprovals bool `json:"mcp_resolves_approvals"`
 }
 
 // DefaultSettings are the settings before the user changes anything.
