@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hallmonitor/core/attest"
+	"hallmonitor/hallapi/workers"
 	"hallmonitor/hallapi/config"
 )
 
@@ -106,6 +107,10 @@ func attestBuild(args []string, stdout, stderr io.Writer) int {
 	if *pkg == "" || *workerID == "" || *species == "" || *version == "" {
 		fmt.Fprintln(stderr, "attest build: --package, --worker-id, --species and --version are required")
 		return 2
+	}
+	if err := workers.CheckLayout(*pkg); err != nil {
+		fmt.Fprintf(stderr, "attest build: %v\n", err)
+		return 1
 	}
 	var signer attest.Signer
 	switch {

@@ -153,6 +153,9 @@ func PreparePackage(dir, workerID, speciesID, publicKeyHex string, hmacSecret []
 	if err != nil {
 		return RecordAttestation{}, Attestation{}, fmt.Errorf("package_path %q: %w", dir, err)
 	}
+	if err := CheckLayout(abs); err != nil {
+		return RecordAttestation{}, Attestation{State: StateMissing, Reason: err.Error()}, fmt.Errorf("package_path: %w", err)
+	}
 	e := Enrollment{WorkerID: workerID, WorkerSpeciesID: speciesID, PackagePath: abs, PublicKeyEd25519: strings.TrimSpace(publicKeyHex)}
 	a := Check(e, hmacSecret, now)
 	if a.State != StateVerified {

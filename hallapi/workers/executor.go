@@ -214,6 +214,28 @@ func Entrypoint(dir string) ([]string, error) {
 	return nil, fmt.Errorf("package %s has no entrypoint: add an executable code/run (or code/bootstrap.py)", dir)
 }
 
+// CheckLayout checks the worker package format: an entrypoint under code/
+// (Entrypoint), a requirements.lock and a config.schema.json that is a JSON
+// object (the reference's scaffold). The error names the missing part and
+// the fix.
+func CheckLayout(dir string) error {
+	if _, err := Entrypoint(dir); err != nil {
+		return err
+	}
+	if st, err := os.Stat(filepath.Join(dir, "requirements.lock")); err != nil || st.IsDir() {
+		return fmt.Errorf("package %s has no requirements.lock: add the lock file of the worker's dependencies (empty when it has none)", dir)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "config.schema.json"))
+	if err != nil {
+		return fmt.Errorf("package %s has no config.schema.json: add the JSON Schema of the worker's request (e.g. {\"type\":\"object\"})", dir)
+	}
+	var schema map[string]any
+	if json.Unmarshal(b, &schema) != nil || schema == nil {
+		return fmt.Errorf("package %s: config.schema.json must be a JSON object (a JSON Schema)", dir)
+	}
+	return nil
+}
+
 // scrubbedEnv is the worker's whole environment: nothing of the Hall's own
 // environment (tokens, keys) leaks into it.
 func scrubbedEnv(tmp string, d store.Dispatch, pkg string) []string {

@@ -338,3 +338,33 @@ func TestUnenrollStopsWatching(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestCheckLayout(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		remove string
+		write  map[string]string
+		want   string
+	}{
+		{"complete", "", nil, ""},
+		{"no entrypoint", "code/run", nil, "no entrypoint"},
+		{"no lock file", "requirements.lock", nil, "requirements.lock"},
+		{"no schema", "config.schema.json", nil, "config.schema.json"},
+		{"schema not an object", "", map[string]string{"config.schema.json": "[1]"}, "must be a JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writePackage(t, dir, "x.test.echo", "wrk.test.echo", echoScript)
+			if tc.remove != "" {
+				os.Remove(filepath.Join(dir, tc.remove))
+			}
+			for f, body := range tc.write {
+				os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644)
+			}
+			err := CheckLayout(dir)
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("CheckLayout: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
