@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi/workers"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/workers"
 )
 
 // defaultHMACEnv is the reference's secret variable for HMAC manifests.
