@@ -44,11 +44,12 @@ func validID(field, id string) *httpError {
 
 func (s *Server) uptime() int64 { return int64(s.opts.Now().Sub(s.started).Seconds()) }
 
+// handleHealth answers without a token, so it names no file of the user's
+// (the database and log paths are in GET /api/status).
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status": "ok", "version": s.opts.Version, "started_at": s.started.Format(time.RFC3339),
-		"uptime_seconds": s.uptime(), "listen": s.Listen(), "db_path": s.st.Path(), "log_path": s.opts.LogPath,
-		"timestamp": s.opts.Now().UTC().Format(time.RFC3339),
+		"uptime_seconds": s.uptime(), "listen": s.Listen(), "timestamp": s.opts.Now().UTC().Format(time.RFC3339),
 	})
 }
 
@@ -99,7 +100,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		"account_standing": acct.Standing, "grace_seconds_remaining": acct.GraceSecondsRemaining,
 		"standing_checked_at": acct.StandingCheckedAt, "tier": acct.Tier, "counts": counts, "recent_refusals": refusals,
 		"server": map[string]any{
-			"version": s.opts.Version, "listen": s.Listen(), "db_path": s.st.Path(), "started_at": s.started.Format(time.RFC3339),
+			"version": s.opts.Version, "listen": s.Listen(), "db_path": s.st.Path(), "log_path": s.opts.LogPath, "started_at": s.started.Format(time.RFC3339),
 			"uptime_seconds": s.uptime(), "rules_loaded": rs.set != nil && rs.err == "", "rules_hash": rs.hash, "rules_path": rs.path,
 			"last_event_id": s.st.LastEventID(),
 		},

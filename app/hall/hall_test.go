@@ -33,8 +33,22 @@ func TestOpenServeClose(t *testing.T) {
 	var health map[string]any
 	json.NewDecoder(resp.Body).Decode(&health)
 	resp.Body.Close()
-	if health["status"] != "ok" || health["db_path"] != filepath.Join(dir, "data", "hall.db") {
-		t.Fatalf("health: %v", health)
+	if health["status"] != "ok" || health["db_path"] != nil || health["log_path"] != nil {
+		t.Fatalf("health (public) must name no file: %v", health)
+	}
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/api/status", nil)
+	req.Header.Set("Authorization", "Bearer "+string(h.Server.Token()))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status struct {
+		Server map[string]any `json:"server"`
+	}
+	json.NewDecoder(resp.Body).Decode(&status)
+	resp.Body.Close()
+	if status.Server["db_path"] != filepath.Join(dir, "data", "hall.db") {
+		t.Fatalf("status server: %v", status.Server)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -136,6 +136,7 @@ export interface ServerInfo {
   version: string;
   listen: string;
   db_path: string;
+  log_path: string;
   started_at: string;
   uptime_seconds: number;
   rules_loaded: number | boolean;
@@ -160,15 +161,6 @@ export interface Status {
   server: ServerInfo;
 }
 
-export interface Health {
-  status: string;
-  version: string;
-  started_at: string;
-  uptime_seconds: number;
-  listen: string;
-  db_path: string;
-  log_path: string;
-}
 
 export interface Settings {
   timezone: string;
@@ -434,7 +426,6 @@ async function json<T>(method: string, path: string, opts: RequestOpts = {}): Pr
 const enc = encodeURIComponent;
 
 // ---- health, status, events
-export const getHealth = () => json<Health>("GET", "/api/health");
 export const getStatus = () => json<Status>("GET", "/api/status");
 export const getEvents = (q: { since?: number; limit?: number; timeout?: number; types?: string }, signal?: AbortSignal) =>
   json<{ events: HallEvent[]; last_id: number }>("GET", "/api/events", { query: q, signal });

@@ -32,8 +32,8 @@ describe("api module", () => {
   });
 
   it("omits Authorization when there is no token (trusted desktop session)", async () => {
-    stub(() => jsonResponse(200, { status: "ok" }));
-    await api.getHealth();
+    stub(() => jsonResponse(200, { rules: [] }));
+    await api.getRules();
     expect((calls[0].init.headers as Record<string, string>).Authorization).toBeUndefined();
   });
 

@@ -63,7 +63,6 @@ export function createStatusScreen(): Screen {
   let offStatus: () => void = () => {};
   let tick: number | undefined;
   let graceBase: { at: number; secs: number } | null = null;
-  let health: api.Health | null = null;
   let rulesError = "";
 
   function graceLeft(): number | null {
@@ -204,7 +203,7 @@ export function createStatusScreen(): Screen {
             ["Rules hash", h("span", { class: "mono" }, sv.rules_hash || "—")],
             ["Rules file", h("span", { class: "mono" }, sv.rules_path || "—")],
             ["Last event id", String(sv.last_event_id)],
-            ["Log file", health?.log_path ? logPath(health.log_path) : "—"],
+            ["Log file", sv.log_path ? logPath(sv.log_path) : "—"],
           ])
         : emptyState("No server information", "The Hall API is not reachable."),
       s ? h("p", null, badge("WCP", "info"), " ", "Governance through core.Decide; every decision is stored with a receipt.") : null,
@@ -219,11 +218,13 @@ export function createStatusScreen(): Screen {
       render();
       offStatus = app.onStatus(render);
       void app.refreshStatus();
-      void Promise.allSettled([api.getHealth(), api.getRules()]).then(([hr, rr]) => {
-        health = hr.status === "fulfilled" ? hr.value : null;
-        rulesError = rr.status === "fulfilled" ? rr.value.error || "" : "";
-        render();
-      });
+      void api.getRules().then(
+        (r) => {
+          rulesError = r.error || "";
+          render();
+        },
+        () => undefined,
+      );
       tick = window.setInterval(() => {
         const left = graceLeft();
         const c = root.querySelector(".grace-countdown");
