@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -114,6 +115,9 @@ type Server struct {
 	workersDir atomic.Pointer[string]
 
 	rules *rulesHolder
+
+	routesMu  sync.Mutex
+	routeList []Route
 
 	secMu     sync.Mutex
 	secWindow time.Time
@@ -233,6 +237,23 @@ func (s *Server) Handle(pattern string, h http.Handler, access Access) {
 		h = s.requireToken(h)
 	}
 	s.mux.Handle(pattern, h)
+	s.routesMu.Lock()
+	s.routeList = append(s.routeList, Route{Pattern: pattern, Access: access})
+	s.routesMu.Unlock()
+}
+
+// Route is one mounted endpoint and who may call it.
+type Route struct {
+	Pattern string // net/http pattern, e.g. "POST /wcp/route"
+	Access  Access
+}
+
+// Routes lists every mounted endpoint in mount order (the security tests
+// check each one's access; docs/api.md documents each one).
+func (s *Server) Routes() []Route {
+	s.routesMu.Lock()
+	defer s.routesMu.Unlock()
+	return slices.Clone(s.routeList)
 }
 
 // Token returns the current API token.

@@ -79,6 +79,17 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 	}
 	tok := string(srv.Token())
 
+	// Every account route but the browser's callback needs the API token.
+	for _, rt := range srv.Routes() {
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		if !strings.HasPrefix(path, "/api/auth") && !strings.HasPrefix(path, "/api/server") && !strings.HasPrefix(path, "/api/profile") && !strings.HasPrefix(path, "/wcp/registry") {
+			continue
+		}
+		status, _ := call(method, strings.ReplaceAll(strings.ReplaceAll(path, "{login_id}", "x"), "{worker_id}", "x.a.b"), "")
+		if public := path == "/api/auth/callback"; public != (rt.Access == hallapi.Public) || !public && status != 401 {
+			t.Errorf("%s: access %v, answered %d without a token", rt.Pattern, rt.Access, status)
+		}
+	}
 	if status, _ := call("POST", "/api/auth/login", ""); status != 401 {
 		t.Fatalf("login without the API token: %d", status)
 	}
