@@ -306,13 +306,18 @@ async function main() {
     await page.getByRole("button", { name: "Next →" }).click(); // workers
     await page.locator("#wz-workers_dir").waitFor();
     await page.getByRole("button", { name: "Next →" }).click(); // profile
-    await page.locator("#wz-profile").selectOption("prof.dev.permissive");
+    await page.locator("#wz-profile").selectOption("prof.edge.isolated");
     await page.getByRole("button", { name: "Next →" }).click(); // review
     await shot(page, "04-wizard-review");
     await page.getByRole("button", { name: "Write configuration" }).click();
     await page.getByRole("heading", { name: "✓ Setup complete" }).waitFor();
     const setup = await http("GET", "/api/setup");
     assert(setup.status === 200 && setup.json.completed === true, `setup not completed: ${setup.text}`);
+    // what the wizard wrote is in config.json, and the profile reached the settings the Hall reads
+    const file = JSON.parse(readFileSync(join(tmp, "config", "config.json"), "utf8"));
+    assert(file.default_profile === "prof.edge.isolated" && file.port === setup.json.config.port && file.setup_completed_at, `config.json: ${JSON.stringify(file)}`);
+    const st = await http("GET", "/api/settings");
+    assert(st.json.settings.default_profile === "prof.edge.isolated", `settings: ${st.text}`);
     await page.getByRole("button", { name: "Open the Hall →" }).click();
     await page.getByRole("heading", { name: "Hall Status" }).waitFor();
     await page.locator(".sb-stream.stream-live").waitFor({ timeout: 5000 });
@@ -345,8 +350,44 @@ async function main() {
 
   await test("workers screen lists the worker with attestation and registry badges", async () => {
     await page.goto(S.base + "/#/workers");
-    await page.locator(`tr[data-id="${VALID_RECORD.worker_id}"]`).waitFor();
+    const row = page.locator(`tr[data-id="${VALID_RECORD.worker_id}"]`);
+    await row.waitFor();
+    // the test registry does not know this worker: the screen asks it once, shows NOT FOUND, and the Hall keeps the answer
+    await row.locator(".registry-cell", { hasText: "NOT FOUND" }).waitFor();
+    await row.getByText("not banned").waitFor();
+    const kept = await waitFor(async () => {
+      const w = (await http("GET", "/api/workers")).json.workers.find((x) => x.worker_id === VALID_RECORD.worker_id);
+      return w && w.registry && w.registry.status === "unknown" && w.registry.checked_at ? w : null;
+    }, "the registry's answer stored on the worker");
+    assert(kept.registry.banned === false, `worker marked banned: ${JSON.stringify(kept.registry)}`);
     await shot(page, "09-workers");
+  });
+
+  await test("workers: a worker the registry bans shows BANNED (kept by the Hall) with a critical alert", async () => {
+    const rec = { ...VALID_RECORD, worker_id: "x.e2e.banned", worker_species_id: "wrk.e2e.banned", capabilities: ["cap.e2e.banned"] };
+    const en = await http("POST", "/api/workers/enroll", { record: rec });
+    assert(en.status === 201, `enroll: ${en.status} ${en.text}`);
+    const ctl = await fetch(REGISTRY_URL + "/_test/worker", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ worker_id: "x.e2e.banned", status: "banned", banned: true, ban_reason: "e2e: malware" }),
+    });
+    assert(ctl.ok, `test registry control: ${ctl.status}`);
+    await page.goto(S.base + "/#/workers");
+    const row = page.locator('tr[data-id="x.e2e.banned"]');
+    await row.waitFor();
+    await row.locator('[data-action="verify"]').click();
+    await row.locator("td", { hasText: "BANNED" }).first().waitFor();
+    const alerts = await waitFor(async () => {
+      const a = await http("GET", "/api/alerts");
+      return a.json.alerts.find((x) => x.type === "REGISTRY_BANNED" && x.worker_id === "x.e2e.banned");
+    }, "a REGISTRY_BANNED alert");
+    assert(alerts.severity === "critical", `alert: ${JSON.stringify(alerts)}`);
+    await shot(page, "09b-workers-banned");
+    const un = await http("DELETE", "/api/workers/x.e2e.banned");
+    assert(un.status === 200, `unenroll: ${un.status} ${un.text}`);
+    const ack = await http("POST", `/api/alerts/${alerts.alert_id}/ack`);
+    assert(ack.status === 200, `ack: ${ack.status}`);
   });
 
   let firstDecisionId = "";
