@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hallmonitor/core/receipt"
+	"hallmonitor/core"
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/registry"
@@ -512,4 +513,22 @@ func TestRelativePackagePathIsInWorkersDir(t *testing.T) {
 		t.Fatalf("package_path %v, want it under %s", got, wd)
 	}
 	e.apiErr(400, "invalid_field", "package_path", "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": "missing"})
+}
+
+// config.json hall_config is what the Hall decides with: signatory tenants.
+func TestHallConfigSignatoryTenants(t *testing.T) {
+	hc := core.DefaultHallConfig()
+	hc.RequireSignatory, hc.AllowedTenants = true, []string{"tenant-a"}
+	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Config.HallConfig = &hc })
+	e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil)})
+	ok := e.ok(200, "POST", "/wcp/route", map[string]any{"input": routeInput("dev", "PUBLIC")})["decision"].(map[string]any)
+	if ok["denied"] != false {
+		t.Fatalf("allowed tenant denied: %v", ok["deny_reason_if_denied"])
+	}
+	in := routeInput("dev", "PUBLIC")
+	in["tenant_id"] = "tenant-b"
+	den := e.ok(200, "POST", "/wcp/route", map[string]any{"input": in})["decision"].(map[string]any)
+	if den["deny_reason_if_denied"].(map[string]any)["code"] != core.DenyUnknownTenant {
+		t.Fatalf("unknown tenant: %v", den)
+	}
 }

@@ -297,10 +297,13 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 	src := s.AttestationSource()
 	view := workers.NewView(ws, src)
 	cfg := core.DefaultHallConfig()
+	if s.opts.Config.HallConfig != nil {
+		cfg = *s.opts.Config.HallConfig
+	}
 	// The Hall runs worker packages, so it attests them once any enrolled
 	// worker runs from one (workers without a package are not checked:
 	// View.Attests); without a source that is DENY_ATTESTATION_UNCONFIGURED.
-	cfg.RequireWorkerAttestation = workers.AttestationRequired(ws)
+	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || workers.AttestationRequired(ws)
 	rs := s.rules.get()
 	set := rs.set
 	if set == nil {

@@ -284,6 +284,9 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 		if cfg.RegistryClientID == "" {
 			cfg.RegistryClientID = cur.RegistryClientID
 		}
+		if cfg.HallConfig == nil {
+			cfg.HallConfig = cur.HallConfig
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		var fe *config.FieldError

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"hallmonitor/core"
 	"hallmonitor/hallapi/registry"
 
 	"encoding/json"
@@ -56,6 +57,11 @@ type Config struct {
 	// RegistryClientID is the OAuth client id at the registry ("" =
 	// "hallmonitor").
 	RegistryClientID string `json:"registry_client_id,omitempty"`
+	// HallConfig is the WCP hall_config the Hall decides with (signatory
+	// tenants, required controls, ...); nil is the reference default.
+	// Worker attestation is turned on by the Hall itself for packaged
+	// workers.
+	HallConfig *core.HallConfig `json:"hall_config,omitempty"`
 }
 
 // FieldError is a validation error that names the offending JSON field.
@@ -169,6 +175,9 @@ func merge(dst *Config, src Config) {
 	}
 	if src.RegistryClientID != "" {
 		dst.RegistryClientID = src.RegistryClientID
+	}
+	if src.HallConfig != nil {
+		dst.HallConfig = src.HallConfig
 	}
 }
 

@@ -144,7 +144,7 @@ export function createWorkersScreen(): Screen {
         h("td", null, attestationBadge(w)),
         regCell,
         h("td", { class: "small" }, w.registry?.banned ? badge("BANNED", "bad", w.registry.ban_reason) : badge("not banned", "muted")),
-        h("td", null, h("div", { class: "actions" }, toggle, recheck, reenroll, unenroll)),
+        h("td", null, h("div", { class: "actions actions-wrap" }, toggle, recheck, reenroll, unenroll)),
       ),
       detailRow,
     ];
@@ -212,10 +212,14 @@ export function createWorkersScreen(): Screen {
         : shown.length === 0
           ? emptyState("No workers match the search.", "Clear the search box to see all enrolled workers.")
           : h(
-              "table",
-              { class: "grid", "aria-label": "Enrolled workers" },
-              h("thead", null, h("tr", null, ...["Worker", "Status", "Capabilities", "Risk / blast", "Controls", "Attestation", "Registry", "Ban", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
-              h("tbody", null, shown.map(row)),
+              "div",
+              { class: "table-scroll" },
+              h(
+                "table",
+                { class: "grid", "aria-label": "Enrolled workers" },
+                h("thead", null, h("tr", null, ...["Worker", "Status", "Capabilities", "Risk / blast", "Controls", "Attestation", "Registry", "Ban", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+                h("tbody", null, shown.map(row)),
+              ),
             ),
       banListPanel(),
     );
