@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"hallmonitor/core/receipt"
 	"hallmonitor/core"
+	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/registry"
