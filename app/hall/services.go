@@ -67,6 +67,11 @@ func (h *Hall) StartWorkers(ctx context.Context, hmacSecret []byte, exec workers
 		return nil, nil, fmt.Errorf("worker packages: %w", err)
 	}
 	go func() { <-ctx.Done(); ws.Stop() }()
+	if n, err := workers.RecoverDispatches(ctx, h.Store); err != nil {
+		h.Logger.Warn("finish the dispatches of a Hall process that ended", "err", err)
+	} else if n > 0 {
+		h.Logger.Warn("dispatches of a Hall process that ended mid-run finished as cancelled", "dispatches", n)
+	}
 	if exec.Logger == nil {
 		exec.Logger = h.Logger
 	}

@@ -81,8 +81,15 @@ type DispatchRefusedError struct{ Reason string }
 func (e *DispatchRefusedError) Error() string { return e.Reason }
 
 // StartDispatch starts executing an allowed, non-dry-run decision (or a
-// pending one whose approval was approved).
+// pending one whose approval was approved) for an agent that reports the
+// finish itself.
 func (s *Store) StartDispatch(ctx context.Context, decisionID string) (Dispatch, error) {
+	return s.StartDispatchBy(ctx, decisionID, "")
+}
+
+// StartDispatchBy is StartDispatch for a run by runner (the executor of a
+// Hall process; see RecoverDispatches).
+func (s *Store) StartDispatchBy(ctx context.Context, decisionID, runner string) (Dispatch, error) {
 	var d Dispatch
 	err := s.Write(ctx, func(t *Tx) error {
 		var outcome, capID, tenant, worker, approvalID string
@@ -133,14 +140,53 @@ func (s *Store) StartDispatch(ctx context.Context, decisionID string) (Dispatch,
 		now := t.now
 		d = Dispatch{DispatchID: NewID("dsp"), DecisionID: decisionID, CapabilityID: capID, TenantID: tenant,
 			WorkerSpeciesID: worker, WorkerID: workerID, StartedAt: formatTime(now)}
-		if _, err := t.tx.Exec(`INSERT INTO dispatches(dispatch_id, decision_id, capability_id, tenant_id, worker_species_id, worker_id, started_at, started_us)
-			VALUES (?,?,?,?,?,?,?,?)`, d.DispatchID, decisionID, capID, tenant, worker, workerID, d.StartedAt, now.UnixMicro()); err != nil {
+		if _, err := t.tx.Exec(`INSERT INTO dispatches(dispatch_id, decision_id, capability_id, tenant_id, worker_species_id, worker_id, started_at, started_us, runner)
+			VALUES (?,?,?,?,?,?,?,?,?)`, d.DispatchID, decisionID, capID, tenant, worker, workerID, d.StartedAt, now.UnixMicro(), runner); err != nil {
 			return err
 		}
 		_, err = t.Emit(events.DispatchStarted, d)
 		return err
 	})
 	return d, err
+}
+
+// RecoverDispatches finishes, as cancelled, every unfinished dispatch whose
+// runner is not alive (a Hall process that was killed mid-run), and returns
+// them. Dispatches run by agents (no runner) are left alone.
+func (s *Store) RecoverDispatches(ctx context.Context, alive func(runner string) bool) ([]Dispatch, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT dispatch_id, runner FROM dispatches WHERE finished_at = '' AND runner != ''`)
+	if err != nil {
+		return nil, err
+	}
+	type orphan struct{ id, runner string }
+	var list []orphan
+	for rows.Next() {
+		var o orphan
+		if err := rows.Scan(&o.id, &o.runner); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []Dispatch
+	for _, o := range list {
+		if alive(o.runner) {
+			continue
+		}
+		d, err := s.FinishDispatch(ctx, o.id, DispatchCancelled, "the Hall process that ran it ("+o.runner+") ended before it finished", "")
+		if errors.Is(err, ErrConflict) {
+			continue // finished meanwhile
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // FinishDispatch records the end of a dispatch; the duration is computed here.

@@ -20,7 +20,7 @@ import (
 
 // DispatchStore records dispatch start and finish (*store.Store).
 type DispatchStore interface {
-	StartDispatch(ctx context.Context, decisionID string) (store.Dispatch, error)
+	StartDispatchBy(ctx context.Context, decisionID, runner string) (store.Dispatch, error)
 	FinishDispatch(ctx context.Context, dispatchID, outcome, errText, resultHash string) (store.Dispatch, error)
 }
 
@@ -92,7 +92,7 @@ type WorkerInput struct {
 // not an error: it is the dispatch's outcome. The error is non-nil only when
 // the dispatch could not be recorded.
 func (x *Executor) Dispatch(ctx context.Context, job Job) (Run, error) {
-	d, err := x.st.StartDispatch(ctx, job.DecisionID)
+	d, err := x.st.StartDispatchBy(ctx, job.DecisionID, Runner)
 	if err != nil {
 		return Run{}, err
 	}
@@ -282,4 +282,26 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// Runner names this process as the runner of its executors' dispatches:
+// its pid and a boot id (a reused pid is another runner).
+var Runner = fmt.Sprintf("pid %d %s", os.Getpid(), store.NewID("boot"))
+
+// RecoverDispatches finishes, as cancelled, the dispatches whose runner
+// process is gone (killed mid-run); call it when a Hall starts. It returns
+// how many it finished.
+func RecoverDispatches(ctx context.Context, st *store.Store) (int, error) {
+	ds, err := st.RecoverDispatches(ctx, func(runner string) bool {
+		if runner == Runner {
+			return true
+		}
+		var pid int
+		var boot string
+		if _, err := fmt.Sscanf(runner, "pid %d %s", &pid, &boot); err != nil || pid <= 0 {
+			return true // not ours to judge
+		}
+		return processAlive(pid)
+	})
+	return len(ds), err
 }

@@ -3,7 +3,9 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,5 +163,42 @@ func TestDispatchRefusesDeniedDecision(t *testing.T) {
 	}
 	if _, err := x.Dispatch(context.Background(), Job{DecisionID: "dec-d"}); err == nil {
 		t.Fatal("a denied decision must not be dispatched")
+	}
+}
+
+// A dispatch whose Hall process died mid-run is finished as cancelled when a
+// Hall starts again; runs of live processes and of agents are left alone.
+func TestRecoverDispatchesOfDeadRunners(t *testing.T) {
+	st, _, _ := startExecutor(t, echoScript, ExecOptions{})
+	ctx := context.Background()
+	dead := exec.Command("/bin/sh", "-c", "exit 0")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"dec-dead", "dec-live", "dec-agent"} {
+		allowedDecision(t, st, id, "wrk.test.echo")
+	}
+	gone, err := st.StartDispatchBy(ctx, "dec-dead", fmt.Sprintf("pid %d boot_gone", dead.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.StartDispatchBy(ctx, "dec-live", Runner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.StartDispatch(ctx, "dec-agent"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := RecoverDispatches(ctx, st)
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d (%v), want 1", n, err)
+	}
+	act, _ := st.ActiveDispatches(ctx)
+	if len(act) != 2 {
+		t.Fatalf("active after recovery: %+v", act)
+	}
+	det, err := st.GetDecision(ctx, "dec-dead")
+	if err != nil || det.Dispatch == nil || det.Dispatch.DispatchID != gone.DispatchID || det.Dispatch.Outcome != store.DispatchCancelled ||
+		!strings.Contains(det.Dispatch.Error, "ended before it finished") {
+		t.Fatalf("dead runner's dispatch: %+v %v", det.Dispatch, err)
 	}
 }
