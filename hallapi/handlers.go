@@ -287,6 +287,9 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 		if cfg.HallConfig == nil {
 			cfg.HallConfig = cur.HallConfig
 		}
+		if cfg.RegistryCallback == "" {
+			cfg.RegistryCallback = cur.RegistryCallback
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		var fe *config.FieldError

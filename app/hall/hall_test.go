@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"hallmonitor/hallapi/config"
@@ -73,5 +75,53 @@ func TestOpenServeClose(t *testing.T) {
 	}
 	if _, err := Open(Options{ConfigDir: filepath.Join(dir, "cfg"), Listen: "nonsense"}); err == nil {
 		t.Fatal("bad listen address accepted")
+	}
+}
+
+// registry_callback picks where the registry sends the browser: the Hall's
+// own callback by default, a one-shot loopback listener with "loopback".
+func TestLoginCallbackMode(t *testing.T) {
+	for _, mode := range []string{"", "loopback"} {
+		t.Run("mode="+mode, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv(config.EnvDataDir, "")
+			t.Setenv(config.EnvPort, "")
+			h, err := Open(Options{ConfigDir: filepath.Join(dir, "cfg"), DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			h.Config.RegistryCallback = mode
+			ln, err := h.Listen()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if _, err := h.Start(ctx, ln.Addr()); err != nil {
+				t.Fatal(err)
+			}
+			go h.Server.Serve(ctx, ln)
+			req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/auth/login", strings.NewReader("{}"))
+			req.Header.Set("Authorization", "Bearer "+string(h.Server.Token()))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var l struct {
+				AuthURL string `json:"auth_url"`
+			}
+			json.NewDecoder(resp.Body).Decode(&l)
+			resp.Body.Close()
+			hallCB := url.QueryEscape("http://" + ln.Addr().String() + "/api/auth/callback")
+			if got := strings.Contains(l.AuthURL, "redirect_uri="+hallCB); got != (mode == "") {
+				t.Fatalf("mode %q: auth URL %q", mode, l.AuthURL)
+			}
+			if mode == "loopback" && !strings.Contains(l.AuthURL, "redirect_uri="+url.QueryEscape("http://127.0.0.1:")) {
+				t.Fatalf("loopback mode: auth URL %s", l.AuthURL)
+			}
+		})
 	}
 }

@@ -24,11 +24,11 @@ const EnvHMACKey = "WCP_ATTEST_HMAC_KEY"
 
 // Start mounts and starts the services; they run until ctx ends. agents is the address of the agents'
 // HTTP listener (nil when there is none): the registry login then sends the browser back to the Hall's
-// own /api/auth/callback on it, as the public registry does; without it each login opens a one-shot
-// loopback listener of its own.
+// own /api/auth/callback on it, as the public registry does; without it, or with config
+// registry_callback "loopback", each login opens a one-shot loopback listener of its own (RFC 8252).
 func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
 	callback := ""
-	if tcp, ok := agents.(*net.TCPAddr); ok && tcp != nil {
+	if tcp, ok := agents.(*net.TCPAddr); ok && tcp != nil && h.Config.RegistryCallback != "loopback" {
 		callback = fmt.Sprintf("http://127.0.0.1:%d/api/auth/callback", tcp.Port)
 	}
 	var paths registry.Paths

@@ -62,6 +62,11 @@ type Config struct {
 	// Worker attestation is turned on by the Hall itself for packaged
 	// workers.
 	HallConfig *core.HallConfig `json:"hall_config,omitempty"`
+	// RegistryCallback is where the registry sends the browser after
+	// sign-in: "hall" (default; the Hall's own /api/auth/callback, as the
+	// public registry does) or "loopback" (a one-shot listener on a random
+	// 127.0.0.1 port per sign-in, RFC 8252, for standard OAuth registries).
+	RegistryCallback string `json:"registry_callback,omitempty"`
 }
 
 // FieldError is a validation error that names the offending JSON field.
@@ -179,6 +184,9 @@ func merge(dst *Config, src Config) {
 	if src.HallConfig != nil {
 		dst.HallConfig = src.HallConfig
 	}
+	if src.RegistryCallback != "" {
+		dst.RegistryCallback = src.RegistryCallback
+	}
 }
 
 func applyEnv(cfg *Config) error {
@@ -242,6 +250,9 @@ func (c Config) Validate() error {
 		if err := c.RegistryPaths.WithDefaults().Validate(); err != nil {
 			return &FieldError{"registry_paths", strings.TrimPrefix(err.Error(), "paths.")}
 		}
+	}
+	if c.RegistryCallback != "" && c.RegistryCallback != "hall" && c.RegistryCallback != "loopback" {
+		return &FieldError{"registry_callback", `must be "hall" (the Hall's /api/auth/callback) or "loopback" (a one-shot listener per sign-in)`}
 	}
 	if strings.ContainsAny(c.RegistryClientID, " \t\r\n") || len(c.RegistryClientID) > 200 {
 		return &FieldError{"registry_client_id", "must be an OAuth client id without spaces (at most 200 characters)"}
