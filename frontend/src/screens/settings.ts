@@ -176,15 +176,19 @@ export function createSettingsScreen(): Screen {
     title: "Settings",
     mount(el) {
       root = el;
-      render();
+      // The form is drawn once the current settings are here, so nothing typed into it is replaced
+      // by a late load.
+      replace(root, h("div", { class: "screen-head" }, h("h1", null, "Settings")), h("p", { class: "muted", role: "status" }, "Loading settings…"));
       void (async () => {
+        let failed: unknown = null;
         try {
           await app.loadSettings();
           config = (await api.getSetup()).config;
-          render();
         } catch (e) {
-          root.prepend(errorBox(e, "Cannot load settings"));
+          failed = e;
         }
+        render();
+        if (failed) root.prepend(errorBox(failed, "Cannot load settings"));
       })();
       off = app.on((ev) => {
         if (ev.type !== "settings.changed") return;
