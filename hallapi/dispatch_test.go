@@ -2,6 +2,7 @@ package hallapi_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -22,7 +23,7 @@ const echoRules = `{"rules":[
 
 // signedEchoPackage writes a worker package whose entrypoint echoes its
 // input, with a manifest signed by a fresh namespace key.
-func signedEchoPackage(t *testing.T) (dir, pubHex string) {
+func signedEchoPackage(t *testing.T) (dir, pubHex string, priv ed25519.PrivateKey) {
 	t.Helper()
 	dir = filepath.Join(t.TempDir(), "echo")
 	if err := os.MkdirAll(filepath.Join(dir, "code"), 0o755); err != nil {
@@ -38,6 +39,13 @@ func signedEchoPackage(t *testing.T) (dir, pubHex string) {
 		t.Fatal(err)
 	}
 	pub, priv, _ := attest.GenerateKey(nil)
+	signPackage(t, dir, priv)
+	return dir, attest.EncodePublicKey(pub), priv
+}
+
+// signPackage writes the package's manifest signed with priv.
+func signPackage(t *testing.T, dir string, priv ed25519.PrivateKey) {
+	t.Helper()
 	m, err := attest.Build(os.DirFS(dir), attest.BuildOptions{WorkerID: "x.example.echo", WorkerSpeciesID: "wrk.example.echo",
 		WorkerVersion: "1.0.0", Now: time.Now(), Signer: attest.Ed25519Signer{Key: priv}})
 	if err != nil {
@@ -46,7 +54,6 @@ func signedEchoPackage(t *testing.T) (dir, pubHex string) {
 	if err := os.WriteFile(filepath.Join(dir, attest.ManifestName), m.Encode(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir, attest.EncodePublicKey(pub)
 }
 
 // An agent routes over HTTP, then asks the Hall to run the decision: the
@@ -55,7 +62,7 @@ func signedEchoPackage(t *testing.T) (dir, pubHex string) {
 func TestRouteThenDispatchRunsTheWorker(t *testing.T) {
 	e := newEnv(t, echoRules)
 	ctx := context.Background()
-	pkg, pub := signedEchoPackage(t)
+	pkg, pub, _ := signedEchoPackage(t)
 	rec := workerRecord(t, map[string]any{"worker_id": "x.example.echo", "worker_species_id": "wrk.example.echo",
 		"capabilities": []any{"cap.example.echo"}})
 	b, _ := json.Marshal(rec)
@@ -134,21 +141,13 @@ func TestRouteThenDispatchRunsTheWorker(t *testing.T) {
 func TestDispatchRefusesAPackageChangedSinceTheDecision(t *testing.T) {
 	e := newEnv(t, echoRules)
 	ctx := context.Background()
-	pkg, _ := signedEchoPackage(t)
+	pkg, pub, priv := signedEchoPackage(t)
 	rec := workerRecord(t, map[string]any{"worker_id": "x.example.echo", "worker_species_id": "wrk.example.echo",
 		"capabilities": []any{"cap.example.echo"}})
 	b, _ := json.Marshal(rec)
-	pub, priv, _ := attest.GenerateKey(nil)
 	sign := func() {
-		m, err := attest.Build(os.DirFS(pkg), attest.BuildOptions{WorkerID: "x.example.echo", WorkerSpeciesID: "wrk.example.echo",
-			WorkerVersion: "1.0.0", Now: time.Now(), Signer: attest.Ed25519Signer{Key: priv}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(pkg, attest.ManifestName), m.Encode(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := workers.Enroll(ctx, e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: attest.EncodePublicKey(pub), Now: time.Now()}); err != nil {
+		signPackage(t, pkg, priv)
+		if _, _, err := workers.Enroll(ctx, e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: pub, Now: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}

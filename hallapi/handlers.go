@@ -514,26 +514,15 @@ func (s *Server) handleDispatches(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleStartDispatch(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		DecisionID string `json:"decision_id"`
-	}
-	if he := readJSON(w, r, maxBody, &body); he != nil {
-		s.fail(w, r, he)
+	id, ok := s.readDecisionID(w, r)
+	if !ok {
 		return
 	}
-	if body.DecisionID == "" {
-		s.fail(w, r, errf(http.StatusBadRequest, "missing_field", "decision_id", "decision_id is required: the id of an allowed decision from POST /wcp/route"))
-		return
-	}
-	if he := validID("decision_id", body.DecisionID); he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	d, err := s.st.StartDispatch(r.Context(), body.DecisionID)
+	d, err := s.st.StartDispatch(r.Context(), id)
 	var refused *store.DispatchRefusedError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.fail(w, r, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", quoteForMessage(body.DecisionID)))
+		s.fail(w, r, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", quoteForMessage(id)))
 	case errors.As(err, &refused):
 		s.fail(w, r, errf(http.StatusConflict, "conflict", "decision_id", "%s", refused.Reason))
 	case err != nil:
