@@ -102,6 +102,25 @@ func BenchmarkDecideProdDeny(b *testing.B)   { benchDecide(b, "prod", "cap.bench
 func BenchmarkDecideStageAllow(b *testing.B) { benchDecide(b, "stage", "cap.bench.op150", false) }
 func BenchmarkDecideEdgeAllow(b *testing.B)  { benchDecide(b, "edge", "cap.bench.op150", false) }
 
+// BenchmarkDecideDevAllowParallel is the dev allow decision on every core
+// (Decide is safe for concurrent use): the machine's decision rate, where
+// the benchmarks above are one core's.
+func BenchmarkDecideDevAllowParallel(b *testing.B) {
+	rs, reg := benchFixture(b, 200)
+	in := benchInput("dev", "cap.bench.op150")
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			Decide(in, rs, reg, Options{})
+		}
+	})
+	rate := float64(b.N) / time.Since(start).Seconds()
+	b.ReportMetric(rate, "decisions/s")
+	b.ReportMetric(rate/referenceRate["dev"], "x-reference")
+}
+
 // BenchmarkDecideProdByRuleCount shows that a decision does not depend on
 // the number of rules (shadow analysis and indexing happen at compile time).
 func BenchmarkDecideProdByRuleCount(b *testing.B) {

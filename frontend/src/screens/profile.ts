@@ -28,6 +28,7 @@ export function createProfileScreen(): Screen {
   let profile: Profile | null = null;
   let error: unknown = null;
   let off: () => void = () => {};
+  let tick: number | undefined;
 
   async function load(): Promise<void> {
     try {
@@ -99,7 +100,12 @@ export function createProfileScreen(): Screen {
         st
           ? kv([
               ["Standing", badge((st.standing || "unknown").toUpperCase(), st.standing === "ok" ? "ok" : st.standing === "grace" ? "warn" : "bad")],
-              ["Grace remaining", st.grace_seconds_remaining !== null && st.grace_seconds_remaining !== undefined ? formatCountdown(st.grace_seconds_remaining) : "—"],
+              [
+                "Grace remaining",
+                st.grace_seconds_remaining !== null && st.grace_seconds_remaining !== undefined
+                  ? h("span", { class: "grace-countdown", "data-grace-until": String(Date.now() + st.grace_seconds_remaining * 1000) }, formatCountdown(st.grace_seconds_remaining))
+                  : "—",
+              ],
               ["Checked", formatDateTime(st.checked_at)],
               ["Age", st.age_seconds !== null && st.age_seconds !== undefined ? `${Math.round(st.age_seconds)} s` : "—"],
               ["Error", st.error || "—"],
@@ -145,9 +151,15 @@ export function createProfileScreen(): Screen {
       off = app.on((ev) => {
         if (ev.type === "auth.changed" || ev.type === "standing.changed") void load();
       });
+      // the grace countdown ticks between standing checks
+      tick = window.setInterval(() => {
+        const c = root.querySelector<HTMLElement>(".grace-countdown[data-grace-until]");
+        if (c) c.textContent = formatCountdown(Math.max(0, (Number(c.dataset.graceUntil) - Date.now()) / 1000));
+      }, 1000);
     },
     unmount() {
       off();
+      window.clearInterval(tick);
     },
   };
 }

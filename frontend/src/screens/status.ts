@@ -98,7 +98,7 @@ export function createStatusScreen(): Screen {
         ),
       ),
       app.statusError ? errorBox(app.statusError, "Cannot load the Hall status") : null,
-      rulesError ? h("div", { class: "banner banner-bad", role: "alert" }, "The rules file has an error, so requests are denied until it is fixed: ", h("span", { class: "mono" }, rulesError)) : null,
+      rulesError ? h("div", { class: "banner banner-bad", role: "alert" }, "No routing rules are in force, so every request is denied (fail-closed): ", h("span", { class: "mono" }, rulesError)) : null,
       h("div", { class: "standing-slot" }, standingBanner(s, graceLeft())),
       h(
         "section",
