@@ -56,6 +56,17 @@ func signPackage(t *testing.T, dir string, priv ed25519.PrivateKey) {
 	}
 }
 
+// enrollEcho enrolls the echo package's worker in e's store.
+func enrollEcho(t *testing.T, e *env, pkg, pubHex string) {
+	t.Helper()
+	rec := workerRecord(t, map[string]any{"worker_id": "x.example.echo", "worker_species_id": "wrk.example.echo",
+		"capabilities": []any{"cap.example.echo"}})
+	b, _ := json.Marshal(rec)
+	if _, _, err := workers.Enroll(context.Background(), e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: pubHex, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // An agent routes over HTTP, then asks the Hall to run the decision: the
 // real worker subprocess answers, the dispatch is recorded with its
 // duration, and the receipt names the package hash the decision saw.
@@ -63,12 +74,7 @@ func TestRouteThenDispatchRunsTheWorker(t *testing.T) {
 	e := newEnv(t, echoRules)
 	ctx := context.Background()
 	pkg, pub, _ := signedEchoPackage(t)
-	rec := workerRecord(t, map[string]any{"worker_id": "x.example.echo", "worker_species_id": "wrk.example.echo",
-		"capabilities": []any{"cap.example.echo"}})
-	b, _ := json.Marshal(rec)
-	if _, _, err := workers.Enroll(ctx, e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: pub, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	enrollEcho(t, e, pkg, pub)
 	in := routeInput("dev", "PUBLIC")
 	in["capability_id"] = "cap.example.echo"
 
@@ -142,14 +148,9 @@ func TestDispatchRefusesAPackageChangedSinceTheDecision(t *testing.T) {
 	e := newEnv(t, echoRules)
 	ctx := context.Background()
 	pkg, pub, priv := signedEchoPackage(t)
-	rec := workerRecord(t, map[string]any{"worker_id": "x.example.echo", "worker_species_id": "wrk.example.echo",
-		"capabilities": []any{"cap.example.echo"}})
-	b, _ := json.Marshal(rec)
 	sign := func() {
 		signPackage(t, pkg, priv)
-		if _, _, err := workers.Enroll(ctx, e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: pub, Now: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
+		enrollEcho(t, e, pkg, pub)
 	}
 	sign()
 	svc := workers.NewService(e.st, workers.Options{})
