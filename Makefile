@@ -44,8 +44,11 @@ frontend: npm
 build: deps frontend
 	go build -tags $(GO_TAGS) -trimpath -ldflags "-s -w -X hallmonitor/app/cli.Version=$(VERSION)" -o $(BIN) .
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 vet: frontend
 	go vet ./...
+	go run $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 unit-go: frontend

@@ -148,11 +148,12 @@ func (s *Server) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr
 // HTTPHandler is the streamable HTTP transport handler. Every request needs
 // the Hall's API token (Authorization: Bearer, as the Hall API): any local
 // process can reach a loopback port, and these tools run workers and resolve
-// approvals. The go-sdk handler then rejects a Host that is not loopback (DNS
-// rebinding) and cross-origin browser requests.
+// approvals. Then cross-origin browser requests are refused
+// (http.CrossOriginProtection) and the go-sdk handler rejects a Host that is
+// not loopback (DNS rebinding).
 func (s *Server) HTTPHandler() http.Handler {
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
-		&mcp.StreamableHTTPOptions{CrossOriginProtection: http.NewCrossOriginProtection(), Logger: s.log})
+	h := http.NewCrossOriginProtection().Handler(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
+		&mcp.StreamableHTTPOptions{Logger: s.log}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		want := "Bearer " + string(s.hall.Token())
 		got := r.Header.Get("Authorization")
