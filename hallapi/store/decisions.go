@@ -220,105 +220,133 @@ func scanSummary(sc interface{ Scan(...any) error }) (DecisionSummary, cursor, e
 	return d, c, err
 }
 
-func (f DecisionFilter) where() (string, []any, error) { return f.whereQ(true) }
-
-// qCond is the text-search condition of f.Q.
-func (f DecisionFilter) qCond() (string, []any) {
-	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Q) + "%"
-	return `(decision_id LIKE ? ESCAPE '\' OR correlation_id LIKE ? ESCAPE '\' OR capability_id LIKE ? ESCAPE '\'
-			OR tenant_id LIKE ? ESCAPE '\' OR deny_code LIKE ? ESCAPE '\' OR deny_message LIKE ? ESCAPE '\'
-			OR matched_rule_id LIKE ? ESCAPE '\' OR selected_worker LIKE ? ESCAPE '\')`,
-		[]any{like, like, like, like, like, like, like, like}
+// where is every condition of f (for exports, which read all matches).
+func (f DecisionFilter) where() (string, []any, error) {
+	base, rest, err := f.conds()
+	if err != nil {
+		return "", nil, err
+	}
+	return whereSQL(append(base, rest...))
 }
 
-func (f DecisionFilter) whereQ(withQ bool) (string, []any, error) {
-	var conds []string
+// cond is one SQL condition with its arguments.
+type cond struct {
+	sql  string
+	args []any
+}
+
+func whereSQL(cs []cond) (string, []any, error) {
+	if len(cs) == 0 {
+		return "", nil, nil
+	}
+	parts := make([]string, len(cs))
 	var args []any
-	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
-	if f.Outcome != "" {
-		add(`outcome = ?`, f.Outcome)
+	for i, c := range cs {
+		parts[i], args = c.sql, append(args, c.args...)
 	}
-	if f.Worker != "" {
-		add(`selected_worker = ?`, f.Worker)
+	return " WHERE " + strings.Join(parts, " AND "), args, nil
+}
+
+// conds splits f's conditions into base ones, which one index walk answers in
+// feed order (the first field filter of capability, worker, tenant, outcome,
+// plus the time range and the cursor), and the rest (further field filters
+// and the text search), checked on the rows the base yields.
+func (f DecisionFilter) conds() (base, rest []cond, err error) {
+	fields := []cond{}
+	for _, fc := range []struct{ col, v string }{{"capability_id", f.Capability}, {"selected_worker", f.Worker},
+		{"tenant_id", f.Tenant}, {"outcome", f.Outcome}} {
+		if fc.v != "" {
+			fields = append(fields, cond{fc.col + ` = ?`, []any{fc.v}})
+		}
 	}
-	if f.Capability != "" {
-		add(`capability_id = ?`, f.Capability)
-	}
-	if f.Tenant != "" {
-		add(`tenant_id = ?`, f.Tenant)
+	if len(fields) > 0 {
+		base = append(base, fields[0])
+		// The others are checked on the base walk's rows: the unary + keeps
+		// SQLite from walking their index instead (a worse window).
+		for _, c := range fields[1:] {
+			rest = append(rest, cond{"+" + c.sql, c.args})
+		}
 	}
 	if !f.From.IsZero() {
-		add(`ts_us >= ?`, f.From.UnixMicro())
+		base = append(base, cond{`ts_us >= ?`, []any{f.From.UnixMicro()}})
 	}
 	if !f.To.IsZero() {
-		add(`ts_us <= ?`, f.To.UnixMicro())
-	}
-	if f.Q != "" && withQ {
-		c, a := f.qCond()
-		add(c, a...)
+		base = append(base, cond{`ts_us <= ?`, []any{f.To.UnixMicro()}})
 	}
 	if f.Cursor != "" {
 		c, err := parseCursor(f.Cursor)
 		if err != nil {
-			return "", nil, err
+			return nil, nil, err
 		}
-		add(`(ts_us < ? OR (ts_us = ? AND seq < ?))`, c.us, c.us, c.seq)
+		base = append(base, cond{`(ts_us < ? OR (ts_us = ? AND seq < ?))`, []any{c.us, c.us, c.seq}})
 	}
-	if len(conds) == 0 {
-		return "", nil, nil
+	if f.Q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Q) + "%"
+		rest = append(rest, cond{`(decision_id LIKE ? ESCAPE '\' OR correlation_id LIKE ? ESCAPE '\' OR capability_id LIKE ? ESCAPE '\'
+			OR tenant_id LIKE ? ESCAPE '\' OR deny_code LIKE ? ESCAPE '\' OR deny_message LIKE ? ESCAPE '\'
+			OR matched_rule_id LIKE ? ESCAPE '\' OR selected_worker LIKE ? ESCAPE '\')`,
+			[]any{like, like, like, like, like, like, like, like}})
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args, nil
+	return base, rest, nil
 }
 
 // QueryDecisions returns one page of the feed, newest first, and the cursor of
 // the next page ("" when there is none).
 //
-// A text search (Q) scans at most SearchWindow decisions per call so its
-// latency stays bounded on a large database: when fewer than Limit matches
+// A query with conditions beyond one index walk (a text search, or two or
+// more field filters) scans at most SearchWindow (FilterWindow when a field
+// filter leads) decisions per call so its latency stays bounded on a large
+// database: when fewer than Limit matches
 // are found in the window, NextCursor continues the scan where it stopped
 // (a page may then hold fewer rows than Limit, even none).
 func (s *Store) QueryDecisions(ctx context.Context, f DecisionFilter) ([]DecisionSummary, string, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	if f.Q != "" {
-		return s.searchDecisions(ctx, f)
-	}
-	where, args, err := f.where()
+	base, rest, err := f.conds()
 	if err != nil {
 		return nil, "", err
 	}
-	return s.queryPage(ctx, f.Limit, `SELECT `+summaryCols+` FROM decisions`+where+
+	bw, bargs, _ := whereSQL(base)
+	if len(rest) == 0 {
+		return s.queryPage(ctx, f.Limit, `SELECT `+summaryCols+` FROM decisions`+bw+
+			` ORDER BY ts_us DESC, seq DESC LIMIT ?`, append(bargs, f.Limit+1)...)
+	}
+	// The window's oldest row, read off the base index alone (no table rows).
+	// A field index walk reaches rows scattered over the table (a page read
+	// each), so its window is smaller than the time index's dense one.
+	window := SearchWindow
+	if f.Capability != "" || f.Worker != "" || f.Tenant != "" || f.Outcome != "" {
+		window = FilterWindow
+	}
+	var bound cursor
+	err = s.r.QueryRowContext(ctx, `SELECT ts_us, seq FROM decisions`+bw+` ORDER BY ts_us DESC, seq DESC LIMIT 1 OFFSET ?`,
+		append(bargs, window-1)...).Scan(&bound.us, &bound.seq)
+	windowed := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, "", err
+	}
+	if windowed {
+		// ts_us >= is the index range that stops the walk; the rest breaks ties.
+		rest = append(rest, cond{`ts_us >= ? AND (ts_us > ? OR seq >= ?)`, []any{bound.us, bound.us, bound.seq}})
+	}
+	all, args, _ := whereSQL(append(base, rest...))
+	page, next, err := s.queryPage(ctx, f.Limit, `SELECT `+summaryCols+` FROM decisions`+all+
 		` ORDER BY ts_us DESC, seq DESC LIMIT ?`, append(args, f.Limit+1)...)
-}
-
-// SearchWindow is how many decisions one text-search page scans at most.
-const SearchWindow = 25000
-
-func (s *Store) searchDecisions(ctx context.Context, f DecisionFilter) ([]DecisionSummary, string, error) {
-	base, args, err := f.whereQ(false)
-	if err != nil {
-		return nil, "", err
-	}
-	qc, qargs := f.qCond()
-	page, next, err := s.queryPage(ctx, f.Limit, `WITH w AS (SELECT `+summaryCols+` FROM decisions`+base+
-		` ORDER BY ts_us DESC, seq DESC LIMIT ?) SELECT `+summaryCols+` FROM w WHERE `+qc+` ORDER BY ts_us DESC, seq DESC LIMIT ?`,
-		append(append(append([]any{}, args...), SearchWindow), append(qargs, f.Limit+1)...)...)
-	if err != nil || next != "" {
+	if err != nil || next != "" || !windowed {
 		return page, next, err
 	}
-	// Fewer matches than a page: continue after the window if it was full.
-	var c cursor
-	err = s.r.QueryRowContext(ctx, `SELECT ts_us, seq FROM decisions`+base+` ORDER BY ts_us DESC, seq DESC LIMIT 1 OFFSET ?`,
-		append(args, SearchWindow-1)...).Scan(&c.us, &c.seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return page, "", nil
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	return page, c.String(), nil
+	// Fewer matches than a page in a full window: continue after it.
+	return page, bound.String(), nil
 }
+
+// SearchWindow is how many decisions one windowed page scans at most when
+// it walks the time index (a text search without field filters);
+// FilterWindow when it walks a field's index (scattered rows).
+const (
+	SearchWindow = 25000
+	FilterWindow = 5000
+)
 
 func (s *Store) queryPage(ctx context.Context, limit int, query string, args ...any) ([]DecisionSummary, string, error) {
 	f := DecisionFilter{Limit: limit}

@@ -186,6 +186,47 @@ func TestSearchScansABoundedWindowAndContinues(t *testing.T) {
 	}
 }
 
+// Two field filters are windowed like a text search: the base walk uses the
+// capability index, the outcome is checked on the window, and the cursor
+// continues past a window that held no match.
+func TestSeveralFiltersScanABoundedWindow(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	n := FilterWindow + 500
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := s.Write(ctx, func(tx *Tx) error {
+		for i := 0; i < n; i++ {
+			w := DecisionWrite{Summary: DecisionSummary{DecisionID: fmt.Sprintf("d%06d", i), Outcome: OutcomeAllowed, Source: SourceIngest,
+				CapabilityID: "cap.a.b"}, Time: base.Add(time.Duration(i) * time.Second), Decision: []byte(`{}`)}
+			if i == 5 { // old, outside the first window
+				w.Summary.Outcome = OutcomeDenied
+			}
+			if _, err := tx.RecordDecision(&w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := DecisionFilter{Capability: "cap.a.b", Outcome: OutcomeDenied, Limit: 10}
+	page, next, err := s.QueryDecisions(ctx, f)
+	if err != nil || len(page) != 0 || next == "" {
+		t.Fatalf("first window: %d rows, next %q, %v", len(page), next, err)
+	}
+	f.Cursor = next
+	page, next, err = s.QueryDecisions(ctx, f)
+	if err != nil || len(page) != 1 || page[0].DecisionID != "d000005" || next != "" {
+		t.Fatalf("second window: %+v next %q %v", page, next, err)
+	}
+	// One filter walks its index directly: full pages, no window.
+	page, next, err = s.QueryDecisions(ctx, DecisionFilter{Outcome: OutcomeDenied, Limit: 10})
+	if err != nil || len(page) != 1 || next != "" {
+		t.Fatalf("outcome only: %+v %q %v", page, next, err)
+	}
+}
+
 func TestBackgroundCheckpoint(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()

@@ -116,9 +116,16 @@ export function createFeedScreen(): Screen {
     const gen = generation;
     errorSlot.replaceChildren();
     try {
-      const r = await api.listDecisions({ ...model.filter, limit: Math.min(PAGE, model.maxRows), cursor: first ? undefined : model.nextCursor || undefined });
-      if (gen !== generation) return;
-      model.appendHistory(r.decisions ?? [], r.next_cursor || null);
+      // A search or a combination of filters scans a bounded window per request; an empty window with
+      // a next cursor continues at once (up to a few windows), so "no matches" means none were found.
+      let cursor = first ? undefined : model.nextCursor || undefined;
+      for (let windows = 0; ; windows++) {
+        const r = await api.listDecisions({ ...model.filter, limit: Math.min(PAGE, model.maxRows), cursor });
+        if (gen !== generation) return;
+        model.appendHistory(r.decisions ?? [], r.next_cursor || null);
+        if ((r.decisions ?? []).length > 0 || !r.next_cursor || windows >= 7) break;
+        cursor = r.next_cursor;
+      }
     } catch (e) {
       if (gen === generation) errorSlot.appendChild(errorBox(e, "Cannot load decisions"));
     } finally {
