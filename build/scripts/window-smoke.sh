@@ -26,7 +26,7 @@ cat >"$tmp/config/config.json" <<JSON
 {"data_dir": "$tmp/data", "port": $port, "registry_url": "http://127.0.0.1:9", "workers_dir": "$tmp/workers",
  "rules_path": "$tmp/config/rules.json", "default_profile": "prof.dev.permissive", "setup_completed_at": "2026-01-01T00:00:00Z"}
 JSON
-export HALLMONITOR_CONFIG_DIR="$tmp/config" HALLMONITOR_DATA_DIR="$tmp/data" WEBKIT_DISABLE_DMABUF_RENDERER=1
+export HALLMONITOR_CONFIG_DIR="$tmp/config" HALLMONITOR_DATA_DIR="$tmp/data" XDG_CONFIG_HOME="$tmp/xdg" WEBKIT_DISABLE_DMABUF_RENDERER=1
 "$bin" >"$tmp/app.log" 2>&1 & app=$!; pids+=($app)
 
 wid=""
@@ -74,6 +74,22 @@ for _ in $(seq 10); do
 done
 printf '%s\n' "$text" >"$art/window-live-ocr.txt"
 [ -n "$live" ] || fail "the routed request did not appear live in the window (OCR text in $art/window-live-ocr.txt)"
+
+# The desktop bridge in the real window: Settings, then "Start Hall Monitor when I log in", which writes an
+# XDG autostart entry through the Go side (a bound method), not through the Hall API.
+click_word() { # click the first on-screen word $1 that OCR finds, $2 pixels to its right (negative: left)
+  import -window root "$tmp/click.png"
+  convert "$tmp/click.png" -colorspace Gray -resize 200% "$tmp/click2.png"
+  read -r x y < <(tesseract "$tmp/click2.png" - tsv 2>/dev/null |
+    awk -F'\t' -v w="$1" -v dx="${2:-0}" '$12 == w {printf "%d %d\n", $7 / 2 + dx, ($8 + $10 / 2) / 2; exit}')
+  [ -n "${x:-}" ] && xdotool mousemove "$x" "$y" click 1
+}
+entry="$tmp/xdg/autostart/hallmonitor.desktop"
+for _ in $(seq 5); do click_word Settings 0 && sleep 1.5 && click_word Start -16 && sleep 1 && [ -f "$entry" ] && break; sleep 1; done
+import -window root "$art/window-settings.png"
+[ -f "$entry" ] || fail "ticking 'Start Hall Monitor when I log in' in Settings wrote no $entry (screenshot $art/window-settings.png)"
+grep -q "^Exec=$bin$" "$entry" || fail "autostart entry does not run this binary: $(cat "$entry")"
+echo "window-smoke: Settings wrote the login autostart entry through the desktop bridge"
 rss=$(ps -o rss= --pid "$app" --ppid "$app" | awk '{s+=$1} END {print s}')
 echo "window-smoke: a request routed over HTTP appeared live in the window; window process tree RSS ${rss} KiB"
 echo "1 passed, 0 failed"

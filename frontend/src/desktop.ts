@@ -9,6 +9,8 @@ import { toast } from "./ui";
 interface Bridge {
   OpenURL(u: string): Promise<void>;
   PickDirectory(title: string): Promise<string>;
+  Autostart(): Promise<boolean>;
+  SetAutostart(on: boolean): Promise<void>;
 }
 
 export function bridge(): Bridge | null {
@@ -24,6 +26,33 @@ export function openExternal(u: string): void {
     return;
   }
   window.open(u, "_blank", "noopener,noreferrer");
+}
+
+/** autostartToggle is the "start at login" checkbox (desktop only: an XDG autostart entry); null in a browser. */
+export function autostartToggle(): HTMLElement | null {
+  const b = bridge();
+  if (!b) return null;
+  const box = h("input", { type: "checkbox", name: "autostart", "data-field": "autostart", disabled: true });
+  b.Autostart().then(
+    (on) => {
+      box.checked = on;
+      box.disabled = false;
+    },
+    (e: unknown) => toast(`Cannot read the login autostart: ${e instanceof Error ? e.message : String(e)}`, "error"),
+  );
+  box.addEventListener("change", async () => {
+    box.disabled = true;
+    try {
+      await b.SetAutostart(box.checked);
+      toast(box.checked ? "Hall Monitor starts when you log in" : "Hall Monitor no longer starts at login", "ok");
+    } catch (e) {
+      box.checked = !box.checked;
+      toast(`Cannot change the login autostart: ${e instanceof Error ? e.message : String(e)}`, "error");
+    } finally {
+      box.disabled = false;
+    }
+  });
+  return h("label", { class: "check" }, box, " Start Hall Monitor when I log in");
 }
 
 /** browseButton adds a native "Browse…" folder picker next to a path input (desktop only). */

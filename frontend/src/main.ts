@@ -4,6 +4,7 @@
 import "./style.css";
 import * as api from "./api";
 import { app, notify, type Screen } from "./app";
+import { bridge } from "./desktop";
 import { h, replace } from "./dom";
 import { createAlertsScreen } from "./screens/alerts";
 import { createApprovalsScreen } from "./screens/approvals";
@@ -201,6 +202,9 @@ function startStream(): void {
     },
     onState: renderStream,
     minSince: app.status?.server?.last_event_id ?? 0,
+    // SSE does not get through the desktop window's in-process handler (WebKitGTK: the stream stays
+    // silent until the fallback kicks in), so the window long-polls the same endpoint from the start.
+    poll: bridge() !== null,
   });
   void follower.start();
 }

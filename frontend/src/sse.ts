@@ -106,6 +106,8 @@ export interface FollowOptions {
   minSince?: number;
   /** delays between reconnects in ms (the last one repeats). */
   backoff?: number[];
+  /** long-poll from the start (the desktop window, whose webview does not stream responses). */
+  poll?: boolean;
 }
 
 /**
@@ -127,6 +129,7 @@ export class EventFollower {
   constructor(opts: FollowOptions) {
     this.opts = opts;
     if (opts.since !== undefined) this.lastId = opts.since;
+    this.polling = !!opts.poll;
   }
 
   async start(): Promise<void> {

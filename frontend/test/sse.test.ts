@@ -112,4 +112,25 @@ describe("EventFollower", () => {
     expect(urls.slice(0, 3)).toEqual(Array(3).fill("/api/events?since=5"));
     expect(urls[3]).toBe("/api/events?since=5&timeout=25&limit=1000");
   });
+
+  it("long-polls from the start when asked (the desktop window)", async () => {
+    api.configure({ base: "", token: "t" });
+    const urls: string[] = [];
+    let f!: EventFollower;
+    const done = new Promise<void>((resolve) => {
+      f = new EventFollower({
+        since: 1,
+        poll: true,
+        onEvent: () => resolve(),
+        fetchImpl: async (u) => {
+          urls.push(String(u));
+          return new Response(JSON.stringify({ events: [{ id: 2, type: "x", time: "", data: {} }], last_id: 2 }), { status: 200 });
+        },
+      });
+    });
+    await f.start();
+    await done;
+    f.stop();
+    expect(urls[0]).toBe("/api/events?since=1&timeout=25&limit=1000");
+  });
 });

@@ -4,7 +4,7 @@
 import * as api from "../api";
 import type { Settings } from "../api";
 import { app, NOTIFIABLE, type Screen } from "../app";
-import { bridge } from "../desktop";
+import { autostartToggle, bridge } from "../desktop";
 import { h, replace } from "../dom";
 import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZones } from "../time";
 import { busy, errorBox, kv, showFieldError, toast } from "../ui";
@@ -74,6 +74,7 @@ export function createSettingsScreen(): Screen {
         h("h2", null, "Display"),
         field("set-rows", "Live feed max rows", rows, "Rows kept in the live feed table (older history: filters or export)."),
         field("set-theme", "Theme", theme),
+        autostartToggle(),
       ),
       h(
         "section",
