@@ -65,11 +65,13 @@ window-smoke: build
 
 ## bench: the engine (decisions/s, p50/p99, ratio to the reference), the Hall API (ingest single/batch over HTTP,
 ## event latency p50/p99, feed queries over 1,000,000 stored decisions), package hashing, and a load run of the
-## real binary (build/scripts/bench-load.sh: hallload against `serve`)
+## real binary (build/scripts/bench-load.sh: hallload against `serve`), and the desktop figures (start to window,
+## idle RSS of the window and of serve, binary size: build/scripts/measure-desktop.sh)
 bench: build
 	go test -run '^$$' -bench . -benchmem ./core/...
 	HALLMONITOR_BENCH_BIG=1 go test -run '^$$' -bench . -benchtime 3s -timeout 30m ./hallapi/
 	bash build/scripts/bench-load.sh $(BIN)
+	bash build/scripts/measure-desktop.sh $(BIN)
 
 ## fuzz: a short run of every fuzz target
 fuzz:
