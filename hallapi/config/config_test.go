@@ -133,3 +133,31 @@ func TestRegistryPathsFromConfigFile(t *testing.T) {
 		t.Fatalf("a verify path without {worker_id}: %v", err)
 	}
 }
+
+// FuzzConfigFile: any config.json content loads or is refused with an error,
+// never a panic, and what loads and validates survives Save and Load.
+func FuzzConfigFile(f *testing.F) {
+	f.Add(`{"port":8765,"registry_url":"https://api.pyhall.dev"}`)
+	f.Add(`{"registry_paths":{"verify":"/v2/{worker_id}"},"registry_callback":"loopback","hall_config":{"require_signatory":"yes"}}`)
+	f.Add(`{"hall_config":{"allowed_tenants":[1,2]},"port":-1}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		dir := t.TempDir()
+		t.Setenv(EnvDataDir, "")
+		t.Setenv(EnvPort, "")
+		t.Setenv(EnvRegistryURL, "")
+		if err := os.WriteFile(filepath.Join(dir, FileName), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(dir)
+		if err != nil || cfg.Validate() != nil {
+			return
+		}
+		if err := Save(dir, cfg); err != nil {
+			t.Fatalf("a valid config does not save: %v", err)
+		}
+		again, err := Load(dir)
+		if err != nil || again.Validate() != nil {
+			t.Fatalf("a saved config does not load back: %v", err)
+		}
+	})
+}
