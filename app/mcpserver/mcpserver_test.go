@@ -203,6 +203,15 @@ func TestMCPGovernedCalls(t *testing.T) {
 	if !isErr || out["wcp_denied"] != true || out["deny_code"] != core.DenyNoMatchingRule {
 		t.Fatalf("unknown capability: %v", out)
 	}
+	// A request that breaks the package's config.schema.json is refused before anything is decided.
+	before, _, _ := h.st.QueryDecisions(ctx, store.DecisionFilter{Limit: 500})
+	out, isErr = call(t, h.cs, "cap.example.echo", map[string]any{"request": map[string]any{"text": 5}})
+	if !isErr || out["error"].(map[string]any)["code"] != "invalid_arguments" || !strings.Contains(out["error"].(map[string]any)["message"].(string), "text") {
+		t.Fatalf("schema violation: %v", out)
+	}
+	if after, _, _ := h.st.QueryDecisions(ctx, store.DecisionFilter{Limit: 500}); len(after) != len(before) {
+		t.Fatalf("a refused call recorded a decision: %d -> %d", len(before), len(after))
+	}
 	// Bad arguments name the field.
 	out, isErr = call(t, h.cs, "cap.example.echo", map[string]any{"env": "PROD"})
 	if !isErr || !strings.Contains(out["error"].(map[string]any)["message"].(string), "env") {

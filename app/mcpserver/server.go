@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/core"
@@ -238,18 +239,50 @@ func (s *Server) Refresh(ctx context.Context) error {
 		if s.tools[c] == fp {
 			continue
 		}
+		schema := inputSchema(ci.schema, false)
+		// The SDK leaves argument validation to a raw tool's handler: the
+		// arguments are checked against this schema (the package's
+		// config.schema.json for request) before anything is decided.
+		var js jsonschema.Schema
+		var resolved *jsonschema.Resolved
+		err := json.Unmarshal(schema, &js)
+		if err == nil {
+			resolved, err = js.Resolve(nil)
+		}
+		if err != nil {
+			s.log.Warn("capability's request schema is not usable; the tool is not offered", "capability_id", c, "err", err)
+			continue
+		}
 		s.tools[c] = fp
 		capID := c
 		s.mcp.AddTool(&mcp.Tool{
 			Name:        capID,
 			Title:       capID,
 			Description: fmt.Sprintf("WCP capability %s, served by %s. Governed: the Hall's rules decide every call; a refusal is a tool error with its deny_code.", capID, strings.Join(ci.species, ", ")),
-			InputSchema: inputSchema(ci.schema, false),
+			InputSchema: schema,
 		}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			if msg := validateArgs(resolved, req.Params.Arguments); msg != "" {
+				return toolError("invalid_arguments", msg), nil
+			}
 			return s.callCapability(ctx, capID, req.Params.Arguments), nil
 		})
 	}
 	return nil
+}
+
+// validateArgs checks tool arguments against the tool's resolved schema;
+// "" when they conform, else what is wrong.
+func validateArgs(rs *jsonschema.Resolved, raw json.RawMessage) string {
+	var args any = map[string]any{}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &args); err != nil {
+			return "arguments must be a JSON object: " + err.Error()
+		}
+	}
+	if err := rs.Validate(args); err != nil {
+		return "arguments do not match the tool's input schema: " + err.Error()
+	}
+	return ""
 }
 
 func validToolName(name string) error {
