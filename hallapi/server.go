@@ -305,9 +305,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	janitorDone := make(chan struct{})
+	maintainDone := make(chan struct{})
 	go func() {
-		defer close(janitorDone)
+		defer close(maintainDone)
 		s.Maintain(base)
 	}()
 	errc := make(chan error, 1)
@@ -315,7 +315,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-errc:
 		cancel()
-		<-janitorDone
+		<-maintainDone
 		return err
 	case <-ctx.Done():
 	}
@@ -323,7 +323,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
 	err := hs.Shutdown(sctx)
-	<-janitorDone
+	<-maintainDone
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
