@@ -69,6 +69,15 @@ func TestRouteAllowDenyAndReceipts(t *testing.T) {
 	if d["receipt"] == nil || d["input"].(map[string]any)["tenant_id"] != "tenant-a" || d["decision"].(map[string]any)["telemetry_envelopes"] == nil {
 		t.Fatalf("detail: %v", d)
 	}
+	// The JSONL export carries each decision's receipt, newest first: the same chain.
+	_, _, exp := e.req("GET", "/api/decisions/export?format=jsonl&tenant=tenant-a", nil)
+	lines := strings.Split(strings.TrimSpace(string(exp)), "\n")
+	var line struct {
+		Receipt receipt.Receipt `json:"receipt"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &line); err != nil || len(lines) != 4 || line.Receipt.ReceiptHash != rs[0].ReceiptHash {
+		t.Fatalf("export receipts: %d lines, oldest %+v, %v", len(lines), line.Receipt, err)
+	}
 	// Key file is private.
 	if fi, err := os.Stat(filepath.Join(e.dataDir, config.SigningKeyFileName)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("signing key mode: %v %v", fi, err)

@@ -129,15 +129,10 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	if format == "jsonl" {
 		h.Set("Content-Type", "application/x-ndjson")
 		enc := json.NewEncoder(w)
-		err = s.st.EachDecision(r.Context(), f, func(d store.DecisionSummary, full json.RawMessage) error {
+		err = s.st.EachDecision(r.Context(), f, func(d store.DecisionSummary, full, rc json.RawMessage) error {
 			// The receipt makes the export verifiable offline
 			// (hallmonitor verify --receipts --jsonl FILE); null when
 			// the Hall signed none (ingested decisions).
-			det, err := s.st.GetDecision(r.Context(), d.DecisionID)
-			if err != nil {
-				return fmt.Errorf("receipt of %s: %w", d.DecisionID, err)
-			}
-			rc := det.Receipt
 			if rc == nil {
 				rc = json.RawMessage("null")
 			}
@@ -151,7 +146,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		cw := csv.NewWriter(w)
 		if err = cw.Write(csvColumns); err == nil {
-			err = s.st.EachDecision(r.Context(), f, func(d store.DecisionSummary, _ json.RawMessage) error {
+			err = s.st.EachDecision(r.Context(), f, func(d store.DecisionSummary, _, _ json.RawMessage) error {
 				blast := ""
 				if d.BlastScore != nil {
 					blast = strconv.Itoa(*d.BlastScore)
@@ -278,8 +273,8 @@ type RouteResult struct {
 // enrolled workers (banned ones unavailable, tampered ones available so that
 // the attestation step answers DENY_WORKER_TAMPERED); a selected worker with
 // a package is attested with the hashes of the attestation source
-// (SetAttestationSource), and the receipt records its current package hash. source is "route" or "mcp". Input
-// errors are *APIError values.
+// (SetAttestationSource), and the receipt records its current package hash.
+// source is "route" or "mcp". Input errors are *APIError values.
 func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, source string) (RouteResult, error) {
 	in, verrs := core.ParseRouteInput(inputJSON)
 	if len(verrs) > 0 {

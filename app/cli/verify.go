@@ -226,7 +226,7 @@ func readReceiptDB(st *store.Store, tenant string) (map[string][]receipt.Receipt
 		for t := range heads {
 			tenants[t] = true
 		}
-		if err := st.EachDecision(ctx, store.DecisionFilter{}, func(d store.DecisionSummary, _ json.RawMessage) error {
+		if err := st.EachDecision(ctx, store.DecisionFilter{}, func(d store.DecisionSummary, _, _ json.RawMessage) error {
 			tenants[d.TenantID] = true
 			return nil
 		}); err != nil {

@@ -203,14 +203,15 @@ func parseCursor(s string) (cursor, error) {
 const summaryCols = `seq, ts_us, decision_id, ts, outcome, deny_code, deny_message, capability_id, tenant_id, env, data_label,
 	correlation_id, matched_rule_id, selected_worker, blast_score, supervisor_required, pending_approval_id, dry_run, source`
 
-func scanSummary(sc interface{ Scan(...any) error }) (DecisionSummary, cursor, error) {
+// scanSummary scans the summaryCols of a row, then extra columns into extra.
+func scanSummary(sc interface{ Scan(...any) error }, extra ...any) (DecisionSummary, cursor, error) {
 	var d DecisionSummary
 	var c cursor
 	var blast sql.NullInt64
 	var sup, dry int
-	err := sc.Scan(&c.seq, &c.us, &d.DecisionID, &d.Timestamp, &d.Outcome, &d.DenyCode, &d.DenyMessage, &d.CapabilityID,
+	err := sc.Scan(append([]any{&c.seq, &c.us, &d.DecisionID, &d.Timestamp, &d.Outcome, &d.DenyCode, &d.DenyMessage, &d.CapabilityID,
 		&d.TenantID, &d.Env, &d.DataLabel, &d.CorrelationID, &d.MatchedRuleID, &d.SelectedWorkerSpeciesID, &blast,
-		&sup, &d.PendingApprovalID, &dry, &d.Source)
+		&sup, &d.PendingApprovalID, &dry, &d.Source}, extra...)...)
 	if blast.Valid {
 		v := int(blast.Int64)
 		d.BlastScore = &v
@@ -226,7 +227,8 @@ func (f DecisionFilter) where() (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return whereSQL(append(base, rest...))
+	w, args := whereSQL(append(base, rest...))
+	return w, args, nil
 }
 
 // cond is one SQL condition with its arguments.
@@ -235,16 +237,16 @@ type cond struct {
 	args []any
 }
 
-func whereSQL(cs []cond) (string, []any, error) {
+func whereSQL(cs []cond) (string, []any) {
 	if len(cs) == 0 {
-		return "", nil, nil
+		return "", nil
 	}
 	parts := make([]string, len(cs))
 	var args []any
 	for i, c := range cs {
 		parts[i], args = c.sql, append(args, c.args...)
 	}
-	return " WHERE " + strings.Join(parts, " AND "), args, nil
+	return " WHERE " + strings.Join(parts, " AND "), args
 }
 
 // conds splits f's conditions into base ones, which one index walk answers in
@@ -307,7 +309,7 @@ func (s *Store) QueryDecisions(ctx context.Context, f DecisionFilter) ([]Decisio
 	if err != nil {
 		return nil, "", err
 	}
-	bw, bargs, _ := whereSQL(base)
+	bw, bargs := whereSQL(base)
 	if len(rest) == 0 {
 		return s.queryPage(ctx, f.Limit, `SELECT `+summaryCols+` FROM decisions`+bw+
 			` ORDER BY ts_us DESC, seq DESC LIMIT ?`, append(bargs, f.Limit+1)...)
@@ -330,7 +332,7 @@ func (s *Store) QueryDecisions(ctx context.Context, f DecisionFilter) ([]Decisio
 		// ts_us >= is the index range that stops the walk; the rest breaks ties.
 		rest = append(rest, cond{`ts_us >= ? AND (ts_us > ? OR seq >= ?)`, []any{bound.us, bound.us, bound.seq}})
 	}
-	all, args, _ := whereSQL(append(base, rest...))
+	all, args := whereSQL(append(base, rest...))
 	page, next, err := s.queryPage(ctx, f.Limit, `SELECT `+summaryCols+` FROM decisions`+all+
 		` ORDER BY ts_us DESC, seq DESC LIMIT ?`, append(args, f.Limit+1)...)
 	if err != nil || next != "" || !windowed {
@@ -374,36 +376,33 @@ func (s *Store) queryPage(ctx context.Context, limit int, query string, args ...
 }
 
 // EachDecision streams every decision matching f (newest first, Limit and
-// Cursor ignored) with its full JSON, for exports.
-func (s *Store) EachDecision(ctx context.Context, f DecisionFilter, fn func(DecisionSummary, json.RawMessage) error) error {
+// Cursor ignored) with its full JSON and its receipt (nil when the Hall signed
+// none), for exports.
+func (s *Store) EachDecision(ctx context.Context, f DecisionFilter, fn func(d DecisionSummary, full, receipt json.RawMessage) error) error {
 	f.Cursor = ""
 	where, args, err := f.where()
 	if err != nil {
 		return err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+summaryCols+`, decision_json FROM decisions`+where+` ORDER BY ts_us DESC, seq DESC`, args...)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+summaryCols+`, decision_json,
+		(SELECT receipt_json FROM receipts r WHERE r.decision_id = decisions.decision_id) FROM decisions`+where+
+		` ORDER BY ts_us DESC, seq DESC`, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var d DecisionSummary
-		var c cursor
-		var blast sql.NullInt64
-		var sup, dry int
 		var full string
-		if err := rows.Scan(&c.seq, &c.us, &d.DecisionID, &d.Timestamp, &d.Outcome, &d.DenyCode, &d.DenyMessage, &d.CapabilityID,
-			&d.TenantID, &d.Env, &d.DataLabel, &d.CorrelationID, &d.MatchedRuleID, &d.SelectedWorkerSpeciesID, &blast,
-			&sup, &d.PendingApprovalID, &dry, &d.Source, &full); err != nil {
+		var rc sql.NullString
+		d, _, err := scanSummary(rows, &full, &rc)
+		if err != nil {
 			return err
 		}
-		if blast.Valid {
-			v := int(blast.Int64)
-			d.BlastScore = &v
+		var receipt json.RawMessage
+		if rc.Valid {
+			receipt = json.RawMessage(rc.String)
 		}
-		d.Denied = d.Outcome == OutcomeDenied
-		d.SupervisorRequired, d.DryRun = sup != 0, dry != 0
-		if err := fn(d, json.RawMessage(full)); err != nil {
+		if err := fn(d, json.RawMessage(full), receipt); err != nil {
 			return err
 		}
 	}
