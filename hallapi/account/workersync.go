@@ -14,6 +14,7 @@ import (
 // the verification badge and ban state, and a new ban raises REGISTRY_BANNED.
 type WorkerStore interface {
 	ListWorkers(ctx context.Context) ([]store.Worker, error)
+	GetWorker(ctx context.Context, id string) (store.Worker, error)
 	SetWorkerRegistry(ctx context.Context, id string, r store.RegistryState) (store.Worker, error)
 }
 
@@ -31,14 +32,13 @@ func (s *Service) SyncWorkers(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	bans, banErr := s.o.Registry.BanList(ctx, 0)
-	haveBans := banErr == nil || bans.Stale
 	n := 0
 	for _, w := range ws {
 		res, err := s.o.Registry.Verify(ctx, w.WorkerID)
 		if ctx.Err() != nil {
 			return n, ctx.Err()
 		}
-		if _, err := s.o.Workers.SetWorkerRegistry(ctx, w.WorkerID, registryState(w, res, err, bans, haveBans, banErr)); err != nil {
+		if _, err := s.o.Workers.SetWorkerRegistry(ctx, w.WorkerID, registryState(w, res, err, bans, banErr)); err != nil {
 			s.o.Logger.Warn("store registry answer", "worker_id", w.WorkerID, "err", err)
 			continue
 		}
@@ -48,35 +48,30 @@ func (s *Service) SyncWorkers(ctx context.Context) (int, error) {
 }
 
 // RecordVerify stores one verify answer (from the /wcp/registry/verify
-// proxy) on the enrolled worker it names; unknown workers are ignored.
+// proxy) on the enrolled worker it names, with the (cached) ban list;
+// unknown workers are ignored.
 func (s *Service) RecordVerify(ctx context.Context, workerID string, res registry.VerifyResult, verr error) {
 	if s.o.Workers == nil {
 		return
 	}
-	ws, err := s.o.Workers.ListWorkers(ctx)
+	w, err := s.o.Workers.GetWorker(ctx, workerID)
 	if err != nil {
 		return
 	}
-	for _, w := range ws {
-		if w.WorkerID == workerID {
-			st := registryState(w, res, verr, registry.BanListResult{}, false, nil)
-			// A ban found through the ban list stays until the list clears it.
-			if w.Registry.Banned && !st.Banned && strings.HasPrefix(w.Registry.BanReason, banListReason) {
-				st.Banned, st.BanReason = true, w.Registry.BanReason
-			}
-			if _, err := s.o.Workers.SetWorkerRegistry(ctx, workerID, st); err != nil {
-				s.o.Logger.Warn("store registry answer", "worker_id", workerID, "err", err)
-			}
-			return
-		}
+	bans, banErr := s.o.Registry.BanList(ctx, 0)
+	if _, err := s.o.Workers.SetWorkerRegistry(ctx, workerID, registryState(w, res, verr, bans, banErr)); err != nil {
+		s.o.Logger.Warn("store registry answer", "worker_id", workerID, "err", err)
 	}
 }
 
 // banListReason starts the ban reason of a worker banned through the ban list.
 const banListReason = "package hash on the registry ban list: "
 
-// registryState merges a verify answer and the ban list into what is stored.
-func registryState(w store.Worker, res registry.VerifyResult, verr error, bans registry.BanListResult, haveBans bool, banErr error) store.RegistryState {
+// registryState merges a verify answer and the ban list into what is
+// stored. Without a ban list (not even a stale one), a ban found through it
+// earlier stays.
+func registryState(w store.Worker, res registry.VerifyResult, verr error, bans registry.BanListResult, banErr error) store.RegistryState {
+	haveBans := banErr == nil || bans.Stale
 	st := w.Registry
 	if verr == nil || res.Stale {
 		st = store.RegistryState{Status: res.Status, Banned: res.Banned, BanReason: res.BanReason, CurrentHash: res.CurrentHash,
@@ -90,6 +85,8 @@ func registryState(w store.Worker, res registry.VerifyResult, verr error, bans r
 		if e, ok := bans.Banned(w.Attestation.PackageHash); ok {
 			st.Banned, st.BanReason = true, banListReason+e.Reason
 		}
+	} else if !haveBans && !st.Banned && w.Registry.Banned && strings.HasPrefix(w.Registry.BanReason, banListReason) {
+		st.Banned, st.BanReason = true, w.Registry.BanReason
 	}
 	if banErr != nil && st.Error == "" {
 		st.Error = "registry ban list: " + banErr.Error()
