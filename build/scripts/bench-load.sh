@@ -8,7 +8,8 @@ n_batch=${N_BATCH:-100000}
 n_single=${N_SINGLE:-5000}
 tmp=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. "$(dirname "$0")/lib.sh"
+port=$(free_port)
 HALLMONITOR_CONFIG_DIR=$tmp/config HALLMONITOR_DATA_DIR=$tmp/data "$bin" serve --port "$port" >"$tmp/serve.out" 2>"$tmp/serve.err" &
 pid=$!
 for _ in $(seq 100); do

@@ -3,6 +3,7 @@
 # its window, takes a screenshot and checks that the UI really rendered: the window title, that the picture is
 # not blank, and (OCR) that the dashboard's own words are on screen. The screenshot is kept as an artifact.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 bin=$(realpath "${1:-build/bin/hallmonitor}")
 art=build/test-artifacts/window
 mkdir -p "$art"
@@ -13,20 +14,9 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 fail() { echo "window-smoke: FAIL: $*" >&2; [ -f "$tmp/app.log" ] && sed 's/^/  app: /' "$tmp/app.log" >&2; echo "0 passed, 1 failed"; exit 1; }
 
-# A display of our own, never the developer's.
-disp=99; while [ -e "/tmp/.X11-unix/X$disp" ] || [ -e "/tmp/.X$disp-lock" ]; do disp=$((disp + 1)); done
-Xvfb ":$disp" -screen 0 1280x860x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 & pids+=($!)
-export DISPLAY=":$disp"
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev/null || true
-
-# A Hall whose first-time setup is already done, so the window opens on the dashboard.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18765)
-mkdir -p "$tmp/config" "$tmp/data"
-cat >"$tmp/config/config.json" <<JSON
-{"data_dir": "$tmp/data", "port": $port, "registry_url": "http://127.0.0.1:9", "workers_dir": "$tmp/workers",
- "rules_path": "$tmp/config/rules.json", "default_profile": "prof.dev.permissive", "setup_completed_at": "2026-01-01T00:00:00Z"}
-JSON
-export HALLMONITOR_CONFIG_DIR="$tmp/config" HALLMONITOR_DATA_DIR="$tmp/data" XDG_CONFIG_HOME="$tmp/xdg" WEBKIT_DISABLE_DMABUF_RENDERER=1
+start_xvfb "$tmp/xvfb.log"
+port=$(free_port)
+hall_env "$tmp" "$port"
 "$bin" >"$tmp/app.log" 2>&1 & app=$!; pids+=($app)
 
 wid=""

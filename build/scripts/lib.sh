@@ -1,0 +1,29 @@
+# Shared by the scripts that start the real binary (window-smoke.sh, measure-desktop.sh, bench-load.sh):
+# source it, then use its functions. Callers keep the pids they start in the array `pids`.
+
+# free_port prints a free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((20000 + RANDOM % 20000))
+}
+
+# hall_env DIR PORT writes a Hall whose first-time setup is done (so the window opens on the dashboard) under DIR
+# and exports the variables that point the binary, and XDG config files, at it.
+hall_env() {
+  mkdir -p "$1/config" "$1/data"
+  cat >"$1/config/config.json" <<JSON
+{"data_dir": "$1/data", "port": $2, "registry_url": "http://127.0.0.1:9", "workers_dir": "$1/workers",
+ "rules_path": "$1/config/rules.json", "default_profile": "prof.dev.permissive", "setup_completed_at": "2026-01-01T00:00:00Z"}
+JSON
+  export HALLMONITOR_CONFIG_DIR="$1/config" HALLMONITOR_DATA_DIR="$1/data" XDG_CONFIG_HOME="$1/xdg" WEBKIT_DISABLE_DMABUF_RENDERER=1
+}
+
+# start_xvfb LOG starts an X display of our own (never the developer's) and exports DISPLAY.
+start_xvfb() {
+  local disp=99
+  while [ -e "/tmp/.X11-unix/X$disp" ] || [ -e "/tmp/.X$disp-lock" ]; do disp=$((disp + 1)); done
+  Xvfb ":$disp" -screen 0 1280x860x24 -nolisten tcp >"$1" 2>&1 &
+  pids+=($!)
+  export DISPLAY=":$disp"
+  for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev/null || true
+}
