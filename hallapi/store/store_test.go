@@ -144,18 +144,16 @@ func TestApprovalExpiry(t *testing.T) {
 	}
 }
 
-func TestSearchScansABoundedWindowAndContinues(t *testing.T) {
-	s := openTest(t)
-	ctx := context.Background()
-	n := SearchWindow + 500
+// recordMany records n allowed decisions d000000.. one second apart (oldest
+// first), each adjusted by mod.
+func recordMany(t *testing.T, s *Store, n int, mod func(i int, w *DecisionWrite)) {
+	t.Helper()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	err := s.Write(ctx, func(tx *Tx) error {
+	err := s.Write(context.Background(), func(tx *Tx) error {
 		for i := 0; i < n; i++ {
-			w := DecisionWrite{Summary: DecisionSummary{DecisionID: fmt.Sprintf("d%06d", i), Outcome: OutcomeAllowed, Source: SourceIngest,
-				CorrelationID: fmt.Sprintf("c%d", i)}, Time: base.Add(time.Duration(i) * time.Second), Decision: []byte(`{}`)}
-			if i == 3 || i == 7 { // the oldest rows, outside the first window
-				w.Summary.DenyMessage = "needle here"
-			}
+			w := DecisionWrite{Summary: DecisionSummary{DecisionID: fmt.Sprintf("d%06d", i), Outcome: OutcomeAllowed, Source: SourceIngest},
+				Time: base.Add(time.Duration(i) * time.Second), Decision: []byte(`{}`)}
+			mod(i, &w)
 			if _, err := tx.RecordDecision(&w); err != nil {
 				return err
 			}
@@ -165,6 +163,17 @@ func TestSearchScansABoundedWindowAndContinues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestSearchScansABoundedWindowAndContinues(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	recordMany(t, s, SearchWindow+500, func(i int, w *DecisionWrite) {
+		w.Summary.CorrelationID = fmt.Sprintf("c%d", i)
+		if i == 3 || i == 7 { // the oldest rows, outside the first window
+			w.Summary.DenyMessage = "needle here"
+		}
+	})
 	page, next, err := s.QueryDecisions(ctx, DecisionFilter{Q: "needle", Limit: 10})
 	if err != nil || len(page) != 0 || next == "" {
 		t.Fatalf("first window: %d rows, next %q, %v", len(page), next, err)
@@ -192,24 +201,12 @@ func TestSearchScansABoundedWindowAndContinues(t *testing.T) {
 func TestSeveralFiltersScanABoundedWindow(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	n := FilterWindow + 500
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	err := s.Write(ctx, func(tx *Tx) error {
-		for i := 0; i < n; i++ {
-			w := DecisionWrite{Summary: DecisionSummary{DecisionID: fmt.Sprintf("d%06d", i), Outcome: OutcomeAllowed, Source: SourceIngest,
-				CapabilityID: "cap.a.b"}, Time: base.Add(time.Duration(i) * time.Second), Decision: []byte(`{}`)}
-			if i == 5 { // old, outside the first window
-				w.Summary.Outcome = OutcomeDenied
-			}
-			if _, err := tx.RecordDecision(&w); err != nil {
-				return err
-			}
+	recordMany(t, s, FilterWindow+500, func(i int, w *DecisionWrite) {
+		w.Summary.CapabilityID = "cap.a.b"
+		if i == 5 { // old, outside the first window
+			w.Summary.Outcome = OutcomeDenied
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := DecisionFilter{Capability: "cap.a.b", Outcome: OutcomeDenied, Limit: 10}
 	page, next, err := s.QueryDecisions(ctx, f)
 	if err != nil || len(page) != 0 || next == "" {
