@@ -166,52 +166,55 @@ export class EventFollower {
       this.ctrl = new AbortController();
       if (this.polling) {
         if (await this.pollOnce(f)) continue;
-        const delay = backoff[Math.min(this.attempt, backoff.length - 1)];
-        this.attempt++;
-        await new Promise((r) => setTimeout(r, delay));
-        continue;
-      }
-      let gotBytes = false;
-      try {
-        const headers = authHeaders({ Accept: "text/event-stream" });
-        if (this.lastId > 0) headers["Last-Event-ID"] = String(this.lastId);
-        const res = await f(url("/api/events", { since: this.lastId }), { headers, signal: this.ctrl.signal, cache: "no-store" });
-        if (!res.ok) throw await toApiError(res);
-        if (!res.body) throw new Error("the browser cannot stream responses");
-        this.attempt = 0;
-        this.opts.onState?.("live");
-        const parser = new SSEParser();
-        const reader = res.body.getReader();
-        const dec = new TextDecoder();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          gotBytes = true;
-          for (const msg of parser.push(dec.decode(value, { stream: true }))) {
-            const ev = parseEvent(msg);
-            if (ev) this.deliver(ev);
-          }
+      } else {
+        const gotBytes = await this.streamOnce(f);
+        if (this.stopped) return;
+        this.silent = gotBytes ? 0 : this.silent + 1;
+        if (this.silent >= 3) {
+          // The stream never got through (a webview or proxy that buffers responses): long-poll the same
+          // endpoint instead, from the same id, so nothing is lost.
+          this.polling = true;
+          this.attempt = 0;
+          continue;
         }
-        if (this.stopped) return;
-        this.opts.onState?.("reconnecting", "the event stream ended");
-      } catch (e) {
-        if (this.stopped) return;
-        const detail = e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e);
-        // On 401 the app shows the token screen; retrying continues so the stream resumes once it is entered.
-        this.opts.onState?.("reconnecting", detail);
-      }
-      this.silent = gotBytes ? 0 : this.silent + 1;
-      if (this.silent >= 3) {
-        // The stream never got through (a webview or proxy that buffers responses): long-poll the same
-        // endpoint instead, from the same id, so nothing is lost.
-        this.polling = true;
-        this.attempt = 0;
-        continue;
       }
       const delay = backoff[Math.min(this.attempt, backoff.length - 1)];
       this.attempt++;
       await new Promise((r) => setTimeout(r, delay));
     }
+  }
+
+  /** streamOnce follows one SSE response until it ends or fails; true if any bytes arrived. */
+  private async streamOnce(f: typeof fetch): Promise<boolean> {
+    let gotBytes = false;
+    try {
+      const headers = authHeaders({ Accept: "text/event-stream" });
+      if (this.lastId > 0) headers["Last-Event-ID"] = String(this.lastId);
+      const res = await f(url("/api/events", { since: this.lastId }), { headers, signal: this.ctrl?.signal, cache: "no-store" });
+      if (!res.ok) throw await toApiError(res);
+      if (!res.body) throw new Error("the browser cannot stream responses");
+      this.attempt = 0;
+      this.opts.onState?.("live");
+      const parser = new SSEParser();
+      const reader = res.body.getReader();
+      const dec = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        gotBytes = true;
+        for (const msg of parser.push(dec.decode(value, { stream: true }))) {
+          const ev = parseEvent(msg);
+          if (ev) this.deliver(ev);
+        }
+      }
+      if (!this.stopped) this.opts.onState?.("reconnecting", "the event stream ended");
+    } catch (e) {
+      if (this.stopped) return gotBytes;
+      const detail = e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e);
+      // On 401 the app shows the token screen; retrying continues so the stream resumes once it is entered.
+      this.opts.onState?.("reconnecting", detail);
+    }
+    return gotBytes;
   }
 
   /** pollOnce waits up to 25 s for events after lastId (GET /api/events long-poll); false on failure. */
