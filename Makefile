@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BIN := build/bin/hallmonitor
 GO_TAGS := desktop,production,webkit2_41
 VERSION := 0.1.0+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-APT_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng chromium
+APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /usr/local/go/bin:$(PATH)
 
