@@ -66,25 +66,32 @@ var referenceRate = map[string]float64{"dev": 11000, "stage": 11000, "prod": 35,
 
 // benchDecide reports throughput over b.N plain decisions, then p50/p99
 // latency from a separately timed sample (so the per-call clock reads do
-// not slow the throughput figure).
-func benchDecide(b *testing.B, env, capability string, wantDenied bool) {
+// not slow the throughput figure). With reuse, each decision is written into
+// the previous one's storage (DecideInto), as a caller that is done with
+// each decision before the next does.
+func benchDecide(b *testing.B, env, capability string, wantDenied, reuse bool) {
 	rs, reg := benchFixture(b, 200)
 	in := benchInput(env, capability)
 	if d := Decide(in, rs, reg, Options{}); d.Denied != wantDenied {
 		b.Fatalf("denied=%v (%s), want %v", d.Denied, d.Code(), wantDenied)
 	}
+	var dec RouteDecision
+	decide := func() { dec = Decide(in, rs, reg, Options{}) }
+	if reuse {
+		decide = func() { DecideInto(&dec, &in, rs, reg, Options{}) }
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		Decide(in, rs, reg, Options{})
+		decide()
 	}
 	total := time.Since(start)
 	b.StopTimer()
 	lat := make([]time.Duration, min(b.N, 200000))
 	for i := range lat {
 		t0 := time.Now()
-		Decide(in, rs, reg, Options{})
+		decide()
 		lat[i] = time.Since(t0)
 	}
 	slices.Sort(lat)
@@ -95,25 +102,39 @@ func benchDecide(b *testing.B, env, capability string, wantDenied bool) {
 	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Nanoseconds()), "p99-ns")
 }
 
-func BenchmarkDecideDevAllow(b *testing.B)   { benchDecide(b, "dev", "cap.bench.op150", false) }
-func BenchmarkDecideDevDeny(b *testing.B)    { benchDecide(b, "dev", "cap.bench.unavailable", true) }
-func BenchmarkDecideProdAllow(b *testing.B)  { benchDecide(b, "prod", "cap.bench.op150", false) }
-func BenchmarkDecideProdDeny(b *testing.B)   { benchDecide(b, "prod", "cap.bench.unavailable", true) }
-func BenchmarkDecideStageAllow(b *testing.B) { benchDecide(b, "stage", "cap.bench.op150", false) }
-func BenchmarkDecideEdgeAllow(b *testing.B)  { benchDecide(b, "edge", "cap.bench.op150", false) }
+const (
+	allowCap = "cap.bench.op150"
+	denyCap  = "cap.bench.unavailable"
+)
+
+func BenchmarkDecideDevAllow(b *testing.B)   { benchDecide(b, "dev", allowCap, false, false) }
+func BenchmarkDecideDevDeny(b *testing.B)    { benchDecide(b, "dev", denyCap, true, false) }
+func BenchmarkDecideProdAllow(b *testing.B)  { benchDecide(b, "prod", allowCap, false, false) }
+func BenchmarkDecideProdDeny(b *testing.B)   { benchDecide(b, "prod", denyCap, true, false) }
+func BenchmarkDecideStageAllow(b *testing.B) { benchDecide(b, "stage", allowCap, false, false) }
+func BenchmarkDecideEdgeAllow(b *testing.B)  { benchDecide(b, "edge", allowCap, false, false) }
+
+func BenchmarkDecideIntoDevAllow(b *testing.B)   { benchDecide(b, "dev", allowCap, false, true) }
+func BenchmarkDecideIntoDevDeny(b *testing.B)    { benchDecide(b, "dev", denyCap, true, true) }
+func BenchmarkDecideIntoProdAllow(b *testing.B)  { benchDecide(b, "prod", allowCap, false, true) }
+func BenchmarkDecideIntoProdDeny(b *testing.B)   { benchDecide(b, "prod", denyCap, true, true) }
+func BenchmarkDecideIntoStageAllow(b *testing.B) { benchDecide(b, "stage", allowCap, false, true) }
+func BenchmarkDecideIntoEdgeAllow(b *testing.B)  { benchDecide(b, "edge", allowCap, false, true) }
 
 // BenchmarkDecideDevAllowParallel is the dev allow decision on every core
 // (Decide is safe for concurrent use): the machine's decision rate, where
-// the benchmarks above are one core's.
+// the benchmarks above are one core's. Each goroutine decides into its own
+// reused decision.
 func BenchmarkDecideDevAllowParallel(b *testing.B) {
 	rs, reg := benchFixture(b, 200)
-	in := benchInput("dev", "cap.bench.op150")
+	in := benchInput("dev", allowCap)
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
+		var dec RouteDecision
 		for pb.Next() {
-			Decide(in, rs, reg, Options{})
+			DecideInto(&dec, &in, rs, reg, Options{})
 		}
 	})
 	rate := float64(b.N) / time.Since(start).Seconds()
@@ -151,7 +172,7 @@ func BenchmarkCompileRules200(b *testing.B) {
 }
 
 func BenchmarkArtifactHash(b *testing.B) {
-	in := benchInput("dev", "cap.bench.op150")
+	in := benchInput("dev", allowCap)
 	b.ReportAllocs()
 	for b.Loop() {
 		ArtifactHash(&in)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,8 +201,13 @@ func NewUUID() string {
 
 func isProdEdge(env string) bool { return env == "prod" || env == "edge" }
 
+// decider holds one decision's state. The input and the answer are held by
+// value (copied in and out): escape analysis is not field-sensitive, and a
+// pointer to the caller's input or decision kept here would move both to the
+// heap.
 type decider struct {
 	in      RouteInput
+	dec     RouteDecision
 	rs      *RuleSet
 	reg     RegistryView
 	opts    Options
@@ -213,19 +217,45 @@ type decider struct {
 	corrS   string
 	tenantS string
 	capS    string
+	// Storage of the decision dst held before DecideInto, reused.
+	ranked       []CandidateWorker
+	controls     []string
+	events       []TelemetryEnvelope
+	selected     *string
+	artifactHash *string
 }
+
+// Candidates share these skip reasons: replace a SkipReason pointer, never
+// write through it.
+var skipReasonUnavailable, skipReasonAlreadySelected = skipUnavailable, skipAlreadySelected
 
 // Decide runs the WCP decision pipeline. It never panics and does no I/O
 // beyond what the supplied collaborators do. A nil rs is an empty rule set;
 // a nil reg has no controls and no workers.
-func Decide(in RouteInput, rs *RuleSet, reg RegistryView, opts Options) (dec RouteDecision) {
-	d := decider{in: in, rs: rs, reg: reg, opts: opts, dry: in.DryRun || opts.DryRun}
+func Decide(in RouteInput, rs *RuleSet, reg RegistryView, opts Options) RouteDecision {
+	var dec RouteDecision
+	DecideInto(&dec, &in, rs, reg, opts)
+	return dec
+}
+
+// DecideInto is Decide writing its answer into dst. It reuses the storage of
+// the decision dst held before (its candidate, control and telemetry slices
+// and the strings its selected-worker and artifact-hash pointers refer to),
+// so a caller that is done with each decision before the next one, like the
+// conformance benchmark, allocates only the decision id and the artifact
+// hash. Do not keep any part of dst's previous decision across the call. in
+// is only read.
+func DecideInto(dst *RouteDecision, in *RouteInput, rs *RuleSet, reg RegistryView, opts Options) {
+	d := decider{in: *in, rs: rs, reg: reg, opts: opts, dry: in.DryRun || opts.DryRun,
+		ranked: dst.CandidateWorkersRanked[:0], controls: dst.RequiredControlsEffective[:0],
+		events: dst.TelemetryEnvelopes[:0], selected: dst.SelectedWorkerSpeciesID, artifactHash: dst.ArtifactHash}
 	d.corrS, d.tenantS, d.capS = SanitizeID(in.CorrelationID), SanitizeID(in.TenantID), SanitizeID(in.CapabilityID)
 	defer func() {
 		if recover() != nil {
 			d.opts.NewID = nil // the caller's id generator may be what failed
-			dec = d.deny(MatchedPreRouting, DenyReason{Code: DenyInternalError, Message: msgPipelineRaised}, nil)
+			d.deny(MatchedPreRouting, DenyReason{Code: DenyInternalError, Message: msgPipelineRaised}, nil)
 		}
+		*dst = d.dec
 	}()
 	if opts.Config != nil {
 		d.cfg = *opts.Config
@@ -237,7 +267,7 @@ func Decide(in RouteInput, rs *RuleSet, reg RegistryView, opts Options) (dec Rou
 	} else {
 		d.now = Timestamp(time.Now())
 	}
-	return d.run()
+	d.run()
 }
 
 func (d *decider) newID() string {
@@ -247,9 +277,10 @@ func (d *decider) newID() string {
 	return NewUUID()
 }
 
-func (d *decider) base(matched string) RouteDecision {
+// begin resets the decision to the common fields of every answer.
+func (d *decider) begin(matched string) *RouteDecision {
 	in := &d.in
-	return RouteDecision{
+	d.dec = RouteDecision{
 		DecisionID:                   d.newID(),
 		Timestamp:                    d.now,
 		CorrelationID:                in.CorrelationID,
@@ -260,34 +291,62 @@ func (d *decider) base(matched string) RouteDecision {
 		DataLabel:                    in.DataLabel,
 		TenantRisk:                   in.TenantRisk,
 		QoSClass:                     in.QoSClass,
-		CandidateWorkersRanked:       []CandidateWorker{},
+		CandidateWorkersRanked:       nonNil(d.ranked[:0]),
 		RequiredControlsEffective:    []string{},
 		RecommendedProfilesEffective: []map[string]any{},
 		EscalationEffective:          Escalation{HumanRequiredIf: []map[string]any{}},
 		PreconditionsChecked:         DefaultPreconditions(),
 		DryRun:                       d.dry,
 	}
+	return &d.dec
+}
+
+// nonNil keeps empty lists marshalling as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// eventSlots returns n zeroed envelopes, in the reused storage when it is
+// large enough.
+func (d *decider) eventSlots(n int) []TelemetryEnvelope {
+	if cap(d.events) < n {
+		return make([]TelemetryEnvelope, n)
+	}
+	ev := d.events[:n]
+	clear(ev)
+	return ev
+}
+
+// ruleControls copies the rule's effective controls (never nil: compiled
+// as []string{}).
+func (d *decider) ruleControls(cr *compiledRule) []string {
+	return nonNil(append(d.controls[:0], cr.controls...))
 }
 
 // deny builds a denial. With a rule (cr != nil) the effective controls and
 // preconditions are the rule's; escalation is set by the caller.
-func (d *decider) deny(matched string, reason DenyReason, cr *compiledRule) RouteDecision {
-	dec := d.base(matched)
+func (d *decider) deny(matched string, reason DenyReason, cr *compiledRule) *RouteDecision {
+	dec := d.begin(matched)
 	dec.Denied = true
 	dec.DenyReasonIfDenied = &reason
 	if cr != nil {
-		dec.RequiredControlsEffective = slices.Clone(cr.controls) // never nil: compiled as []string{}
+		dec.RequiredControlsEffective = d.ruleControls(cr)
 		dec.PreconditionsChecked = cr.rule.Decision.Preconditions
 	}
-	dec.TelemetryEnvelopes = []TelemetryEnvelope{{
+	ev := d.eventSlots(1)
+	ev[0] = TelemetryEnvelope{
 		EventID: EvtTaskDenied, Timestamp: d.now, CorrelationID: d.corrS, TenantID: d.tenantS,
 		CapabilityID: d.capS, DenyCode: reason.Code, DenyMessage: reason.Message,
 		MatchedRuleID: matched, DryRun: d.dry,
-	}}
+	}
+	dec.TelemetryEnvelopes = ev
 	return dec
 }
 
-func (d *decider) ruleDeny(cr *compiledRule, esc Escalation, reason DenyReason) RouteDecision {
+func (d *decider) ruleDeny(cr *compiledRule, esc Escalation, reason DenyReason) *RouteDecision {
 	dec := d.deny(cr.rule.RuleID, reason, cr)
 	dec.EscalationEffective = esc
 	return dec
@@ -295,7 +354,7 @@ func (d *decider) ruleDeny(cr *compiledRule, esc Escalation, reason DenyReason) 
 
 func ptr[T any](v T) *T { return &v }
 
-func (d *decider) run() RouteDecision {
+func (d *decider) run() *RouteDecision {
 	in, cfg := &d.in, &d.cfg
 	// 1. Signatory tenants.
 	if cfg.RequireSignatory && !containsString(cfg.AllowedTenants, in.TenantID) {
@@ -404,10 +463,12 @@ func (d *decider) run() RouteDecision {
 	}
 	// 11. Worker selection.
 	cands := rule.Decision.CandidateWorkersRanked
-	ranked := make([]CandidateWorker, len(cands))
-	// One allocation holds the decision's optional strings (skip reasons are
-	// shared by the candidates).
-	box := &struct{ selected, hash, unavailable, already string }{unavailable: skipUnavailable, already: skipAlreadySelected}
+	ranked := d.ranked
+	if cap(ranked) < len(cands) {
+		ranked = make([]CandidateWorker, len(cands))
+	}
+	ranked = nonNil(ranked[:len(cands)])
+	d.ranked = ranked
 	selected := ""
 	found := false
 	for i, c := range cands {
@@ -419,9 +480,9 @@ func (d *decider) run() RouteDecision {
 		}
 		switch {
 		case !available:
-			cw.SkipReason = &box.unavailable
+			cw.SkipReason = &skipReasonUnavailable
 		case found:
-			cw.SkipReason = &box.already
+			cw.SkipReason = &skipReasonAlreadySelected
 		default:
 			found, selected = true, wid
 		}
@@ -487,18 +548,23 @@ func (d *decider) run() RouteDecision {
 		}
 	}
 	// 14. Telemetry and assembly.
-	dec := d.base(rule.RuleID)
-	box.selected, box.hash = selected, ArtifactHash(in)
-	dec.SelectedWorkerSpeciesID = &box.selected
+	if d.selected == nil || d.artifactHash == nil {
+		// One allocation holds the decision's two optional strings.
+		box := &struct{ selected, hash string }{}
+		d.selected, d.artifactHash = &box.selected, &box.hash
+	}
+	dec := d.begin(rule.RuleID)
+	*d.selected, *d.artifactHash = selected, ArtifactHash(in)
+	dec.SelectedWorkerSpeciesID = d.selected
 	dec.CandidateWorkersRanked = ranked
-	dec.RequiredControlsEffective = slices.Clone(cr.controls)
+	dec.RequiredControlsEffective = d.ruleControls(cr)
 	if p := rule.Decision.RecommendedProfiles; len(p) > 0 {
 		dec.RecommendedProfilesEffective = append([]map[string]any(nil), p...)
 	}
 	dec.EscalationEffective = esc
 	dec.PreconditionsChecked = pre
 	dec.WorkerAttestationChecked, dec.WorkerAttestationValid = attChecked, attValid
-	dec.ArtifactHash = &box.hash
+	dec.ArtifactHash = d.artifactHash
 
 	n := 3
 	if blastActive {
@@ -514,7 +580,7 @@ func (d *decider) run() RouteDecision {
 		n++
 	}
 	// Events are filled in place (no temporaries: an envelope is ~400 bytes).
-	ev := make([]TelemetryEnvelope, n)
+	ev := d.eventSlots(n)
 	k := 0
 	next := func(id string, withTime bool) *TelemetryEnvelope {
 		e := &ev[k]

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -93,6 +94,7 @@ func TestDecideTable(t *testing.T) {
 	}
 	allowEv := []string{EvtTaskRouted, EvtWorkerSelected, EvtPolicyGated}
 	denyEv := []string{EvtTaskDenied}
+	var reused RouteDecision
 	cases := []tc{
 		{name: "allow dev", wantRule: "r_hello", wantEv: allowEv, check: func(t *testing.T, d RouteDecision) {
 			if d.ArtifactHash == nil || len(*d.ArtifactHash) != 64 || d.SelectedWorkerSpeciesID == nil || *d.SelectedWorkerSpeciesID != testSpecies {
@@ -279,6 +281,21 @@ func TestDecideTable(t *testing.T) {
 			}
 			opts.Now = func() time.Time { return testNow }
 			d := Decide(in, rs, reg, opts)
+			// The same case decided into storage every earlier case reused
+			// answers the same (but for its random ids).
+			DecideInto(&reused, &in, rs, reg, opts)
+			cmp := reused
+			cmp.DecisionID, cmp.PendingApprovalID = d.DecisionID, d.PendingApprovalID
+			if d.PendingApprovalID != nil {
+				cmp.TelemetryEnvelopes = slices.Clone(cmp.TelemetryEnvelopes)
+				cmp.TelemetryEnvelopes[len(cmp.TelemetryEnvelopes)-1].PendingApprovalID = *d.PendingApprovalID
+			}
+			if !reflect.DeepEqual(d, cmp) {
+				t.Errorf("DecideInto over a reused decision differs:\n got %+v\nwant %+v", cmp, d)
+			}
+			if fresh, again := mustJSON(t, d), mustJSON(t, cmp); fresh != again {
+				t.Errorf("DecideInto over a reused decision differs:\n got %s\nwant %s", again, fresh)
+			}
 			if d.Code() != c.wantCode || d.Denied != (c.wantCode != "") {
 				t.Fatalf("code %q denied=%v, want %q (%+v)", d.Code(), d.Denied, c.wantCode, d.DenyReasonIfDenied)
 			}
@@ -561,4 +578,13 @@ func TestMemRegistryConcurrentDecisions(t *testing.T) {
 	if got := reg.WorkersForCapability("cap.hello.greet"); !slices.Equal(got, []string{testSpecies}) {
 		t.Errorf("workers %v", got)
 	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -58,6 +58,9 @@ func Run(r io.Reader, w io.Writer, benchN int) error {
 	if !ok {
 		return errors.New(`cases: "cases" must be a list`)
 	}
+	// Every case decides into the same decision (core.DecideInto), so the
+	// golden output also checks that no case sees a previous one's storage.
+	var dec core.RouteDecision
 	for i, item := range list {
 		c, ok := item.(map[string]any)
 		if !ok {
@@ -66,9 +69,9 @@ func Run(r io.Reader, w io.Writer, benchN int) error {
 		p := prepare(c)
 		var line map[string]any
 		if benchN > 0 && p.outcome == OutcomeDecision {
-			line = bench(p, benchN)
+			line = bench(p, benchN, &dec)
 		} else {
-			line = p.result()
+			line = p.result(&dec)
 		}
 		if err := writeLine(w, line); err != nil {
 			return err
@@ -297,7 +300,7 @@ func privilege(pv map[string]any) core.PrivilegeChecker {
 	return fixedPrivilege{envelope: env, result: pv["result"]}
 }
 
-func (p *prepared) decide() core.RouteDecision {
+func (p *prepared) decide(dec *core.RouteDecision) {
 	n := 0
 	opts := p.opts
 	opts.Now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
@@ -305,10 +308,10 @@ func (p *prepared) decide() core.RouteDecision {
 		n++
 		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
 	}
-	return core.Decide(p.in, p.rs, p.reg, opts)
+	core.DecideInto(dec, &p.in, p.rs, p.reg, opts)
 }
 
-func (p *prepared) result() map[string]any {
+func (p *prepared) result(dec *core.RouteDecision) map[string]any {
 	line := map[string]any{"id": p.id, "outcome": p.outcome}
 	switch p.outcome {
 	case OutcomeValidationError:
@@ -326,7 +329,7 @@ func (p *prepared) result() map[string]any {
 		line["error"] = p.loadError
 		return line
 	}
-	dec := p.decide()
+	p.decide(dec)
 	events := make([]any, len(dec.TelemetryEnvelopes))
 	for i, e := range dec.TelemetryEnvelopes {
 		events[i] = e.EventID
@@ -359,12 +362,12 @@ func (p *prepared) result() map[string]any {
 	return line
 }
 
-func bench(p *prepared, n int) map[string]any {
+func bench(p *prepared, n int, dec *core.RouteDecision) map[string]any {
 	lat := make([]time.Duration, n)
 	start := time.Now()
 	for i := range lat {
 		t0 := time.Now()
-		core.Decide(p.in, p.rs, p.reg, p.opts)
+		core.DecideInto(dec, &p.in, p.rs, p.reg, p.opts)
 		lat[i] = time.Since(t0)
 	}
 	total := time.Since(start)
