@@ -70,6 +70,7 @@ window-smoke: build
 bench: build
 	go test -run '^$$' -bench . -benchmem ./core/...
 	HALLMONITOR_BENCH_BIG=1 go test -run '^$$' -bench . -benchtime 3s -timeout 30m ./hallapi/
+	go test -run '^$$' -bench . -benchtime 20x ./hallapi/store/
 	bash build/scripts/bench-load.sh $(BIN)
 	bash build/scripts/measure-desktop.sh $(BIN)
 
