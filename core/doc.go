@@ -47,7 +47,11 @@
 // CompileRules validates, runs shadow-rule detection once and indexes rules
 // by capability, so a decision costs the same with 2 or 2000 rules. A
 // RuleSet is immutable and safe for concurrent use; MemRegistry reads are
-// lock-free snapshots. Run `go test -bench . -run '^$' ./core/...`.
+// lock-free snapshots. DecideInto(&dec, &in, rs, reg, opts) writes a
+// decision into the storage of the previous one, for callers that decide
+// in a loop and are done with each answer before the next: it allocates
+// only the decision id and the artifact hash. Run
+// `go test -bench . -run '^$' ./core/...`.
 //
 // Sub-packages: canon (canonical JSON), wcpid (WCP id validation),
 // receipt (signed, hash-chained evidence receipts), approval (pending
