@@ -130,3 +130,22 @@ export function confirmDialog(message: string, confirmLabel: string): Promise<bo
     (dlg.querySelector(".btn-danger") as HTMLButtonElement | null)?.focus();
   });
 }
+
+/**
+ * newestOnly returns a loader that runs fetch and hands its outcome to apply, unless a newer call
+ * started meanwhile: a slow answer for a filter the user already changed must not replace the newer list.
+ */
+export function newestOnly<T>(fetch: () => Promise<T>, apply: (value: T | undefined, error: unknown) => void): () => Promise<void> {
+  let seq = 0;
+  return async () => {
+    const my = ++seq;
+    let value: T | undefined;
+    let error: unknown = null;
+    try {
+      value = await fetch();
+    } catch (e) {
+      error = e;
+    }
+    if (my === seq) apply(value, error);
+  };
+}

@@ -5,7 +5,7 @@ import type { Alert, Severity } from "../api";
 import { app, type Screen } from "../app";
 import { h, replace } from "../dom";
 import { formatDateTime } from "../time";
-import { badge, busy, emptyState, errorBox, toast, errorText } from "../ui";
+import { badge, busy, emptyState, errorBox, errorText, newestOnly, toast } from "../ui";
 
 const SEVERITIES: (Severity | "")[] = ["", "critical", "error", "warning", "info"];
 const ICON: Record<string, string> = { critical: "✖", error: "✗", warning: "⚠", info: "ℹ" };
@@ -19,16 +19,14 @@ export function createAlertsScreen(): Screen {
   let off: () => void = () => {};
   let reloadTimer: number | undefined;
 
-  async function load(): Promise<void> {
-    try {
-      const r = await api.listAlerts({ severity, acknowledged: showAcked ? undefined : false, limit: 200 });
-      alerts = r.alerts ?? [];
-      error = null;
-    } catch (e) {
-      error = e;
-    }
-    render();
-  }
+  const load = newestOnly(
+    () => api.listAlerts({ severity, acknowledged: showAcked ? undefined : false, limit: 200 }),
+    (r, err) => {
+      if (r) alerts = r.alerts ?? [];
+      error = err;
+      render();
+    },
+  );
 
   function card(a: Alert): HTMLElement {
     const ack = h("button", { type: "button", class: "btn", "data-action": "ack" }, "Acknowledge");

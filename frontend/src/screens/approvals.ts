@@ -5,7 +5,7 @@ import type { Approval, ApprovalStatus } from "../api";
 import { app, type Screen } from "../app";
 import { h, replace } from "../dom";
 import { formatDateTime } from "../time";
-import { badge, emptyState, errorBox, errorText, toast } from "../ui";
+import { badge, emptyState, errorBox, errorText, newestOnly, toast } from "../ui";
 
 const STATUSES: (ApprovalStatus | "")[] = ["pending", "approved", "denied", "escalated", "expired", ""];
 
@@ -17,15 +17,14 @@ export function createApprovalsScreen(): Screen {
   let off: () => void = () => {};
   let reloadTimer: number | undefined;
 
-  async function load(): Promise<void> {
-    try {
-      items = (await api.listApprovals(status)).approvals ?? [];
-      error = null;
-    } catch (e) {
-      error = e;
-    }
-    render();
-  }
+  const load = newestOnly(
+    () => api.listApprovals(status),
+    (r, err) => {
+      if (r) items = r.approvals ?? [];
+      error = err;
+      render();
+    },
+  );
 
   function actions(a: Approval): HTMLElement {
     const note = h("input", { type: "text", name: "note", placeholder: "Note (optional)", "aria-label": `Note for approval ${a.approval_id}`, "data-field": "note" });
