@@ -541,3 +541,66 @@ func TestHallConfigSignatoryTenants(t *testing.T) {
 		t.Fatalf("unknown tenant: %v", den)
 	}
 }
+
+// The Workers screen's local catalog: packages in workers_dir that are not
+// enrolled, with their record checks; enrolling one removes it.
+func TestAvailableWorkersInWorkersDir(t *testing.T) {
+	wd := t.TempDir()
+	write := func(folder, body string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(wd, folder), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if body != "" {
+			if err := os.WriteFile(filepath.Join(wd, folder, "registry_record.json"), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	good, _ := json.Marshal(workerRecord(t, nil))
+	bad, _ := json.Marshal(workerRecord(t, map[string]any{"worker_id": "org.acme.bad", "worker_species_id": "summarizer"}))
+	write("summarizer", string(good))
+	write("broken", string(bad))
+	write("garbled", "{not json")
+	write("not-a-package", "")
+	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Config.WorkersDir = wd })
+
+	list := func() map[string]map[string]any {
+		r := e.ok(200, "GET", "/api/workers/available", nil)
+		if r["workers_dir"] != wd || r["error"] != "" {
+			t.Fatalf("listing: %v", r)
+		}
+		out := map[string]map[string]any{}
+		for _, p := range r["packages"].([]any) {
+			m := p.(map[string]any)
+			out[m["folder"].(string)] = m
+		}
+		return out
+	}
+	got := list()
+	if len(got) != 3 {
+		t.Fatalf("want summarizer, broken, garbled; got %v", got)
+	}
+	if s := got["summarizer"]; s["valid"] != true || s["worker_id"] != "org.acme.summarizer" || s["problem"] != "" || s["path"] != filepath.Join(wd, "summarizer") {
+		t.Errorf("valid package: %v", s)
+	}
+	if b := got["broken"]; b["valid"] != false || !strings.Contains(b["problem"].(string), "worker_species_id") {
+		t.Errorf("invalid record names its field: %v", b)
+	}
+	if g := got["garbled"]; g["valid"] != false || !strings.Contains(g["problem"].(string), "not valid JSON") || g["record"] != nil {
+		t.Errorf("unreadable record: %v", g)
+	}
+	e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": "summarizer"})
+	if _, still := list()["summarizer"]; still {
+		t.Error("an enrolled package is still listed as available")
+	}
+	e.apiErr(401, "unauthorized", "", "GET", "/api/workers/available", nil, "Authorization", "")
+}
+
+func TestAvailableWorkersWithoutWorkersDir(t *testing.T) {
+	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Config.WorkersDir = filepath.Join(t.TempDir(), "missing") })
+	r := e.ok(200, "GET", "/api/workers/available", nil)
+	if !strings.Contains(r["error"].(string), "does not exist") || len(r["packages"].([]any)) != 0 {
+		t.Fatalf("missing workers dir: %v", r)
+	}
+}

@@ -48,6 +48,7 @@ func (s *Server) routes() {
 
 	tok("GET /api/workers", s.handleWorkers)
 	tok("GET /workers", s.handleWorkers)
+	tok("GET /api/workers/available", s.handleAvailableWorkers)
 	tok("POST /api/workers/validate", s.handleValidate)
 	tok("POST /api/workers/enroll", s.handleEnroll)
 	tok("POST /enroll", s.handleLegacyEnroll)

@@ -555,6 +555,41 @@ async function main() {
     await shot(page, "09b-workers-tampered");
   });
 
+  await test("workers: a package in the workers folder is listed as available and enrolls from there", async () => {
+    const setup = await http("GET", "/api/setup");
+    const wd = setup.json.config.workers_dir;
+    assert(wd, `no workers_dir in the setup: ${setup.text}`);
+    const example = join(here, "..", "..", "examples", "echo-worker");
+    const pkg = join(wd, "folder-worker");
+    mkdirSync(join(pkg, "code"), { recursive: true });
+    for (const f of ["code/run", "requirements.lock", "config.schema.json"]) copyFileSync(join(example, f), join(pkg, f));
+    const record = { ...VALID_RECORD, worker_id: "x.e2e.folder", worker_species_id: "wrk.e2e.folder", capabilities: ["cap.e2e.folder"] };
+    writeFileSync(join(pkg, "registry_record.json"), JSON.stringify(record));
+    mkdirSync(join(wd, "broken-worker"), { recursive: true });
+    writeFileSync(join(wd, "broken-worker", "registry_record.json"), JSON.stringify({ worker_id: "x.e2e.broken", worker_species_id: "broken" }));
+    await page.goto(S.base + "/#/workers");
+    await page.getByRole("button", { name: "Refresh" }).click(); // the screen may be showing already
+    const panel = page.getByTestId("available-packages");
+    const row = panel.locator('tr[data-folder="folder-worker"]');
+    await row.waitFor();
+    assert((await row.textContent()).includes("AVAILABLE"), `available row: ${await row.textContent()}`);
+    const broken = panel.locator('tr[data-folder="broken-worker"]');
+    assert((await broken.textContent()).includes("worker_species_id"), `the invalid package names its field: ${await broken.textContent()}`);
+    await shot(page, "09c-workers-available");
+    await row.locator('[data-action="enroll-available"]').click();
+    await page.getByRole("heading", { name: "Enroll a Worker" }).waitFor();
+    assert((await page.locator("#enroll-path").inputValue()) === pkg, "the package folder is not filled in");
+    const btn = page.locator('[data-action="enroll"]');
+    await waitFor(async () => !(await btn.isDisabled()), "enroll enabled for the folder's valid record");
+    await btn.click();
+    await page.getByText("Worker enrolled with the Hall").waitFor();
+    const w = (await http("GET", "/api/workers")).json.workers.find((x) => x.worker_id === record.worker_id);
+    assert(w && w.package_path === pkg, `not enrolled from the folder: ${JSON.stringify(w)}`);
+    await page.goto(S.base + "/#/workers");
+    await page.locator(`tr[data-id="${record.worker_id}"]`).waitFor();
+    assert((await panel.locator('tr[data-folder="folder-worker"]').count()) === 0, "an enrolled package is still listed as available");
+  });
+
   await test("dispatches: an active dispatch shows a ticking duration", async () => {
     const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
     const d = await http("POST", "/api/dispatches", { decision_id: r.json.decision.decision_id });

@@ -469,6 +469,20 @@ export const resolveApproval = (id: string, action: "approve" | "deny" | "escala
 
 // ---- workers
 export const listWorkers = () => json<{ workers: Worker[] }>("GET", "/api/workers");
+/** a worker package in the workers directory that is not enrolled (GET /api/workers/available). */
+export interface AvailablePackage {
+  folder: string;
+  path: string;
+  worker_id: string;
+  worker_species_id: string;
+  capabilities: string[];
+  risk_tier: string;
+  valid: boolean;
+  problem: string;
+  record: Record<string, unknown> | null;
+}
+export const listAvailableWorkers = () =>
+  json<{ workers_dir: string; packages: AvailablePackage[]; truncated: boolean; error: string }>("GET", "/api/workers/available");
 function enrollBody(record: unknown, packagePath?: string) {
   return packagePath ? { record, package_path: packagePath } : { record };
 }

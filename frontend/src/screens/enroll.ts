@@ -12,6 +12,8 @@ export interface EnrollPanelOptions {
   /** called after a successful enrollment */
   onEnrolled?: (w: api.Worker, updated: boolean) => void;
   compact?: boolean;
+  /** a package from the workers folder: its record and folder are filled in and validated */
+  preset?: { record: Record<string, unknown>; name: string; path: string };
 }
 
 /** parseRecord parses the record text and reports a clear error naming the file. */
@@ -238,14 +240,35 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
     );
   }
 
+  if (opts.preset) {
+    pathInput.value = opts.preset.path;
+    load(JSON.stringify(opts.preset.record, null, 2), opts.preset.name);
+  }
   return panel;
+}
+
+/** availablePackage finds a package of the workers folder (GET /api/workers/available) by folder name. */
+async function availablePackage(folder: string): Promise<api.AvailablePackage> {
+  const r = await api.listAvailableWorkers();
+  const p = r.packages.find((x) => x.folder === folder);
+  if (!p) throw new Error(r.error || `No package "${folder}" waits in the workers folder ${r.workers_dir}: it may be enrolled already, or was moved.`);
+  if (!p.record) throw new Error(`${p.path}/registry_record.json cannot be used: ${p.problem}`);
+  return p;
 }
 
 export function createEnrollScreen(): Screen {
   return {
     id: "enroll",
     title: "Enroll Worker",
-    mount(root) {
+    mount(root, params) {
+      const folder = params.get("package");
+      const slot = h("div", null, folder ? h("p", { class: "muted" }, `Reading ${folder} from the workers folder…`) : enrollPanel());
+      if (folder) {
+        availablePackage(folder).then(
+          (p) => replace(slot, enrollPanel({ preset: { record: p.record!, name: `${p.folder}/registry_record.json`, path: p.path } })),
+          (e) => replace(slot, errorBox(e, "Cannot open the package"), enrollPanel()),
+        );
+      }
       replace(
         root,
         h("div", { class: "screen-head" }, h("h1", null, "Enroll a Worker")),
@@ -253,7 +276,7 @@ export function createEnrollScreen(): Screen {
           "section",
           { class: "panel" },
           h("p", null, "Register a worker with this Hall from its registry record. The server validates the record, hashes the package and checks its signature before anything is stored."),
-          enrollPanel(),
+          slot,
         ),
         h(
           "section",

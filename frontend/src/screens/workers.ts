@@ -1,5 +1,6 @@
 // Workers: enrolled workers with capabilities, controls, attestation, registry verification
-// (GET /wcp/registry/verify/{id}, cached by the server) and ban status; re-enroll and un-enroll.
+// (GET /wcp/registry/verify/{id}, cached by the server) and ban status; re-enroll and un-enroll;
+// and the packages in the workers folder that are not enrolled yet (the local catalog).
 
 import * as api from "../api";
 import type { Worker } from "../api";
@@ -33,6 +34,8 @@ export function createWorkersScreen(): Screen {
   let root: HTMLElement;
   let workers: Worker[] = [];
   let error: unknown = null;
+  let available: Awaited<ReturnType<typeof api.listAvailableWorkers>> | null = null;
+  let availableError: unknown = null;
   let search = "";
   let focus = "";
   const verify = new Map<string, { v?: api.VerifyResponse; err?: unknown }>();
@@ -40,13 +43,75 @@ export function createWorkersScreen(): Screen {
   let reloadTimer: number | undefined;
 
   async function load(): Promise<void> {
-    try {
-      workers = (await api.listWorkers()).workers ?? [];
+    const [w, a] = await Promise.allSettled([api.listWorkers(), api.listAvailableWorkers()]);
+    if (w.status === "fulfilled") {
+      workers = w.value.workers ?? [];
       error = null;
-    } catch (e) {
-      error = e;
+    } else {
+      error = w.reason;
+    }
+    if (a.status === "fulfilled") {
+      available = a.value;
+      availableError = null;
+    } else {
+      availableError = a.reason;
     }
     render();
+  }
+
+  function matches(q: string, ...fields: (string | string[] | undefined)[]): boolean {
+    return !q || fields.some((f) => (Array.isArray(f) ? f.some((x) => x.toLowerCase().includes(q)) : (f ?? "").toLowerCase().includes(q)));
+  }
+
+  /** availablePanel lists the workers folder's packages that are not enrolled, each opening Enroll prefilled. */
+  function availablePanel(q: string): HTMLElement {
+    const pkgs = (available?.packages ?? []).filter((p) => matches(q, p.folder, p.worker_id, p.worker_species_id, p.capabilities));
+    const head = h(
+      "h2",
+      null,
+      "Available in the workers folder ",
+      h("span", { class: "muted small" }, available ? `${available.packages.length} not enrolled · ${available.workers_dir || "no folder set"}` : ""),
+    );
+    let body: HTMLElement;
+    if (availableError) body = errorBox(availableError, "Cannot list the workers folder");
+    else if (!available) body = h("p", { class: "muted" }, "Loading…");
+    else if (available.error) body = h("p", { class: "muted" }, available.error);
+    else if (available.packages.length === 0)
+      body = h("p", { class: "muted" }, "Every package in the workers folder is enrolled. Put a worker package (a folder with its registry_record.json) there to see it here.");
+    else if (pkgs.length === 0) body = h("p", { class: "muted" }, "No available package matches the search.");
+    else
+      body = h(
+        "div",
+        { class: "table-scroll" },
+        h(
+          "table",
+          { class: "grid", "aria-label": "Available worker packages" },
+          h("thead", null, h("tr", null, ...["Package", "Status", "Capabilities", "Risk", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+          h(
+            "tbody",
+            null,
+            pkgs.map((p) => {
+              const open = h("button", { type: "button", class: "btn btn-small", "data-action": "enroll-available" }, p.record ? "Enroll…" : "Open in Enroll");
+              open.addEventListener("click", () => app.navigate("enroll", { package: p.folder }));
+              return h(
+                "tr",
+                { "data-folder": p.folder },
+                h("td", null, h("div", { class: "mono strong" }, p.worker_id || p.folder), h("div", { class: "mono muted small" }, p.worker_species_id || p.path)),
+                h(
+                  "td",
+                  null,
+                  p.valid ? badge("◈ AVAILABLE", "muted", "In the workers folder, not enrolled") : badge("✗ NOT VALID", "bad", p.problem),
+                  p.problem ? h("div", { class: "small field-error" }, p.problem) : null,
+                ),
+                h("td", { class: "mono small" }, p.capabilities.join(", ") || "—"),
+                h("td", null, p.risk_tier || "—"),
+                h("td", null, open),
+              );
+            }),
+          ),
+        ),
+      );
+    return h("section", { class: "panel", "data-testid": "available-packages" }, head, body, available?.truncated ? h("p", { class: "muted small" }, "Only the first 500 folders are listed.") : null);
   }
 
   async function check(w: Worker, cell: HTMLElement): Promise<void> {
@@ -186,9 +251,7 @@ export function createWorkersScreen(): Screen {
 
   function render(): void {
     const q = search.toLowerCase();
-    const shown = workers.filter(
-      (w) => !q || w.worker_id.toLowerCase().includes(q) || w.worker_species_id.toLowerCase().includes(q) || (w.capabilities ?? []).some((c) => c.toLowerCase().includes(q)),
-    );
+    const shown = workers.filter((w) => matches(q, w.worker_id, w.worker_species_id, w.capabilities));
     const searchBox = h("input", { type: "search", placeholder: "Search workers, species, capabilities", "aria-label": "Search workers", value: search });
     searchBox.addEventListener("input", () => {
       search = searchBox.value;
@@ -221,6 +284,7 @@ export function createWorkersScreen(): Screen {
                 h("tbody", null, shown.map(row)),
               ),
             ),
+      availablePanel(q),
       banListPanel(),
     );
     if (focus) root.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(focus)}"]`)?.scrollIntoView({ block: "center" });
