@@ -289,6 +289,12 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 	if err != nil {
 		return RouteResult{}, fmt.Errorf("load enrolled workers: %w", err)
 	}
+	// Connected MCP servers are workers too (species wrk.mcp.<name>).
+	ms, err := s.st.ListMCPServers(ctx)
+	if err != nil {
+		return RouteResult{}, fmt.Errorf("load connected MCP servers: %w", err)
+	}
+	ws = append(ws, mcpWorkers(ms)...)
 	src := s.AttestationSource()
 	view := workers.NewView(ws, src)
 	cfg := core.DefaultHallConfig()
