@@ -202,7 +202,10 @@ export function mcpSection(): { el: HTMLElement; reload: () => Promise<void>; on
     h(
       "p",
       { class: "hint" },
-      "`hallmonitor mcp` offers each tool as <server>__<tool>; every call is decided by the routing rules first. Without a rule for the server's capability the call is refused and never reaches the server.",
+      h("code", null, "hallmonitor mcp"),
+      " offers each tool as ",
+      h("code", null, "<server>__<tool>"),
+      "; every call is decided by the routing rules first. Without a rule for the server's capability the call is refused and never reaches the server.",
     ),
     list,
     toggle,
