@@ -1,6 +1,7 @@
 package hallapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -123,7 +124,9 @@ func (s *Server) handleAddMCPServer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if pinged, err := s.st.RecordMCPPing(r.Context(), m.ID, mcpclient.Ping(r.Context(), m, s.opts.Version)); err == nil {
+	// The ping finishes (bounded by mcpclient.Timeout) even when the caller gives up.
+	ctx := context.WithoutCancel(r.Context())
+	if pinged, err := s.st.RecordMCPPing(ctx, m.ID, mcpclient.Ping(ctx, m, s.opts.Version)); err == nil {
 		m = pinged
 	} else if !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, err)
@@ -172,7 +175,8 @@ func (s *Server) handlePingMCPServer(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.st.GetMCPServer(r.Context(), id)
 	if err == nil {
-		m, err = s.st.RecordMCPPing(r.Context(), id, mcpclient.Ping(r.Context(), m, s.opts.Version))
+		ctx := context.WithoutCancel(r.Context())
+		m, err = s.st.RecordMCPPing(ctx, id, mcpclient.Ping(ctx, m, s.opts.Version))
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		s.mcpNotFound(w, r, id)

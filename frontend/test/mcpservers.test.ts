@@ -63,4 +63,25 @@ describe("Connected MCPs section", () => {
     expect(s.el.querySelector(".mcp-error")!.textContent).toContain(evil);
     expect(s.el.querySelector(".mcp-cap")!.textContent).toBe("cap.mcp.tools");
   });
+
+  it("asks Sure?/No before removing, keeps keyboard focus on the choice, and removes the row", async () => {
+    const srv = { id: "mcp_1", name: "tools", transport: "stdio", url: "", argv: ["npx", "tools"], status: "online", tool_count: 3, tools: [], last_ping_at: "", last_error: "", created_at: "", capability_id: "cap.mcp.tools", worker_species_id: "wrk.mcp.tools" };
+    replies.push(respond(200, { servers: [srv] }));
+    const s = mcpSection();
+    document.body.appendChild(s.el);
+    await s.reload();
+    expect(s.el.querySelector(".mcp-tools")!.textContent).toBe("3 tools");
+    expect(s.el.querySelector(".badge")!.textContent).toBe("STDIO");
+    s.el.querySelector<HTMLButtonElement>('[data-action="mcp-remove"]')!.click();
+    expect(document.activeElement?.textContent).toBe("Sure?");
+    s.el.querySelector<HTMLButtonElement>('[data-action="mcp-remove-cancel"]')!.click();
+    expect(document.activeElement?.textContent).toBe("Remove");
+    expect(calls.length).toBe(1);
+    s.el.querySelector<HTMLButtonElement>('[data-action="mcp-remove"]')!.click();
+    replies.push(respond(200, { removed: true }));
+    s.el.querySelector<HTMLButtonElement>('[data-action="mcp-remove-confirm"]')!.click();
+    await flush();
+    expect(calls[1]).toMatchObject({ method: "DELETE", url: "/api/mcp/servers/mcp_1" });
+    expect(s.el.textContent).toContain("No MCP servers registered.");
+  });
 });

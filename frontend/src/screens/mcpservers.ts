@@ -32,6 +32,7 @@ export function mcpSection(): { el: HTMLElement; reload: () => Promise<void>; on
   const confirming = new Set<string>(); // server ids whose Remove asks "Sure?"
   const failures = new Map<string, string>(); // server id -> "Remove failed: …"
   const list = h("div", { class: "mcp-list", "aria-live": "polite" });
+  let focusAfter: [string, string] | null = null; // [data-action, server id] to focus after the next redraw
 
   function row(s: McpServer): HTMLElement {
     const ping = h("button", { type: "button", class: "btn btn-small", "data-action": "mcp-ping", "data-id": s.id }, "Ping");
@@ -71,6 +72,7 @@ export function mcpSection(): { el: HTMLElement; reload: () => Promise<void>; on
       });
       no.addEventListener("click", () => {
         confirming.delete(s.id);
+        focusAfter = ["mcp-remove", s.id];
         render();
       });
       actions.append(yes, no);
@@ -79,6 +81,7 @@ export function mcpSection(): { el: HTMLElement; reload: () => Promise<void>; on
       remove.addEventListener("click", () => {
         confirming.add(s.id);
         failures.delete(s.id);
+        focusAfter = ["mcp-remove-confirm", s.id];
         render();
       });
       actions.append(remove);
@@ -111,7 +114,8 @@ export function mcpSection(): { el: HTMLElement; reload: () => Promise<void>; on
   function render(): void {
     // keep keyboard focus on the same button across a redraw (live events redraw the list)
     const active = document.activeElement as HTMLElement | null;
-    const focusKey = active && list.contains(active) ? [active.dataset.action, active.dataset.id] : null;
+    const focusKey = focusAfter ?? (active && list.contains(active) ? [active.dataset.action, active.dataset.id] : null);
+    focusAfter = null;
     if (loadError) replace(list, h("p", { class: "error-box", role: "alert" }, `Could not load MCP servers: ${errorText(loadError)}`));
     else if (!servers) replace(list, h("p", { class: "muted", role: "status" }, "Loading MCP servers…"));
     else if (servers.length === 0) replace(list, h("p", { class: "muted mcp-empty" }, "No MCP servers registered."));
