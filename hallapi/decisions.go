@@ -271,7 +271,8 @@ type RouteResult struct {
 // transaction. It is the Hall's one route-and-record path: POST /wcp/route
 // and `hallmonitor mcp` both call it. The registry is workers.NewView of the
 // enrolled workers (banned ones unavailable, tampered ones available so that
-// the attestation step answers DENY_WORKER_TAMPERED); a selected worker with
+// the attestation step answers DENY_WORKER_TAMPERED) and of the connected MCP
+// servers whose last ping answered (wrk.mcp.<name>, see mcpWorkers); a selected worker with
 // a package is attested with the hashes of the attestation source
 // (SetAttestationSource), and the receipt records its current package hash.
 // source is "route" or "mcp". Input errors are *APIError values.
@@ -289,6 +290,12 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 	if err != nil {
 		return RouteResult{}, fmt.Errorf("load enrolled workers: %w", err)
 	}
+	// Connected MCP servers are workers too (species wrk.mcp.<name>).
+	ms, err := s.st.ListMCPServers(ctx)
+	if err != nil {
+		return RouteResult{}, fmt.Errorf("load connected MCP servers: %w", err)
+	}
+	ws = append(ws, mcpWorkers(ms)...)
 	src := s.AttestationSource()
 	view := workers.NewView(ws, src)
 	cfg := core.DefaultHallConfig()

@@ -60,6 +60,11 @@ func (s *Server) routes() {
 	tok("GET /api/setup", s.handleGetSetup)
 	tok("POST /api/setup", s.handlePostSetup)
 	tok("POST /api/setup/token", s.handleRotateToken)
+
+	tok("GET /api/mcp/servers", s.handleMCPServers)
+	tok("POST /api/mcp/servers", s.handleAddMCPServer)
+	tok("DELETE /api/mcp/servers/{id}", s.handleRemoveMCPServer)
+	tok("POST /api/mcp/servers/{id}/ping", s.handlePingMCPServer)
 }
 
 // statusRecorder captures the status the mux would answer for an unmatched route.

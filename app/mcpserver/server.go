@@ -5,7 +5,9 @@
 // SQLite store with source "mcp" so it shows in the desktop app's feed, and,
 // when allowed, dispatched to the worker package as a subprocess. A denial is
 // a tool error carrying the WCP deny code. Approval tools list and resolve
-// pending approvals.
+// pending approvals. The tools of connected MCP servers (Settings →
+// Connected MCPs) are proxied as <server>__<tool> under the same governance
+// (upstream.go).
 package mcpserver
 
 import (
@@ -58,6 +60,9 @@ type Server struct {
 
 	mu    sync.Mutex
 	tools map[string]string // capability tool name -> schema fingerprint
+
+	version  string        // sent to connected MCP servers as the client version
+	upstream upstreamTools // proxied tools of connected MCP servers
 }
 
 // Fixed tool names (capability tools are named by their capability id).
@@ -83,7 +88,7 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{hall: d.Hall, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}}
+	s := &Server{hall: d.Hall, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}, version: d.Version}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "hallmonitor", Title: "Hall Monitor", Version: d.Version},
 		&mcp.ServerOptions{Logger: s.log, Instructions: "Each tool is a WCP capability served by an enrolled, attested worker. " +
 			"Every call is decided by the Hall's rules and recorded; a refusal is a tool error whose deny_code says why. " +
@@ -185,7 +190,8 @@ func (s *Server) keepRefreshing(ctx context.Context) {
 }
 
 // Refresh publishes one tool per capability of an enrolled worker package
-// and withdraws tools whose capability is no longer enrolled.
+// and one per tool of an online connected MCP server, and withdraws tools
+// whose capability or server is gone.
 func (s *Server) Refresh(ctx context.Context) error {
 	ws, err := s.st.ListWorkers(ctx)
 	if err != nil {
@@ -267,7 +273,7 @@ func (s *Server) Refresh(ctx context.Context) error {
 			return s.callCapability(ctx, capID, req.Params.Arguments), nil
 		})
 	}
-	return nil
+	return s.refreshUpstream(ctx)
 }
 
 // validateArgs checks tool arguments against the tool's resolved schema;

@@ -226,6 +226,9 @@ func (s *Server) addFixedTools() {
 			}
 			gov := Governance{DecisionID: det.Summary.DecisionID, MatchedRuleID: det.Summary.MatchedRuleID,
 				SelectedWorker: det.Summary.SelectedWorkerSpeciesID, CorrelationID: det.Summary.CorrelationID}
+			if res, ok := s.dispatchApprovedUpstream(ctx, a.DecisionID, gov); ok {
+				return res, nil, nil
+			}
 			return s.dispatch(ctx, a.DecisionID, gov), nil, nil
 		})
 }

@@ -86,6 +86,29 @@ async function startRegistry() {
   return url;
 }
 
+/** startMcpServer runs a real MCP server (go-sdk, streamable HTTP) on a loopback port: hallapi/mcpclient/mcptest/cmd/mcptestserver. */
+let mcpServer;
+async function startMcpServer() {
+  const bin = join(tmp, "mcptestserver");
+  execFileSync("go", ["build", "-o", bin, "./hallapi/mcpclient/mcptest/cmd/mcptestserver"], { cwd: join(here, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
+  mcpServer = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const url = await new Promise((res, rej) => {
+    let out = "";
+    const timer = setTimeout(() => rej(new Error(`MCP test server printed no URL: ${out}`)), 10_000);
+    mcpServer.stdout.on("data", (b) => {
+      out += b.toString();
+      const m = /^(http:\/\/\S+)/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+    mcpServer.on("exit", (code) => rej(new Error(`MCP test server exited with ${code}: ${out}`)));
+  });
+  log(`MCP test server at ${url}`);
+  return url;
+}
+
 let REGISTRY_URL = "";
 async function startServer() {
   tmp = mkdtempSync(join(tmpdir(), "hallmonitor-e2e-"));
@@ -684,6 +707,48 @@ async function main() {
     await waitFor(async () => (await page.locator(".wizard-overlay").count()) === 0, "wizard closed");
   });
 
+  await test("Connected MCPs: add a real MCP server, see it online with its tools, ping, remove; a bad add names the field", async () => {
+    const mcpUrl = await startMcpServer();
+    await page.goto(S.base + "/#/settings");
+    await page.getByRole("heading", { name: "Connected MCPs" }).waitFor();
+    await page.locator(".mcp-empty").waitFor();
+    await page.locator('[data-action="mcp-add"]').click();
+    // the reference's own validation, then the Hall's (a URL that is not http(s))
+    await page.locator("#mcp-name").fill("e2e-tools");
+    await page.locator('[data-action="mcp-add-submit"]').click();
+    await waitFor(async () => (await page.locator('[data-error-for="url"]').textContent()) === "URL is required for HTTP transport.", "URL required message");
+    await page.locator("#mcp-url").fill("localhost:1/mcp");
+    await page.locator('[data-action="mcp-add-submit"]').click();
+    await waitFor(async () => /http:\/\/ or https:\/\//.test((await page.locator('[data-error-for="url"]').textContent()) || ""), "server-side url error");
+    assert((await page.locator("#mcp-url").getAttribute("aria-invalid")) === "true", "url field not marked invalid");
+    assert((await http("GET", "/api/mcp/servers")).json.servers.length === 0, "a refused add stored a server");
+    await shot(page, "22-mcp-invalid");
+    await page.locator("#mcp-url").fill(mcpUrl);
+    await page.locator('[data-action="mcp-add-submit"]').click();
+    const row = page.locator('.mcp-row[data-name="e2e-tools"]');
+    await row.waitFor();
+    await waitFor(async () => (await row.getAttribute("data-status")) === "online", "server online");
+    assert((await row.locator(".mcp-tools").textContent()) === "2 tools", `tool count: ${await row.locator(".mcp-tools").textContent()}`);
+    assert((await row.locator(".mcp-cap").textContent()) === "cap.mcp.e2e-tools", "capability id shown");
+    await shot(page, "23-mcp-online");
+    await row.locator('[data-action="mcp-ping"]').click();
+    await waitFor(async () => ((await row.locator(".mcp-ping-result").textContent()) || "").trim() === "online", "ping result online");
+    // the server stops: the next ping says offline and the dot turns red
+    mcpServer.kill("SIGTERM");
+    await waitFor(() => mcpServer.exitCode !== null || mcpServer.signalCode !== null, "MCP test server stopped");
+    await row.locator('[data-action="mcp-ping"]').click();
+    await waitFor(async () => (await row.getAttribute("data-status")) === "offline", "server offline after stop", 15_000);
+    await row.locator(".mcp-error").waitFor();
+    await shot(page, "24-mcp-offline");
+    await row.locator('[data-action="mcp-remove"]').click();
+    await row.locator('[data-action="mcp-remove-cancel"]').click();
+    await row.locator('[data-action="mcp-remove"]').click();
+    await row.locator('[data-action="mcp-remove-confirm"]').click();
+    await waitFor(async () => (await page.locator('.mcp-row[data-name="e2e-tools"]').count()) === 0, "row removed");
+    await page.locator(".mcp-empty").waitFor();
+    assert((await http("GET", "/api/mcp/servers")).json.servers.length === 0, "server still stored after remove");
+  });
+
   await test("no CSP violations or script errors", async () => {
     assert(problems.length === 0, problems.join("\n"));
   });
@@ -701,6 +766,7 @@ async function cleanup() {
     if (server.exitCode === null) server.kill("SIGKILL");
   }
   if (registry && registry.exitCode === null) registry.kill("SIGTERM");
+  if (mcpServer && mcpServer.exitCode === null) mcpServer.kill("SIGTERM");
   if (tmp && !KEEP) rmSync(tmp, { recursive: true, force: true });
 }
 

@@ -535,3 +535,32 @@ export const goOnline = (desktopHash?: string) =>
     body: desktopHash ? { desktop_hash: desktopHash } : {},
   });
 export const goOffline = () => json<{ ok: boolean }>("POST", "/api/server/go-offline");
+
+// ---- connected MCP servers (Settings → Connected MCPs)
+export type McpStatus = "online" | "offline" | "error" | "unknown";
+export interface McpServer {
+  id: string;
+  name: string;
+  transport: "http" | "stdio";
+  url: string;
+  argv: string[];
+  status: McpStatus;
+  tool_count: number;
+  tools: { name: string; description: string }[];
+  last_ping_at: string;
+  last_error: string;
+  created_at: string;
+  /** the capability a routing rule names to let this server's tool calls through */
+  capability_id: string;
+  worker_species_id: string;
+}
+export interface McpServerInput {
+  name: string;
+  transport: "http" | "stdio";
+  url?: string;
+  command?: string;
+}
+export const listMcpServers = () => json<{ servers: McpServer[] }>("GET", "/api/mcp/servers");
+export const addMcpServer = (s: McpServerInput) => json<{ server: McpServer }>("POST", "/api/mcp/servers", { body: s });
+export const removeMcpServer = (id: string) => json<{ removed: boolean }>("DELETE", "/api/mcp/servers/" + enc(id));
+export const pingMcpServer = (id: string) => json<{ status: McpStatus; server: McpServer }>("POST", `/api/mcp/servers/${enc(id)}/ping`);

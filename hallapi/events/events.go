@@ -31,6 +31,9 @@ const (
 	SecurityDenied     = "security.denied"
 	RulesReloaded      = "rules.reloaded"
 	SetupChanged       = "setup.changed"
+	MCPServerAdded     = "mcp.server.added"
+	MCPServerPinged    = "mcp.server.pinged"
+	MCPServerRemoved   = "mcp.server.removed"
 	defaultSubscriberN = 256
 )
 
@@ -40,7 +43,7 @@ func Known(t string) bool {
 	case DecisionRecorded, DispatchStarted, DispatchFinished, AlertRaised, AlertAcknowledged,
 		ApprovalCreated, ApprovalResolved, WorkerEnrolled, WorkerUpdated, WorkerUnenrolled,
 		WorkerAttestation, StandingChanged, SettingsChanged, AuthChanged, SecurityDenied,
-		RulesReloaded, SetupChanged:
+		RulesReloaded, SetupChanged, MCPServerAdded, MCPServerPinged, MCPServerRemoved:
 		return true
 	}
 	return false

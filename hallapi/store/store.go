@@ -116,9 +116,11 @@ func loadMigrations() ([]migration, error) {
 		ms = append(ms, migration{v, e.Name(), string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	// Versions increase strictly; a gap is allowed (branches number their
+	// migrations ahead of each other) and a version is never used twice.
 	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migrations must be numbered 1..n without gaps; found %s at position %d", m.name, i+1)
+		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
+			return nil, fmt.Errorf("migration %s: versions must be unique and start at 1", m.name)
 		}
 	}
 	return ms, nil
@@ -127,10 +129,10 @@ func loadMigrations() ([]migration, error) {
 // SchemaVersion is the newest schema version this binary knows.
 func SchemaVersion() int {
 	ms, err := loadMigrations()
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return len(ms)
+	return ms[len(ms)-1].version
 }
 
 // Open opens (creating if needed) the database at path, migrates it to the
@@ -232,10 +234,17 @@ func (s *Store) migrate() error {
 	if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
 		return fmt.Errorf("open %s: not a SQLite database? %w", s.path, err)
 	}
-	if v > len(ms) {
-		return &NewerSchemaError{Path: s.path, DBVersion: v, BinaryVersion: len(ms)}
+	newest := 0
+	if len(ms) > 0 {
+		newest = ms[len(ms)-1].version
 	}
-	for _, m := range ms[v:] {
+	if v > newest {
+		return &NewerSchemaError{Path: s.path, DBVersion: v, BinaryVersion: newest}
+	}
+	for _, m := range ms {
+		if m.version <= v {
+			continue
+		}
 		if _, err := tx.Exec(m.sql); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}

@@ -8,6 +8,7 @@ import { autostartToggle, bridge } from "../desktop";
 import { h, replace } from "../dom";
 import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZones } from "../time";
 import { busy, errorBox, kv, showFieldError, toast } from "../ui";
+import { mcpSection } from "./mcpservers";
 
 export const PROFILES = ["prof.dev.permissive", "prof.prod.strict", "prof.edge.isolated"];
 
@@ -24,6 +25,7 @@ export function createSettingsScreen(): Screen {
   let config: api.Config | null = null;
   let formEtag = "";
   let off: () => void = () => {};
+  let mcp: ReturnType<typeof mcpSection> | null = null;
 
   function render(): void {
     const s = app.settings;
@@ -169,6 +171,7 @@ export function createSettingsScreen(): Screen {
         h("p", null, "Change the data directory, port, registry, workers directory or API token with the setup wizard."),
         h("button", { type: "button", class: "btn", "data-action": "rerun-wizard", onclick: () => app.rerunWizard() }, "Re-run setup wizard"),
       ),
+      mcp?.el,
     );
   }
 
@@ -177,6 +180,9 @@ export function createSettingsScreen(): Screen {
     title: "Settings",
     mount(el) {
       root = el;
+      // Connected MCPs keeps its own state across redraws of the form; its list reloads on every visit
+      mcp = mcpSection();
+      void mcp.reload();
       // The form is drawn once the current settings are here, so nothing typed into it is replaced
       // by a late load.
       replace(root, h("div", { class: "screen-head" }, h("h1", null, "Settings")), h("p", { class: "muted", role: "status" }, "Loading settings…"));
@@ -192,6 +198,7 @@ export function createSettingsScreen(): Screen {
         if (failed) root.prepend(errorBox(failed, "Cannot load settings"));
       })();
       off = app.on((ev) => {
+        mcp?.onEvent(ev);
         if (ev.type !== "settings.changed") return;
         void api.getSettings().then((r) => {
           if (r.etag === formEtag) return; // our own save
