@@ -70,6 +70,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				" may not call the Hall API; only the Hall's own UI may", "")
 			return
 		}
+		if s.lock.blocks(r) {
+			writeError(w, http.StatusLocked, "locked", "Hall Monitor is locked: unlock it with your passphrase", "")
+			return
+		}
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")

@@ -61,6 +61,13 @@ func (s *Server) routes() {
 	tok("POST /api/setup", s.handlePostSetup)
 	tok("POST /api/setup/token", s.handleRotateToken)
 
+	tok("GET /api/auth/passphrase-status", s.handlePassphraseStatus)
+	tok("POST /api/auth/set-passphrase", s.handleSetPassphrase)
+	tok("POST /api/auth/unlock", s.handleUnlock)
+	tok("POST /api/auth/lock", s.handleLock)
+	tok("POST /api/auth/change-passphrase", s.handleChangePassphrase)
+	tok("POST /api/auth/remove-passphrase", s.handleRemovePassphrase)
+
 	tok("GET /api/mcp/servers", s.handleMCPServers)
 	tok("POST /api/mcp/servers", s.handleAddMCPServer)
 	tok("DELETE /api/mcp/servers/{id}", s.handleRemoveMCPServer)

@@ -115,6 +115,7 @@ type Server struct {
 	workersDir atomic.Pointer[string]
 
 	rules *rulesHolder
+	lock  *uiLock
 
 	routesMu  sync.Mutex
 	routeList []Route
@@ -188,6 +189,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.rules = newRulesHolder(opts.Config.RulesPath)
 	s.rules.load()
+	var err error
+	if s.lock, err = loadUILock(opts.ConfigDir); err != nil {
+		return nil, err
+	}
 	s.routes()
 	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
 	return s, nil

@@ -34,6 +34,7 @@ const (
 	MCPServerAdded     = "mcp.server.added"
 	MCPServerPinged    = "mcp.server.pinged"
 	MCPServerRemoved   = "mcp.server.removed"
+	UILock             = "ui.lock"
 	defaultSubscriberN = 256
 )
 
@@ -43,7 +44,7 @@ func Known(t string) bool {
 	case DecisionRecorded, DispatchStarted, DispatchFinished, AlertRaised, AlertAcknowledged,
 		ApprovalCreated, ApprovalResolved, WorkerEnrolled, WorkerUpdated, WorkerUnenrolled,
 		WorkerAttestation, StandingChanged, SettingsChanged, AuthChanged, SecurityDenied,
-		RulesReloaded, SetupChanged, MCPServerAdded, MCPServerPinged, MCPServerRemoved:
+		RulesReloaded, SetupChanged, MCPServerAdded, MCPServerPinged, MCPServerRemoved, UILock:
 		return true
 	}
 	return false

@@ -1,0 +1,333 @@
+package hallapi
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/scrypt"
+
+	"hallmonitor/hallapi/events"
+)
+
+// The UI lock: an optional passphrase that keeps the Hall's own UI (the
+// desktop window and the browser UI) behind an unlock screen, as the
+// reference app's passphrase gate does. It hides the Hall's data from
+// whoever sits at an unlocked desktop; agents and the CLI, which hold the
+// API token, are not affected (the token file itself is the protection for
+// programmatic access). The passphrase is kept only as an scrypt hash in
+// <config dir>/ui-passphrase (0600); every start begins locked.
+
+const (
+	lockFile         = "ui-passphrase"
+	minPassphrase    = 8
+	maxPassphrase    = 1024
+	freeUnlockErrors = 5 // failed unlocks before each further try waits
+	// UIHeader marks a request made by the Hall's own UI; with a passphrase
+	// set and the Hall locked, such requests get 423 locked.
+	UIHeader = "X-Hall-UI"
+)
+
+// scrypt cost (about 100 ms here); stored with each hash so it can grow.
+var scryptN, scryptR, scryptP = 1 << 15, 8, 1
+
+type lockRecord struct {
+	N    int    `json:"n"`
+	R    int    `json:"r"`
+	P    int    `json:"p"`
+	Salt string `json:"salt"`
+	Hash string `json:"hash"`
+}
+
+type uiLock struct {
+	path string
+
+	mu       sync.Mutex
+	rec      *lockRecord // nil: no passphrase
+	locked   bool
+	failures int
+	retryAt  time.Time
+}
+
+func loadUILock(configDir string) (*uiLock, error) {
+	l := &uiLock{path: filepath.Join(configDir, lockFile)}
+	b, err := os.ReadFile(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return l, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the UI passphrase: %w", err)
+	}
+	var rec lockRecord
+	if err := json.Unmarshal(b, &rec); err != nil || rec.N < 2 || rec.Salt == "" || rec.Hash == "" {
+		return nil, fmt.Errorf("%s is damaged: delete it to remove the UI passphrase", l.path)
+	}
+	l.rec, l.locked = &rec, true
+	return l, nil
+}
+
+func hashPassphrase(pass string, n, r, p int, salt []byte) ([]byte, error) {
+	return scrypt.Key([]byte(pass), salt, n, r, p, 32)
+}
+
+func newLockRecord(pass string) (*lockRecord, error) {
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	h, err := hashPassphrase(pass, scryptN, scryptR, scryptP, salt)
+	if err != nil {
+		return nil, err
+	}
+	enc := base64.RawStdEncoding.EncodeToString
+	return &lockRecord{N: scryptN, R: scryptR, P: scryptP, Salt: enc(salt), Hash: enc(h)}, nil
+}
+
+func (rec *lockRecord) matches(pass string) bool {
+	salt, err1 := base64.RawStdEncoding.DecodeString(rec.Salt)
+	want, err2 := base64.RawStdEncoding.DecodeString(rec.Hash)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got, err := hashPassphrase(pass, rec.N, rec.R, rec.P, salt)
+	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// save writes rec (nil removes the file) atomically.
+func (l *uiLock) save(rec *lockRecord) error {
+	if rec == nil {
+		if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	b, _ := json.Marshal(rec)
+	tmp := l.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, l.path)
+}
+
+// blocks reports whether r is a UI request the lock refuses.
+func (l *uiLock) blocks(r *http.Request) bool {
+	if !IsTrusted(r) && r.Header.Get(UIHeader) == "" {
+		return false
+	}
+	switch r.URL.Path {
+	case "/api/health", "/health", "/wcp/health", "/api/auth/passphrase-status", "/api/auth/unlock":
+		return false
+	}
+	if !isAPIPath(r.URL.Path) && r.URL.Path != "/health" && r.URL.Path != "/status" {
+		return false // the UI's own files
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.locked
+}
+
+func validPassphrase(field, p string) *httpError {
+	switch {
+	case p == "":
+		return errf(http.StatusBadRequest, "missing_field", field, "%s is required", field)
+	case utf8.RuneCountInString(p) < minPassphrase:
+		return errf(http.StatusBadRequest, "invalid_field", field, "%s must be at least %d characters", field, minPassphrase)
+	case len(p) > maxPassphrase:
+		return errf(http.StatusBadRequest, "invalid_field", field, "%s must be at most %d bytes", field, maxPassphrase)
+	}
+	return nil
+}
+
+// check verifies pass under the failure back-off; call with l.mu held.
+func (l *uiLock) check(now time.Time, field, pass string) *httpError {
+	if wait := l.retryAt.Sub(now); wait > 0 {
+		return errf(http.StatusTooManyRequests, "rate_limited", field, "too many wrong passphrases: try again in %d s", int(wait.Seconds())+1)
+	}
+	if pass == "" {
+		return errf(http.StatusBadRequest, "missing_field", field, "%s is required", field)
+	}
+	if !l.rec.matches(pass) {
+		l.failures++
+		if l.failures >= freeUnlockErrors {
+			l.retryAt = now.Add(min(time.Duration(1<<min(l.failures-freeUnlockErrors, 6))*time.Second, time.Minute))
+		}
+		return errf(http.StatusForbidden, "wrong_passphrase", field, "Incorrect passphrase.")
+	}
+	l.failures, l.retryAt = 0, time.Time{}
+	return nil
+}
+
+func (s *Server) lockStatus() map[string]any {
+	l := s.lock
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	retry := 0
+	if wait := time.Until(l.retryAt); wait > 0 {
+		retry = int(wait.Seconds()) + 1
+	}
+	return map[string]any{"passphrase_set": l.rec != nil, "locked": l.locked, "retry_after_seconds": retry}
+}
+
+func (s *Server) lockChanged(r *http.Request, what string) {
+	if _, err := s.st.Emit(r.Context(), events.UILock, map[string]any{"change": what}); err != nil {
+		s.log.Warn("record lock event", "err", err)
+	}
+}
+
+func (s *Server) handlePassphraseStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.lockStatus())
+}
+
+func (s *Server) handleSetPassphrase(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Passphrase string `json:"passphrase"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	if he := validPassphrase("passphrase", body.Passphrase); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	l := s.lock
+	l.mu.Lock()
+	if l.rec != nil {
+		l.mu.Unlock()
+		s.fail(w, r, errf(http.StatusConflict, "conflict", "passphrase", "a passphrase is set already: change it with current_passphrase and new_passphrase"))
+		return
+	}
+	rec, err := newLockRecord(body.Passphrase)
+	if err == nil {
+		err = l.save(rec)
+	}
+	if err != nil {
+		l.mu.Unlock()
+		s.fail(w, r, fmt.Errorf("store the UI passphrase: %w", err))
+		return
+	}
+	l.rec = rec
+	l.mu.Unlock()
+	s.lockChanged(r, "set")
+	writeJSON(w, http.StatusCreated, s.lockStatus())
+}
+
+func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Passphrase string `json:"passphrase"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	l := s.lock
+	l.mu.Lock()
+	if l.rec == nil {
+		l.mu.Unlock()
+		s.fail(w, r, errf(http.StatusConflict, "conflict", "passphrase", "no passphrase is set: there is nothing to unlock"))
+		return
+	}
+	if he := l.check(time.Now(), "passphrase", body.Passphrase); he != nil {
+		l.mu.Unlock()
+		s.securityDenied(r, "wrong_passphrase")
+		s.fail(w, r, he)
+		return
+	}
+	l.locked = false
+	l.mu.Unlock()
+	s.lockChanged(r, "unlocked")
+	writeJSON(w, http.StatusOK, s.lockStatus())
+}
+
+func (s *Server) handleLock(w http.ResponseWriter, r *http.Request) {
+	l := s.lock
+	l.mu.Lock()
+	if l.rec == nil {
+		l.mu.Unlock()
+		s.fail(w, r, errf(http.StatusConflict, "conflict", "", "set a passphrase first: without one the Hall cannot be unlocked again"))
+		return
+	}
+	l.locked = true
+	l.mu.Unlock()
+	s.lockChanged(r, "locked")
+	writeJSON(w, http.StatusOK, s.lockStatus())
+}
+
+func (s *Server) handleChangePassphrase(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Current string `json:"current_passphrase"`
+		New     string `json:"new_passphrase"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	s.replacePassphrase(w, r, body.Current, &body.New)
+}
+
+func (s *Server) handleRemovePassphrase(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Current string `json:"current_passphrase"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	s.replacePassphrase(w, r, body.Current, nil)
+}
+
+// replacePassphrase checks the current passphrase, then stores next (nil:
+// removes the passphrase and the lock).
+func (s *Server) replacePassphrase(w http.ResponseWriter, r *http.Request, current string, next *string) {
+	if next != nil {
+		if he := validPassphrase("new_passphrase", *next); he != nil {
+			s.fail(w, r, he)
+			return
+		}
+	}
+	l := s.lock
+	l.mu.Lock()
+	if l.rec == nil {
+		l.mu.Unlock()
+		s.fail(w, r, errf(http.StatusConflict, "conflict", "current_passphrase", "no passphrase is set: set one with passphrase"))
+		return
+	}
+	if he := l.check(time.Now(), "current_passphrase", current); he != nil {
+		l.mu.Unlock()
+		s.securityDenied(r, "wrong_passphrase")
+		s.fail(w, r, he)
+		return
+	}
+	var rec *lockRecord
+	var err error
+	if next != nil {
+		rec, err = newLockRecord(*next)
+	}
+	if err == nil {
+		err = l.save(rec)
+	}
+	if err != nil {
+		l.mu.Unlock()
+		s.fail(w, r, fmt.Errorf("store the UI passphrase: %w", err))
+		return
+	}
+	l.rec = rec
+	if rec == nil {
+		l.locked = false
+	}
+	l.mu.Unlock()
+	what := "changed"
+	if next == nil {
+		what = "removed"
+	}
+	s.lockChanged(r, what)
+	writeJSON(w, http.StatusOK, s.lockStatus())
+}
