@@ -749,6 +749,43 @@ async function main() {
     assert((await http("GET", "/api/mcp/servers")).json.servers.length === 0, "server still stored after remove");
   });
 
+  await test("security: a UI passphrase locks the window; a wrong one is refused, the right one unlocks; agents keep routing", async () => {
+    await page.goto(S.base + "/#/settings");
+    const sec = page.getByTestId("security");
+    await sec.locator('[data-form="set-passphrase"]').waitFor();
+    await page.locator("#pp-new").fill("correct horse");
+    await page.locator("#pp-confirm").fill("correct hors");
+    await sec.getByRole("button", { name: "Set Passphrase" }).click();
+    await sec.getByText("Passphrases do not match.").waitFor();
+    await page.locator("#pp-confirm").fill("correct horse");
+    await sec.getByRole("button", { name: "Set Passphrase" }).click();
+    await sec.locator('[data-action="lock-now"]').click();
+    await page.getByRole("heading", { name: "Unlock your Hall" }).waitFor();
+    await shot(page, "25-locked");
+    assert((await page.getByText("Hall configuration").count()) === 0, "the Hall's data is still on the page behind the lock");
+    // while locked the UI's requests are refused, an agent's are not
+    const uiReq = await http("GET", "/api/decisions", undefined, { "X-Hall-UI": "1" });
+    assert(uiReq.status === 423 && uiReq.json.error.code === "locked", `UI request while locked: ${uiReq.status} ${uiReq.text}`);
+    const agent = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    assert(agent.status === 200, `an agent was locked out: ${agent.status} ${agent.text}`);
+    await page.reload(); // a reload stays locked
+    await page.getByRole("heading", { name: "Unlock your Hall" }).waitFor();
+    await page.locator("#unlock-input").fill("wrong horse");
+    await page.keyboard.press("Enter");
+    await page.getByText("Incorrect passphrase.").waitFor();
+    await page.locator("#unlock-input").fill("correct horse");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Settings" }).waitFor();
+    assert((await page.locator(".lock-overlay").count()) === 0, "the lock screen stayed after unlocking");
+    // remove it again so the Hall opens without one
+    await sec.locator("summary", { hasText: "Remove passphrase" }).click();
+    await page.locator("#pp-remove-current").fill("correct horse");
+    await sec.getByRole("button", { name: "Remove Passphrase" }).click();
+    await sec.locator('[data-form="set-passphrase"]').waitFor();
+    const st = await http("GET", "/api/auth/passphrase-status");
+    assert(st.json.passphrase_set === false && st.json.locked === false, `after removal: ${st.text}`);
+  });
+
   await test("no CSP violations or script errors", async () => {
     assert(problems.length === 0, problems.join("\n"));
   });

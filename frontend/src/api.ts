@@ -286,6 +286,7 @@ const TOKEN_KEY = "hallmonitor.token";
 let base = "";
 let token: string | null = null;
 let unauthorizedHandler: ((err: ApiError) => void) | null = null;
+let lockedHandler: ((err: ApiError) => void) | null = null;
 
 /** configure sets the API origin ("" = same origin) and loads the session token. */
 export function configure(opts: { base?: string; token?: string | null }): void {
@@ -337,6 +338,11 @@ export function onUnauthorized(fn: ((err: ApiError) => void) | null): void {
   unauthorizedHandler = fn;
 }
 
+/** onLocked registers the callback run whenever the server answers 423 (the UI passphrase lock is on). */
+export function onLocked(fn: ((err: ApiError) => void) | null): void {
+  lockedHandler = fn;
+}
+
 type Query = Record<string, string | number | boolean | undefined | null>;
 
 export function buildQuery(q?: Query): string {
@@ -351,7 +357,8 @@ export function buildQuery(q?: Query): string {
 }
 
 export function authHeaders(extra?: Record<string, string>): Record<string, string> {
-  const h: Record<string, string> = { Accept: "application/json", ...extra };
+  // X-Hall-UI marks the Hall's own UI: the passphrase lock applies to it, not to agents.
+  const h: Record<string, string> = { Accept: "application/json", "X-Hall-UI": "1", ...extra };
   if (token) h.Authorization = "Bearer " + token;
   return h;
 }
@@ -406,6 +413,7 @@ export async function raw(method: string, path: string, opts: RequestOpts = {}):
   if (!res.ok) {
     const err = await toApiError(res);
     if (res.status === 401 && unauthorizedHandler) unauthorizedHandler(err);
+    if (res.status === 423 && lockedHandler) lockedHandler(err);
     throw err;
   }
   return res;
@@ -564,3 +572,17 @@ export const listMcpServers = () => json<{ servers: McpServer[] }>("GET", "/api/
 export const addMcpServer = (s: McpServerInput) => json<{ server: McpServer }>("POST", "/api/mcp/servers", { body: s });
 export const removeMcpServer = (id: string) => json<{ removed: boolean }>("DELETE", "/api/mcp/servers/" + enc(id));
 export const pingMcpServer = (id: string) => json<{ status: McpStatus; server: McpServer }>("POST", `/api/mcp/servers/${enc(id)}/ping`);
+
+// ---- UI passphrase lock
+export interface LockStatus {
+  passphrase_set: boolean;
+  locked: boolean;
+  retry_after_seconds: number;
+}
+export const passphraseStatus = () => json<LockStatus>("GET", "/api/auth/passphrase-status");
+export const setPassphrase = (passphrase: string) => json<LockStatus>("POST", "/api/auth/set-passphrase", { body: { passphrase } });
+export const unlock = (passphrase: string) => json<LockStatus>("POST", "/api/auth/unlock", { body: { passphrase } });
+export const lockNow = () => json<LockStatus>("POST", "/api/auth/lock");
+export const changePassphrase = (current: string, next: string) =>
+  json<LockStatus>("POST", "/api/auth/change-passphrase", { body: { current_passphrase: current, new_passphrase: next } });
+export const removePassphrase = (current: string) => json<LockStatus>("POST", "/api/auth/remove-passphrase", { body: { current_passphrase: current } });

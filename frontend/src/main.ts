@@ -6,6 +6,7 @@ import * as api from "./api";
 import { app, notify, type Screen } from "./app";
 import { bridge } from "./desktop";
 import { h, replace } from "./dom";
+import { showLockScreen } from "./lock";
 import { createAlertsScreen } from "./screens/alerts";
 import { createApprovalsScreen } from "./screens/approvals";
 import { createDispatchesScreen } from "./screens/dispatches";
@@ -245,7 +246,7 @@ async function boot(): Promise<void> {
   try {
     setup = await api.getSetup();
   } catch (e) {
-    if (e instanceof api.ApiError && e.status === 401) return; // the token screen is shown by the 401 handler
+    if (e instanceof api.ApiError && (e.status === 401 || e.status === 423)) return; // the token or lock screen is shown by its handler
     replace(
       appRoot,
       h(
@@ -292,6 +293,7 @@ app.rerunWizard = async () => {
 };
 
 api.onUnauthorized((err) => showTokenScreen(err));
+api.onLocked(() => showLockScreen());
 api.takeTokenFromLocation();
 if (!location.hash || location.hash === "#") history.replaceState(null, "", location.pathname + location.search + "#/status");
 void boot();

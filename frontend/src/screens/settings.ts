@@ -9,6 +9,7 @@ import { h, replace } from "../dom";
 import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZones } from "../time";
 import { busy, errorBox, kv, showFieldError, toast } from "../ui";
 import { mcpSection } from "./mcpservers";
+import { securitySection } from "./security";
 
 export const PROFILES = ["prof.dev.permissive", "prof.prod.strict", "prof.edge.isolated"];
 
@@ -26,6 +27,7 @@ export function createSettingsScreen(): Screen {
   let formEtag = "";
   let off: () => void = () => {};
   let mcp: ReturnType<typeof mcpSection> | null = null;
+  let security: ReturnType<typeof securitySection> | null = null;
 
   function render(): void {
     const s = app.settings;
@@ -171,6 +173,7 @@ export function createSettingsScreen(): Screen {
         h("p", null, "Change the data directory, port, registry, workers directory or API token with the setup wizard."),
         h("button", { type: "button", class: "btn", "data-action": "rerun-wizard", onclick: () => app.rerunWizard() }, "Re-run setup wizard"),
       ),
+      security?.el,
       mcp?.el,
     );
   }
@@ -183,6 +186,8 @@ export function createSettingsScreen(): Screen {
       // Connected MCPs keeps its own state across redraws of the form; its list reloads on every visit
       mcp = mcpSection();
       void mcp.reload();
+      security = securitySection();
+      void security.reload();
       // The form is drawn once the current settings are here, so nothing typed into it is replaced
       // by a late load.
       replace(root, h("div", { class: "screen-head" }, h("h1", null, "Settings")), h("p", { class: "muted", role: "status" }, "Loading settings…"));
@@ -199,6 +204,7 @@ export function createSettingsScreen(): Screen {
       })();
       off = app.on((ev) => {
         mcp?.onEvent(ev);
+        security?.onEvent(ev);
         if (ev.type !== "settings.changed") return;
         void api.getSettings().then((r) => {
           if (r.etag === formEtag) return; // our own save
