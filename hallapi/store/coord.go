@@ -363,7 +363,7 @@ type TaskInput struct {
 // TaskPatch changes some fields of a task (nil: unchanged).
 type TaskPatch struct {
 	Title, Details, Owner, Priority, AgentType, Section, Location, DepType *string
-	Predecessors                                                          *[]string
+	Predecessors                                                           *[]string
 }
 
 // DefaultSection is the section of a task created without one.
