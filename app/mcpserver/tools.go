@@ -228,4 +228,5 @@ func (s *Server) addFixedTools() {
 				SelectedWorker: det.Summary.SelectedWorkerSpeciesID, CorrelationID: det.Summary.CorrelationID}
 			return s.dispatch(ctx, a.DecisionID, gov), nil, nil
 		})
+	s.addCoordTools()
 }

@@ -851,6 +851,11 @@ type TaskFilter struct {
 
 // ListTasks lists tasks in creation order.
 func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	switch f.Status {
+	case "", TaskPending, TaskInProgress, TaskDone:
+	default:
+		return nil, invalid("status", "status must be pending, in_progress or done, not %q", clip(f.Status))
+	}
 	q := `SELECT ` + taskCols + ` FROM coord_tasks WHERE 1=1`
 	var args []any
 	if f.Status != "" {
@@ -900,18 +905,19 @@ func scanLock(sc interface{ Scan(...any) error }) (Lock, error) {
 }
 
 // AcquireLock takes (or, for its holder, extends) the lock on a path for
-// ttl (DefaultLockTTL when 0). A lock held by another and not expired is a
-// conflict naming the holder.
-func (s *Store) AcquireLock(ctx context.Context, p string, ttl time.Duration, by Actor) (Lock, error) {
+// ttlSeconds (DefaultLockTTL when 0). A lock held by another and not
+// expired is a conflict naming the holder.
+func (s *Store) AcquireLock(ctx context.Context, p string, ttlSeconds int64, by Actor) (Lock, error) {
 	p, err := CleanLockPath(p)
 	if err != nil {
 		return Lock{}, err
 	}
-	if ttl == 0 {
-		ttl = DefaultLockTTL
-	}
-	if ttl < time.Second || ttl > MaxLockTTL {
-		return Lock{}, invalid("ttl_seconds", "ttl_seconds must be from 1 to %d", int(MaxLockTTL.Seconds()))
+	ttl := DefaultLockTTL
+	if ttlSeconds != 0 {
+		if ttlSeconds < 1 || ttlSeconds > int64(MaxLockTTL/time.Second) {
+			return Lock{}, invalid("ttl_seconds", "ttl_seconds must be from 1 to %d (0 or absent: %d)", int64(MaxLockTTL/time.Second), int64(DefaultLockTTL/time.Second))
+		}
+		ttl = time.Duration(ttlSeconds) * time.Second
 	}
 	var l Lock
 	err = s.Write(ctx, func(t *Tx) error {
@@ -1067,17 +1073,39 @@ func (t *Tx) postMessage(m Message) (Message, error) {
 	return m, err
 }
 
-// MessageFilter pages messages newest first: Before is an exclusive
-// message id (0: from the newest); For keeps what an agent should read
-// (sent to it, to all, or by it).
+// MessageFilter pages messages newest first: Limit 1..200 (0: 50), Before
+// an exclusive message id (0: from the newest); For keeps what an agent
+// should read (sent to it, to all, or by it).
 type MessageFilter struct {
 	Limit  int
 	Before int64
 	For    string
 }
 
-// ListMessages returns a page of messages, newest first.
-func (s *Store) ListMessages(ctx context.Context, f MessageFilter) ([]Message, error) {
+// MessagePage is a page of messages, newest first; NextBefore continues it
+// (nil on the last page).
+type MessagePage struct {
+	Messages   []Message `json:"messages"`
+	NextBefore *int64    `json:"next_before"`
+}
+
+// ListMessages returns a page of messages.
+func (s *Store) ListMessages(ctx context.Context, f MessageFilter) (MessagePage, error) {
+	page := MessagePage{Messages: []Message{}}
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	if f.Limit < 1 || f.Limit > 200 {
+		return page, invalid("limit", "limit must be from 1 to 200, not %d", f.Limit)
+	}
+	if f.Before < 0 {
+		return page, invalid("before", "before must be a message id (next_before of the previous page)")
+	}
+	if f.For != "" {
+		if err := ValidAgentID("for", f.For); err != nil {
+			return page, err
+		}
+	}
 	q := `SELECT id, from_id, to_id, message, task_id, msg_type, created_at FROM coord_messages WHERE 1=1`
 	var args []any
 	if f.Before > 0 {
@@ -1088,21 +1116,21 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) ([]Message, e
 		q += ` AND (to_id = ? OR to_id = 'all' OR from_id = ?)`
 		args = append(args, f.For, f.For)
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
 	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
-		return nil, err
+		return page, err
 	}
 	defer rows.Close()
-	out := []Message{}
 	for rows.Next() {
 		var m Message
 		if err := rows.Scan(&m.ID, &m.From, &m.To, &m.Message, &m.TaskID, &m.MsgType, &m.CreatedAt); err != nil {
-			return nil, err
+			return page, err
 		}
-		out = append(out, m)
+		page.Messages = append(page.Messages, m)
 	}
-	return out, rows.Err()
+	if len(page.Messages) == f.Limit {
+		next := page.Messages[len(page.Messages)-1].ID
+		page.NextBefore = &next
+	}
+	return page, rows.Err()
 }
