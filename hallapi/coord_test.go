@@ -334,3 +334,27 @@ func jsonNum(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Without the token every coordination request is refused and stores nothing.
+func TestCoordNeedsToken(t *testing.T) {
+	e := newEnv(t, testRules)
+	e.beat("claude", "llm")
+	e.task(map[string]any{"title": "x"})
+	before := e.coordTotal()
+	for _, p := range [][2]string{{"GET", "/api/coord/agents"}, {"POST", "/api/coord/agents/heartbeat"}, {"GET", "/api/coord/tasks"},
+		{"POST", "/api/coord/tasks"}, {"PATCH", "/api/coord/tasks/T1"}, {"POST", "/api/coord/tasks/T1/claim"}, {"POST", "/api/coord/tasks/T1/complete"},
+		{"POST", "/api/coord/tasks/T1/reassign"}, {"GET", "/api/coord/locks"}, {"POST", "/api/coord/locks"}, {"POST", "/api/coord/locks/release"},
+		{"GET", "/api/coord/messages"}, {"POST", "/api/coord/messages"}} {
+		body := `{"id":"mallory","title":"x","owner":"mallory","path":"a","message":"x","agent_id":"claude"}`
+		if p[0] == "PATCH" || strings.HasSuffix(p[1], "/claim") || strings.HasSuffix(p[1], "/complete") {
+			body = `{"agent_id":"claude"}`
+		}
+		e.apiErr(401, "unauthorized", "", p[0], p[1], body, "Authorization", "")
+	}
+	if n := e.coordTotal(); n != before {
+		t.Fatalf("requests without a token stored %d rows", n-before)
+	}
+	if tk := e.ok(200, "GET", "/api/coord/tasks", nil)["tasks"].([]any)[0].(map[string]any); tk["status"] != "pending" || tk["owner"] != "any" {
+		t.Fatalf("a request without a token changed T1: %v", tk)
+	}
+}

@@ -604,6 +604,7 @@ export const coordCreateTask = (t: TaskFields) => json<{ task: CoordTask }>("POS
 export const coordUpdateTask = (id: string, t: Partial<TaskFields>) => json<{ task: CoordTask }>("PATCH", `/api/coord/tasks/${enc(id)}`, { body: t });
 export const coordCompleteTask = (id: string, body: { summary?: string; follow_up?: TaskFields; notify?: boolean }) =>
   json<{ task: CoordTask; follow_up: CoordTask | null; messages: CoordMessage[] }>("POST", `/api/coord/tasks/${enc(id)}/complete`, { body });
+export const coordClaimTask = (id: string) => json<{ task: CoordTask }>("POST", `/api/coord/tasks/${enc(id)}/claim`, { body: {} });
 export const coordReassign = (id: string, owner: string) => json<{ task: CoordTask }>("POST", `/api/coord/tasks/${enc(id)}/reassign`, { body: { owner } });
 export const coordLocks = () => json<{ locks: CoordLock[] }>("GET", "/api/coord/locks");
 export const coordPostMessage = (m: { to: string; message: string; task_id?: string; msg_type?: CoordMessage["msg_type"] }) =>

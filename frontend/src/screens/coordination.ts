@@ -243,6 +243,8 @@ export function createCoordinationScreen(): Screen {
   let sendStatus: HTMLElement;
   let newForm: HTMLFormElement | null = null;
   let statusOf = new Map<string, string>();
+  /** tree nodes the user opened or closed (else open to depth 2) */
+  const treeOpen = new Map<string, boolean>();
 
   /** ownerOptions: any, you, then the roster (and the current value if it is none of those). */
   function ownerOptions(current = ""): [string, string][] {
@@ -483,7 +485,21 @@ export function createCoordinationScreen(): Screen {
     );
   }
 
+  /** focusKey remembers which control of which task has the focus, to give it back after a re-render. */
+  function focusKey(): string | null {
+    const a = document.activeElement;
+    if (!(a instanceof HTMLElement) || !boardEl.contains(a)) return null;
+    const id = a.closest<HTMLElement>("[data-id]")?.dataset.id;
+    if (!id) return null;
+    const q = `[data-id="${CSS.escape(id)}"]`;
+    if (a.dataset.move) return `[data-move="${a.dataset.move}"]${q}`;
+    if (a.dataset.action) return `${q} [data-action="${a.dataset.action}"]`;
+    if (a.tagName === "SUMMARY") return `.tree-node${q} > details > summary`;
+    return a.matches(".coord-card") ? `.coord-card${q}` : null;
+  }
+
   function renderBoard(): void {
+    const refocus = focusKey();
     statusOf = new Map(tasks.map((t) => [t.id, t.status]));
     renderToggle();
     boardEl.dataset.boardView = view;
@@ -491,6 +507,11 @@ export function createCoordinationScreen(): Screen {
       replace(boardEl, emptyState("No tasks.", "Create one with + New Task, or let an agent add one."));
       return;
     }
+    drawBoard();
+    if (refocus) boardEl.querySelector<HTMLElement>(refocus)?.focus();
+  }
+
+  function drawBoard(): void {
     switch (view) {
       case "kanban":
         replace(boardEl, kanban());
@@ -544,11 +565,12 @@ export function createCoordinationScreen(): Screen {
     }
     const det = h(
       "details",
-      { open: n.depth < 2 },
+      { open: treeOpen.get(n.task.id) ?? n.depth < 2 },
       h("summary", null, treeRow(n.task, countDescendants(n))),
       taskActions(n.task),
       h("ul", { class: "tree" }, n.children.map(treeNode)),
     );
+    det.addEventListener("toggle", () => treeOpen.set(n.task.id, det.open));
     body.append(det);
     return h("li", null, body);
   }
