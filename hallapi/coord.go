@@ -52,9 +52,9 @@ var osUserName = sync.OnceValue(func() string {
 	return name
 })
 
-// Person is who a coordination action from the UI is attributed to: the
+// person is who a coordination action from the UI is attributed to: the
 // signed-in GitHub login if there is one, else the OS user name.
-func (s *Server) Person(r *http.Request) (name, source string) {
+func (s *Server) person(r *http.Request) (name, source string) {
 	if acct := s.accountStatus(r); acct.GitHubLogin != "" {
 		return acct.GitHubLogin, IdentityGitHub
 	}
@@ -65,7 +65,7 @@ func (s *Server) actor(r *http.Request, agentID string) store.Actor {
 	if agentID != "" {
 		return store.Actor{ID: agentID, Agent: true}
 	}
-	name, _ := s.Person(r)
+	name, _ := s.person(r)
 	return store.Actor{ID: name}
 }
 
@@ -104,7 +104,7 @@ func (s *Server) handleCoordAgents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	name, source := s.Person(r)
+	name, source := s.person(r)
 	writeJSON(w, http.StatusOK, map[string]any{"agents": as, "me": map[string]string{"id": name, "source": source}})
 }
 
