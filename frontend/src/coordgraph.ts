@@ -190,3 +190,18 @@ export function ownerClass(owner: string): string {
   for (const c of owner.toLowerCase()) h = (h * 31 + c.charCodeAt(0)) >>> 0;
   return `owner-c${h % 8}`;
 }
+
+/**
+ * waitingFor lists the predecessors that keep a task from starting (start) or finishing
+ * (finish) under its dependency type, as the Hall checks on claim and complete: FS needs them
+ * done to start, SS started; to finish, FS and FF need them done, SS and SF started.
+ */
+export function waitingFor(t: CoordTask, statusOf: Map<string, string>, step: "start" | "finish"): string[] {
+  if (t.status === "done") return [];
+  if (step === "start" && (t.dep_type === "FF" || t.dep_type === "SF")) return [];
+  const needDone = t.dep_type === "FS" || t.dep_type === "FF";
+  return t.predecessors.filter((p) => {
+    const s = statusOf.get(p);
+    return s !== undefined && s !== "done" && (needDone || s === "pending");
+  });
+}

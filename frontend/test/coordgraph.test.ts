@@ -11,6 +11,7 @@ import {
   pruneOverrides,
   swimlanes,
   topoDepth,
+  waitingFor,
   waves,
 } from "../src/coordgraph";
 
@@ -154,5 +155,28 @@ describe("helpers", () => {
     expect(ownerClass("claude")).toBe(ownerClass("Claude"));
     expect(ownerClass("any")).toBe("owner-any");
     expect(ownerClass("codex")).toMatch(/^owner-c[0-7]$/);
+  });
+});
+
+describe("waiting for predecessors (the Hall's claim/complete rule)", () => {
+  const status = new Map([
+    ["P", "pending"],
+    ["R", "in_progress"],
+    ["D", "done"],
+  ]);
+  const preds = ["P", "R", "D", "GONE"];
+  it("FS waits for unfinished predecessors to start and to finish", () => {
+    expect(waitingFor(t("X", { predecessors: preds, dep_type: "FS" }), status, "start")).toEqual(["P", "R"]);
+    expect(waitingFor(t("X", { predecessors: preds, dep_type: "FS" }), status, "finish")).toEqual(["P", "R"]);
+  });
+  it("SS and SF only wait for predecessors that have not started", () => {
+    expect(waitingFor(t("X", { predecessors: preds, dep_type: "SS" }), status, "start")).toEqual(["P"]);
+    expect(waitingFor(t("X", { predecessors: preds, dep_type: "SF" }), status, "start")).toEqual([]);
+    expect(waitingFor(t("X", { predecessors: preds, dep_type: "SF" }), status, "finish")).toEqual(["P"]);
+  });
+  it("FF may start at once but finishes after its predecessors", () => {
+    expect(waitingFor(t("X", { predecessors: preds, dep_type: "FF" }), status, "start")).toEqual([]);
+    expect(waitingFor(t("X", { predecessors: preds, dep_type: "FF" }), status, "finish")).toEqual(["P", "R"]);
+    expect(waitingFor(t("X", { predecessors: preds, status: "done" }), status, "finish")).toEqual([]);
   });
 });

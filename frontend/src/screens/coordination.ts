@@ -18,6 +18,7 @@ import {
   pruneOverrides,
   swimlanes,
   topoDepth,
+  waitingFor,
   waves,
   type Overrides,
   type TreeNode,
@@ -403,7 +404,19 @@ export function createCoordinationScreen(): Screen {
   function taskActions(t: CoordTask): HTMLElement {
     const acts = h("div", { class: "actions task-actions" }, h("button", { type: "button", class: "btn btn-small", "data-action": "edit", "aria-label": `Edit ${t.id}`, onclick: () => editModal(t) }, "Edit"));
     if (t.status === "pending") {
-      const start = h("button", { type: "button", class: "btn btn-small", "data-action": "claim", "aria-label": `Start ${t.id} (claim it)` }, "Start");
+      const blocked = waitingFor(t, statusOf, "start");
+      const start = h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-small",
+          "data-action": "claim",
+          "aria-label": `Start ${t.id} (claim it)`,
+          disabled: blocked.length > 0,
+          title: blocked.length ? `${t.dep_type}: waits for ${blocked.join(", ")} to ${t.dep_type[0] === "F" ? "finish" : "start"}` : null,
+        },
+        "Start",
+      );
       start.addEventListener("click", () =>
         busy(start, "Starting…", async () => {
           try {
@@ -447,7 +460,7 @@ export function createCoordinationScreen(): Screen {
   }
 
   function card(t: CoordTask, extra?: Child): HTMLElement {
-    const waiting = t.status === "done" ? [] : t.predecessors.filter((p) => statusOf.has(p) && statusOf.get(p) !== "done");
+    const waiting = waitingFor(t, statusOf, "finish");
     return h(
       "article",
       { class: `coord-card status-${t.status}`, "data-id": t.id, "aria-label": `${t.id}: ${t.title}` },
