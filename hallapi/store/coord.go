@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -802,7 +803,7 @@ func (s *Store) CompleteTask(ctx context.Context, id string, in CompleteInput, b
 		if fu.Section == "" {
 			fu.Section = tk.Section
 		}
-		if !containsStr(fu.Predecessors, tk.ID) {
+		if !slices.Contains(fu.Predecessors, tk.ID) {
 			fu.Predecessors = append([]string{tk.ID}, fu.Predecessors...)
 		}
 		f, err := t.createTask("follow_up.", fu, by)
@@ -816,15 +817,6 @@ func (s *Store) CompleteTask(ctx context.Context, id string, in CompleteInput, b
 		return nil
 	})
 	return out, err
-}
-
-func containsStr(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func clipRunes(s string, n int) string {
