@@ -72,6 +72,20 @@ func (s *Server) routes() {
 	tok("POST /api/mcp/servers", s.handleAddMCPServer)
 	tok("DELETE /api/mcp/servers/{id}", s.handleRemoveMCPServer)
 	tok("POST /api/mcp/servers/{id}/ping", s.handlePingMCPServer)
+
+	tok("GET /api/coord/agents", s.handleCoordAgents)
+	tok("POST /api/coord/agents/heartbeat", s.handleCoordHeartbeat)
+	tok("GET /api/coord/tasks", s.handleCoordTasks)
+	tok("POST /api/coord/tasks", s.handleCoordCreateTask)
+	tok("PATCH /api/coord/tasks/{task_id}", s.handleCoordUpdateTask)
+	tok("POST /api/coord/tasks/{task_id}/claim", s.handleCoordClaim)
+	tok("POST /api/coord/tasks/{task_id}/complete", s.handleCoordComplete)
+	tok("POST /api/coord/tasks/{task_id}/reassign", s.handleCoordReassign)
+	tok("GET /api/coord/locks", s.handleCoordLocks)
+	tok("POST /api/coord/locks", s.handleCoordAcquireLock)
+	tok("POST /api/coord/locks/release", s.handleCoordReleaseLock)
+	tok("GET /api/coord/messages", s.handleCoordMessages)
+	tok("POST /api/coord/messages", s.handleCoordPostMessage)
 }
 
 // statusRecorder captures the status the mux would answer for an unmatched route.

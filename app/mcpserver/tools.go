@@ -231,4 +231,5 @@ func (s *Server) addFixedTools() {
 			}
 			return s.dispatch(ctx, a.DecisionID, gov), nil, nil
 		})
+	s.addCoordTools()
 }

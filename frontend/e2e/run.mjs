@@ -784,6 +784,116 @@ async function main() {
     await sec.locator('[data-form="set-passphrase"]').waitFor();
     const st = await http("GET", "/api/auth/passphrase-status");
     assert(st.json.passphrase_set === false && st.json.locked === false, `after removal: ${st.text}`);
+  await test("coordination: an agent's work appears live; create, edit, complete with a follow-up; four views; messages survive a reload", async () => {
+    await page.goto(S.base + "/#/coordination");
+    await page.getByRole("heading", { name: "Coordination", exact: true }).waitFor();
+    const me = await page.locator("[data-me]").getAttribute("data-me", { timeout: 10_000 });
+    // A simulated agent joins, adds a task, claims it and locks a file, over HTTP: the board follows live.
+    let r = await http("POST", "/api/coord/agents/heartbeat", { id: "e2e-agent", name: "E2E Agent", type: "code" });
+    assert(r.status === 200, `heartbeat: ${r.status} ${r.text}`);
+    await page.locator('.coord-agent[data-agent="e2e-agent"].agent-active').waitFor();
+    r = await http("POST", "/api/coord/tasks", { title: "Agent builds the parser", section: "Backend", agent_id: "e2e-agent", owner: "e2e-agent" });
+    assert(r.status === 201, `create: ${r.status} ${r.text}`);
+    const agentTask = r.json.task.id;
+    await page.locator(`.col-pending .coord-card[data-id="${agentTask}"]`).waitFor();
+    r = await http("POST", `/api/coord/tasks/${agentTask}/claim`, { agent_id: "e2e-agent" });
+    assert(r.status === 200, `claim: ${r.status} ${r.text}`);
+    await page.locator(`.col-in_progress .coord-card[data-id="${agentTask}"]`, { hasText: "claimed: e2e-agent" }).waitFor();
+    r = await http("POST", "/api/coord/tasks", { title: "Agent tests the parser", section: "Backend", agent_id: "e2e-agent", predecessors: [agentTask] });
+    const nextTask = r.json.task.id;
+    await http("POST", "/api/coord/locks", { path: "core/parse.go", agent_id: "e2e-agent" });
+    await page.locator('[data-lock="core/parse.go"]', { hasText: "held by e2e-agent" }).waitFor();
+
+    // New Task in the UI: a bad dependency is refused naming the field, then the task is created as the person.
+    await page.locator('[data-action="new-task"]').click();
+    const form = page.locator("#coord-new-form");
+    await form.locator('input[name="title"]').fill("Wire the board into the UI");
+    await form.locator('input[name="section"]').fill("Frontend");
+    await form.locator('input[name="location"]').fill("frontend/src/screens/coordination.ts");
+    await form.locator('input[name="predecessors"]').fill("NOPE9");
+    await form.locator('select[name="owner"]').selectOption("e2e-agent");
+    await form.getByRole("button", { name: "Create Task" }).click();
+    await form.locator(".error-box", { hasText: "predecessors" }).waitFor();
+    assert((await form.locator('input[name="predecessors"]').getAttribute("aria-invalid")) === "true", "predecessors not marked invalid");
+    await form.locator('input[name="predecessors"]').fill("");
+    await form.getByRole("button", { name: "Create Task" }).click();
+    const uiCard = page.locator(".col-pending .coord-card", { hasText: "Wire the board into the UI" });
+    await uiCard.waitFor();
+    const uiTask = await uiCard.getAttribute("data-id");
+    const created = (await http("GET", "/api/coord/tasks")).json.tasks.find((t) => t.id === uiTask);
+    assert(created.created_by === me && created.owner === "e2e-agent" && created.location === "frontend/src/screens/coordination.ts", `created: ${JSON.stringify(created)}`);
+
+    // Edit modal: the header names the task; Esc closes it and gives focus back.
+    const editBtn = uiCard.locator('[data-action="edit"]');
+    await editBtn.click();
+    const edit = page.locator("dialog.coord-edit");
+    await edit.getByRole("heading", { name: `Edit Task — ${uiTask}` }).waitFor();
+    await page.keyboard.press("Escape");
+    await edit.waitFor({ state: "detached" });
+    assert(await editBtn.evaluate((el) => el === document.activeElement), "focus did not return to Edit");
+    await editBtn.click();
+    await edit.locator('select[name="priority"]').selectOption("P0");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.waitFor({ state: "detached" });
+    await page.locator(`.coord-card[data-id="${uiTask}"] .badge`, { hasText: "P0" }).waitFor();
+
+    // Complete with a follow-up: the FF link, the location and the notes are kept; all are notified.
+    await page.locator(`.coord-card[data-id="${uiTask}"] [data-action="complete"]`).click();
+    const done = page.locator("dialog.coord-complete");
+    await done.locator('textarea[name="summary"]').fill("board wired; see screenshots");
+    await done.locator('input[name="follow-up"]').check();
+    await done.locator('input[name="follow_up.title"]').fill("Polish the swimlanes");
+    await done.locator('select[name="follow_up.dep_type"]').selectOption("FF");
+    await done.locator('input[name="follow_up.location"]').fill("frontend/src/style.css");
+    await shot(page, "22-coordination-complete");
+    await done.getByRole("button", { name: "Mark Complete + Notify All" }).click();
+    await done.waitFor({ state: "detached" });
+    await page.locator(`.col-done .coord-card[data-id="${uiTask}"]`).waitFor();
+    const follow = page.locator(".col-pending .coord-card", { hasText: "Polish the swimlanes" });
+    await follow.waitFor();
+    const fuId = await follow.getAttribute("data-id");
+    const fu = (await http("GET", "/api/coord/tasks")).json.tasks.find((t) => t.id === fuId);
+    assert(fu.dep_type === "FF" && fu.predecessors.join() === uiTask && fu.location === "frontend/src/style.css" && fu.section === "Frontend" && fu.created_by === me,
+      `follow-up: ${JSON.stringify(fu)}`);
+    await page.locator('.feed-row[data-type="coord.message"]', { hasText: "TASK COMPLETE" }).waitFor();
+    await shot(page, "23-coordination-kanban");
+
+    // The four views.
+    await page.locator('[data-view="tree"]').click();
+    // A task after an open one nests under it; a task whose predecessors are done is a root.
+    await page.locator(`.coord-tree .tree-node[data-id="${agentTask}"] .tree-node[data-id="${nextTask}"]`).waitFor();
+    await page.locator(`.coord-tree .tree-root > li > .tree-node[data-id="${fuId}"]`).waitFor();
+    await shot(page, "24-coordination-tree");
+    await page.locator('[data-view="swimlane"]').click();
+    await page.locator('.coord-lane[data-section="Frontend"]').waitFor();
+    await page.locator(`.coord-lane .coord-card[data-id="${fuId}"]`).hover();
+    await page.locator(`.coord-lane .coord-card.hl-pred[data-id="${uiTask}"]`).waitFor();
+    await shot(page, "25-coordination-swimlanes");
+    await page.locator('[data-view="phases"]').click();
+    await page.locator('.phase-block[data-phase="1"]', { hasText: "DO NOW" }).waitFor();
+    await page.locator(`[data-move="later"][data-id="${fuId}"]`).click();
+    await page.locator(`.phase-block[data-phase="2"] .phase-row[data-id="${fuId}"] .overridden`).waitFor();
+    const stored = await page.evaluate(() => localStorage.getItem("coord-phase-overrides"));
+    assert(JSON.parse(stored || "{}")[fuId] === 1, `overrides in localStorage: ${stored}`);
+    await shot(page, "26-coordination-phases");
+    await page.locator('[data-action="reset-order"]').click();
+    await page.locator(`.phase-block[data-phase="1"] .phase-row[data-id="${fuId}"]`).waitFor();
+    await page.locator(`[data-move="later"][data-id="${fuId}"]`).click();
+
+    // A message with feedback; after a reload it is still in the feed, and the view and order are kept.
+    await page.locator('.coord-send input[name="message"]').fill("e2e: please review the board");
+    await page.locator('.coord-send input[name="message"]').press("Enter");
+    await page.locator(".send-status", { hasText: "Sent to all" }).waitFor();
+    await page.locator('.feed-row[data-type="coord.message"]', { hasText: "please review the board" }).waitFor();
+    await page.locator('.coord-send input[name="message"]').press("Enter");
+    await page.locator(".send-status .error-box", { hasText: "message" }).waitFor();
+    await page.reload();
+    await page.locator('.feed-row[data-type="coord.message"]', { hasText: "please review the board" }).waitFor();
+    await page.locator('.feed-row[data-type="coord.task.created"]', { hasText: "Agent builds the parser" }).waitFor();
+    await page.locator(`.phase-block[data-phase="2"] .phase-row[data-id="${fuId}"] .overridden`).waitFor();
+    assert((await page.locator('[data-view="phases"]').getAttribute("aria-pressed")) === "true", "view not kept across the reload");
+    await page.locator('[data-view="kanban"]').click();
+    await shot(page, "27-coordination");
   });
 
   await test("no CSP violations or script errors", async () => {

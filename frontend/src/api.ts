@@ -586,3 +586,90 @@ export const lockNow = () => json<LockStatus>("POST", "/api/auth/lock");
 export const changePassphrase = (current: string, next: string) =>
   json<LockStatus>("POST", "/api/auth/change-passphrase", { body: { current_passphrase: current, new_passphrase: next } });
 export const removePassphrase = (current: string) => json<LockStatus>("POST", "/api/auth/remove-passphrase", { body: { current_passphrase: current } });
+// ---- coordination (the multi-agent task board, /api/coord/*)
+export type TaskStatus = "pending" | "in_progress" | "done";
+export type DepType = "FS" | "SS" | "FF" | "SF";
+export type Priority = "P0" | "P1" | "P2";
+
+export interface CoordAgent {
+  id: string;
+  name: string;
+  type: string;
+  status: "active" | "idle" | "offline";
+  active_tasks: number;
+  registered_at: string;
+  last_seen: string;
+}
+
+export interface CoordTask {
+  id: string;
+  title: string;
+  details: string;
+  owner: string;
+  priority: Priority;
+  agent_type: string;
+  section: string;
+  location: string;
+  predecessors: string[];
+  dep_type: DepType;
+  status: TaskStatus;
+  claimed_by: string;
+  result: string;
+  created_by: string;
+  updated_by: string;
+  completed_by: string;
+  created_at: string;
+  updated_at: string;
+  claimed_at: string;
+  completed_at: string;
+}
+
+/** The editable fields of a task (POST /api/coord/tasks, PATCH, follow_up). */
+export interface TaskFields {
+  title: string;
+  details?: string;
+  owner?: string;
+  priority?: Priority;
+  agent_type?: string;
+  section?: string;
+  location?: string;
+  predecessors?: string[];
+  dep_type?: DepType;
+}
+
+export interface CoordLock {
+  path: string;
+  holder: string;
+  acquired_at: string;
+  expires_at: string;
+  released_at: string;
+  released_by: string;
+}
+
+export interface CoordMessage {
+  id: number;
+  from: string;
+  to: string;
+  message: string;
+  task_id: string;
+  msg_type: "message" | "result" | "alert";
+  created_at: string;
+}
+
+/** Who the UI's coordination actions are attributed to (the GitHub login, else the OS user). */
+export interface CoordMe {
+  id: string;
+  source: "github" | "os";
+}
+
+export const coordAgents = () => json<{ agents: CoordAgent[]; me: CoordMe }>("GET", "/api/coord/agents");
+export const coordTasks = () => json<{ tasks: CoordTask[] }>("GET", "/api/coord/tasks");
+export const coordCreateTask = (t: TaskFields) => json<{ task: CoordTask }>("POST", "/api/coord/tasks", { body: t });
+export const coordUpdateTask = (id: string, t: Partial<TaskFields>) => json<{ task: CoordTask }>("PATCH", `/api/coord/tasks/${enc(id)}`, { body: t });
+export const coordCompleteTask = (id: string, body: { summary?: string; follow_up?: TaskFields; notify?: boolean }) =>
+  json<{ task: CoordTask; follow_up: CoordTask | null; messages: CoordMessage[] }>("POST", `/api/coord/tasks/${enc(id)}/complete`, { body });
+export const coordClaimTask = (id: string) => json<{ task: CoordTask }>("POST", `/api/coord/tasks/${enc(id)}/claim`, { body: {} });
+export const coordReassign = (id: string, owner: string) => json<{ task: CoordTask }>("POST", `/api/coord/tasks/${enc(id)}/reassign`, { body: { owner } });
+export const coordLocks = () => json<{ locks: CoordLock[] }>("GET", "/api/coord/locks");
+export const coordPostMessage = (m: { to: string; message: string; task_id?: string; msg_type?: CoordMessage["msg_type"] }) =>
+  json<{ message: CoordMessage }>("POST", "/api/coord/messages", { body: m });

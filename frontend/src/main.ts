@@ -9,6 +9,7 @@ import { h, replace } from "./dom";
 import { showLockScreen } from "./lock";
 import { createAlertsScreen } from "./screens/alerts";
 import { createApprovalsScreen } from "./screens/approvals";
+import { createCoordinationScreen } from "./screens/coordination";
 import { createDispatchesScreen } from "./screens/dispatches";
 import { createEnrollScreen } from "./screens/enroll";
 import { createFeedScreen } from "./screens/feed";
@@ -38,6 +39,7 @@ const NAV: NavItem[] = [
   { id: "alerts", label: "Alerts", icon: "⚠", badge: "open_alerts", group: "top" },
   { id: "approvals", label: "Approvals", icon: "✓", badge: "pending_approvals", group: "top" },
   { id: "workers", label: "Workers", icon: "☷", group: "top" },
+  { id: "coordination", label: "Coordination", icon: "⇄", group: "top" },
   { id: "enroll", label: "Enroll Worker", icon: "+", group: "top" },
   { id: "profile", label: "My Profile", icon: "◉", group: "bottom" },
   { id: "settings", label: "Settings", icon: "⚙", group: "bottom" },
@@ -50,6 +52,7 @@ const screens: Record<string, () => Screen> = {
   alerts: createAlertsScreen,
   approvals: createApprovalsScreen,
   workers: createWorkersScreen,
+  coordination: createCoordinationScreen,
   enroll: createEnrollScreen,
   profile: createProfileScreen,
   settings: createSettingsScreen,

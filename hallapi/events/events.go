@@ -38,6 +38,17 @@ const (
 	defaultSubscriberN = 256
 )
 
+// Coordination event types (the multi-agent task board, hallapi/store/coord.go).
+const (
+	CoordAgent         = "coord.agent"
+	CoordTaskCreated   = "coord.task.created"
+	CoordTaskUpdated   = "coord.task.updated"
+	CoordTaskCompleted = "coord.task.completed"
+	CoordLockAcquired  = "coord.lock.acquired"
+	CoordLockReleased  = "coord.lock.released"
+	CoordMessage       = "coord.message"
+)
+
 // Known reports whether t is one of the event types above.
 func Known(t string) bool {
 	switch t {
@@ -45,6 +56,8 @@ func Known(t string) bool {
 		ApprovalCreated, ApprovalResolved, WorkerEnrolled, WorkerUpdated, WorkerUnenrolled,
 		WorkerAttestation, StandingChanged, SettingsChanged, AuthChanged, SecurityDenied,
 		RulesReloaded, SetupChanged, MCPServerAdded, MCPServerPinged, MCPServerRemoved, UILock:
+		return true
+	case CoordAgent, CoordTaskCreated, CoordTaskUpdated, CoordTaskCompleted, CoordLockAcquired, CoordLockReleased, CoordMessage:
 		return true
 	}
 	return false

@@ -116,11 +116,10 @@ func loadMigrations() ([]migration, error) {
 		ms = append(ms, migration{v, e.Name(), string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	// Versions increase strictly; a gap is allowed (branches number their
-	// migrations ahead of each other) and a version is never used twice.
+	// A missing or repeated number would skip or double a schema step.
 	for i, m := range ms {
-		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
-			return nil, fmt.Errorf("migration %s: versions must be unique and start at 1", m.name)
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations must be numbered 1..n without gaps; found %s at position %d", m.name, i+1)
 		}
 	}
 	return ms, nil

@@ -1,0 +1,372 @@
+package hallapi
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"os/user"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"hallmonitor/hallapi/store"
+)
+
+// Coordination endpoints (/api/coord/*): the multi-agent task board. The
+// store validates every change (store/coord.go); these handlers decode the
+// body strictly and say who acts: an agent names itself with agent_id (it
+// must have sent a heartbeat), anything else is the person at the Hall.
+
+// Identity of the person using the Hall.
+const (
+	IdentityGitHub = "github" // the signed-in GitHub login
+	IdentityOS     = "os"     // the operating system's user name
+)
+
+var notOwnerChar = regexp.MustCompile(`[^A-Za-z0-9._@+-]+`)
+
+// osUserName is the OS account running the Hall, reduced to the characters
+// an owner may have (a Windows DOMAIN\user keeps the user part).
+var osUserName = sync.OnceValue(func() string {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	if name == "" {
+		name = os.Getenv("USERNAME")
+	}
+	if i := strings.LastIndexAny(name, `\/`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Trim(notOwnerChar.ReplaceAllString(name, "-"), "-.")
+	if name == "" {
+		name = "uid-" + strconv.Itoa(os.Getuid())
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return name
+})
+
+// person is who a coordination action from the UI is attributed to: the
+// signed-in GitHub login if there is one, else the OS user name.
+func (s *Server) person(r *http.Request) (name, source string) {
+	if acct := s.accountStatus(r); acct.GitHubLogin != "" {
+		return acct.GitHubLogin, IdentityGitHub
+	}
+	return osUserName(), IdentityOS
+}
+
+func (s *Server) actor(r *http.Request, agentID string) store.Actor {
+	if agentID != "" {
+		return store.Actor{ID: agentID, Agent: true}
+	}
+	name, _ := s.person(r)
+	return store.Actor{ID: name}
+}
+
+// coordFail writes a store.CoordError with its status (400, 404, 409).
+func (s *Server) coordFail(w http.ResponseWriter, r *http.Request, err error) {
+	var ce *store.CoordError
+	if !errors.As(err, &ce) {
+		s.fail(w, r, err)
+		return
+	}
+	status := http.StatusBadRequest
+	switch ce.Code {
+	case "not_found":
+		status = http.StatusNotFound
+	case "conflict":
+		status = http.StatusConflict
+	}
+	writeError(w, status, ce.Code, ce.Message, ce.Field)
+}
+
+// readOptionalJSON decodes a body that may be empty (all fields optional).
+func readOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) *httpError {
+	b, he := readBody(w, r, maxBody)
+	if he != nil {
+		return he
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return nil
+	}
+	return decodeStrict(b, dst)
+}
+
+func (s *Server) handleCoordAgents(w http.ResponseWriter, r *http.Request) {
+	as, err := s.st.ListAgents(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name, source := s.person(r)
+	writeJSON(w, http.StatusOK, map[string]any{"agents": as, "me": map[string]string{"id": name, "source": source}})
+}
+
+func (s *Server) handleCoordHeartbeat(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	a, err := s.st.Heartbeat(r.Context(), store.AgentInput{ID: body.ID, Name: body.Name, Type: body.Type})
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agent": a})
+}
+
+func (s *Server) handleCoordTasks(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ts, err := s.st.ListTasks(r.Context(), store.TaskFilter{Status: q.Get("status"), Owner: q.Get("owner")})
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tasks": ts})
+}
+
+// taskBody is a new task as JSON (POST /api/coord/tasks, and follow_up of
+// complete, where agent_id is refused: whoever completes creates it).
+type taskBody struct {
+	AgentID      string   `json:"agent_id"`
+	ID           string   `json:"id"`
+	Title        string   `json:"title"`
+	Details      string   `json:"details"`
+	Owner        string   `json:"owner"`
+	Priority     string   `json:"priority"`
+	AgentType    string   `json:"agent_type"`
+	Section      string   `json:"section"`
+	Location     string   `json:"location"`
+	Predecessors []string `json:"predecessors"`
+	DepType      string   `json:"dep_type"`
+}
+
+func (b taskBody) input() store.TaskInput {
+	return store.TaskInput{ID: b.ID, Title: b.Title, Details: b.Details, Owner: b.Owner, Priority: b.Priority, AgentType: b.AgentType,
+		Section: b.Section, Location: b.Location, Predecessors: b.Predecessors, DepType: b.DepType}
+}
+
+func (s *Server) handleCoordCreateTask(w http.ResponseWriter, r *http.Request) {
+	var body taskBody
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	tk, err := s.st.CreateTask(r.Context(), body.input(), s.actor(r, body.AgentID))
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"task": tk})
+}
+
+func taskPathID(r *http.Request) *httpError {
+	id := r.PathValue("task_id")
+	if err := store.ValidTaskID("id", id); err != nil {
+		return errf(http.StatusBadRequest, "invalid_field", "id", "%v", err)
+	}
+	return nil
+}
+
+func (s *Server) handleCoordUpdateTask(w http.ResponseWriter, r *http.Request) {
+	if he := taskPathID(r); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	var body struct {
+		Title        *string   `json:"title"`
+		Details      *string   `json:"details"`
+		Owner        *string   `json:"owner"`
+		Priority     *string   `json:"priority"`
+		AgentType    *string   `json:"agent_type"`
+		Section      *string   `json:"section"`
+		Location     *string   `json:"location"`
+		Predecessors *[]string `json:"predecessors"`
+		DepType      *string   `json:"dep_type"`
+		AgentID      string    `json:"agent_id"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	p := store.TaskPatch{Title: body.Title, Details: body.Details, Owner: body.Owner, Priority: body.Priority, AgentType: body.AgentType,
+		Section: body.Section, Location: body.Location, DepType: body.DepType, Predecessors: body.Predecessors}
+	tk, err := s.st.UpdateTask(r.Context(), r.PathValue("task_id"), p, s.actor(r, body.AgentID))
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"task": tk})
+}
+
+func (s *Server) handleCoordClaim(w http.ResponseWriter, r *http.Request) {
+	if he := taskPathID(r); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	var body struct {
+		AgentID string `json:"agent_id"`
+	}
+	if he := readOptionalJSON(w, r, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	tk, err := s.st.ClaimTask(r.Context(), r.PathValue("task_id"), s.actor(r, body.AgentID))
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"task": tk})
+}
+
+func (s *Server) handleCoordComplete(w http.ResponseWriter, r *http.Request) {
+	if he := taskPathID(r); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	var body struct {
+		AgentID  string    `json:"agent_id"`
+		Summary  string    `json:"summary"`
+		FollowUp *taskBody `json:"follow_up"`
+		Notify   bool      `json:"notify"`
+	}
+	if he := readOptionalJSON(w, r, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	in := store.CompleteInput{Summary: body.Summary, Notify: body.Notify}
+	if body.FollowUp != nil {
+		if body.FollowUp.AgentID != "" {
+			s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "follow_up.agent_id", "follow_up.agent_id is not accepted: the follow-up is created by whoever completes the task (agent_id)"))
+			return
+		}
+		fu := body.FollowUp.input()
+		in.FollowUp = &fu
+	}
+	c, err := s.st.CompleteTask(r.Context(), r.PathValue("task_id"), in, s.actor(r, body.AgentID))
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) handleCoordReassign(w http.ResponseWriter, r *http.Request) {
+	if he := taskPathID(r); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	var body struct {
+		Owner   string `json:"owner"`
+		AgentID string `json:"agent_id"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	tk, err := s.st.ReassignTask(r.Context(), r.PathValue("task_id"), body.Owner, s.actor(r, body.AgentID))
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"task": tk})
+}
+
+func (s *Server) handleCoordLocks(w http.ResponseWriter, r *http.Request) {
+	ls, err := s.st.ActiveLocks(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"locks": ls})
+}
+
+func (s *Server) handleCoordAcquireLock(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Path       string `json:"path"`
+		AgentID    string `json:"agent_id"`
+		TTLSeconds int64  `json:"ttl_seconds"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	l, err := s.st.AcquireLock(r.Context(), body.Path, body.TTLSeconds, s.actor(r, body.AgentID))
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lock": l})
+}
+
+func (s *Server) handleCoordReleaseLock(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Path    string `json:"path"`
+		AgentID string `json:"agent_id"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	l, err := s.st.ReleaseLock(r.Context(), body.Path, s.actor(r, body.AgentID))
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lock": l})
+}
+
+func (s *Server) handleCoordMessages(w http.ResponseWriter, r *http.Request) {
+	limit, he := intParam(r, "limit", 50, 1, 200)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	f := store.MessageFilter{Limit: limit, For: r.URL.Query().Get("for")}
+	if v := r.URL.Query().Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "before", "before=%s must be a message id (a whole number from 1), e.g. next_before of the previous page", quoteForMessage(v)))
+			return
+		}
+		f.Before = n
+	}
+	page, err := s.st.ListMessages(r.Context(), f)
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) handleCoordPostMessage(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		To      string `json:"to"`
+		Message string `json:"message"`
+		TaskID  string `json:"task_id"`
+		MsgType string `json:"msg_type"`
+		AgentID string `json:"agent_id"`
+	}
+	if he := readJSON(w, r, maxBody, &body); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	m, err := s.st.PostMessage(r.Context(), store.MessageInput{To: body.To, Message: body.Message, TaskID: body.TaskID, MsgType: body.MsgType},
+		s.actor(r, body.AgentID))
+	if err != nil {
+		s.coordFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"message": m})
+}
