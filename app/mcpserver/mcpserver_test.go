@@ -380,7 +380,15 @@ func TestMCPBesideRunningApp(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	alerts, err := app.ListAlerts(ctx, store.AlertFilter{})
+	// A watcher records its state before it writes the alert: wait for the alert too.
+	var alerts []store.Alert
+	for {
+		alerts, err = app.ListAlerts(ctx, store.AlertFilter{})
+		if err != nil || len(alerts) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil || len(alerts) != 1 || alerts[0].Type != store.AlertWorkerTampered || alerts[0].Count != 1 {
 		t.Fatalf("one WORKER_TAMPERED alert for one change, got %v %+v", err, alerts)
 	}
