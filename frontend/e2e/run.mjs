@@ -784,6 +784,8 @@ async function main() {
     await sec.locator('[data-form="set-passphrase"]').waitFor();
     const st = await http("GET", "/api/auth/passphrase-status");
     assert(st.json.passphrase_set === false && st.json.locked === false, `after removal: ${st.text}`);
+  });
+
   await test("coordination: an agent's work appears live; create, edit, complete with a follow-up; four views; messages survive a reload", async () => {
     await page.goto(S.base + "/#/coordination");
     await page.getByRole("heading", { name: "Coordination", exact: true }).waitFor();
