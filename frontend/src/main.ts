@@ -4,7 +4,7 @@
 import "./style.css";
 import * as api from "./api";
 import { app, notify, type Screen } from "./app";
-import { bridge } from "./desktop";
+import { bridge, onTrayNavigate } from "./desktop";
 import { h, replace } from "./dom";
 import { createAlertsScreen } from "./screens/alerts";
 import { createApprovalsScreen } from "./screens/approvals";
@@ -292,6 +292,7 @@ app.rerunWizard = async () => {
 };
 
 api.onUnauthorized((err) => showTokenScreen(err));
+onTrayNavigate((id) => app.navigate(id));
 api.takeTokenFromLocation();
 if (!location.hash || location.hash === "#") history.replaceState(null, "", location.pathname + location.search + "#/status");
 void boot();

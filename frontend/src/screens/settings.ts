@@ -4,7 +4,7 @@
 import * as api from "../api";
 import type { Settings } from "../api";
 import { app, NOTIFIABLE, type Screen } from "../app";
-import { autostartToggle, bridge } from "../desktop";
+import { autostartToggle, bridge, trayNote } from "../desktop";
 import { h, replace } from "../dom";
 import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZones } from "../time";
 import { busy, errorBox, kv, showFieldError, toast } from "../ui";
@@ -77,7 +77,7 @@ export function createSettingsScreen(): Screen {
         field("set-theme", "Theme", theme),
         autostartToggle(),
         h("label", { class: "check" }, closeToTray, " Keep running in the system tray when the window is closed"),
-        h("p", { class: "hint" }, "Applies to the desktop app, when the desktop has a system tray."),
+        trayNote() ?? h("p", { class: "hint" }, "Applies to the desktop app, when the desktop has a system tray."),
       ),
       h(
         "section",
