@@ -255,14 +255,17 @@ func startTray(ctx context.Context, icon []byte, win trayWindow, api http.Handle
 	}()
 	go func() {
 		defer t.wg.Done()
-		followStatus(ctx, status, api, bus, log)
+		followStatus(ctx, func(text string) {
+			status.SetTitle(text)
+			systray.SetTooltip("Hall Monitor — " + text)
+		}, api, bus, log)
 	}()
 	return t, nil
 }
 
-// followStatus keeps the tray's status line current: at start, after events (at most once a second)
-// and every 30 s (the account state also changes with time: grace periods end).
-func followStatus(ctx context.Context, item *systray.MenuItem, api http.Handler, bus *events.Bus, log *slog.Logger) {
+// followStatus keeps the tray's status line current (show gets each new text): at start, after events
+// (at most once a second) and every 30 s (the account state also changes with time: grace periods end).
+func followStatus(ctx context.Context, show func(string), api http.Handler, bus *events.Bus, log *slog.Logger) {
 	sub := bus.Subscribe(0)
 	defer func() { sub.Close() }()
 	tick := time.NewTicker(30 * time.Second)
@@ -276,8 +279,7 @@ func followStatus(ctx context.Context, item *systray.MenuItem, api http.Handler,
 		}
 		if text != last {
 			last = text
-			item.SetTitle(text)
-			systray.SetTooltip("Hall Monitor — " + text)
+			show(text)
 		}
 	}
 	update()

@@ -155,6 +155,30 @@ func TestTrayStatusLineFromTheRealHall(t *testing.T) {
 	if got, err := hallStatusText(api); err != nil || got != "Hall: offline, 1 open alert" {
 		t.Fatalf("after an alert: %q, %v", got, err)
 	}
+	// The status line follows the Hall live: a new alert shows within about a second (events, debounced).
+	ctx, cancel := context.WithCancel(context.Background())
+	lines := make(chan string, 8)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		followStatus(ctx, func(s string) { lines <- s }, api, h.Server.Bus(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	if got := <-lines; got != "Hall: offline, 1 open alert" {
+		t.Fatalf("first status line %q", got)
+	}
+	if _, err := h.Store.RaiseAlert(context.Background(), store.AlertInput{Type: "WORKER_TAMPERED", Severity: "critical", Title: "y", WorkerID: "w2"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-lines:
+		if got != "Hall: offline, 2 open alerts" {
+			t.Fatalf("after a second alert: %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the status line did not follow a new alert within 5 s")
+	}
+	cancel()
+	<-done
 	// Without the in-process trust the API refuses (403: not its Host), and the tray says why instead of a wrong line.
 	if _, err := hallStatusText(h.Server.Handler()); err == nil || !strings.Contains(err.Error(), "answered 403") {
 		t.Fatalf("untrusted: %v", err)
