@@ -198,9 +198,13 @@ func startTray(ctx context.Context, icon []byte, win trayWindow, api http.Handle
 		return nil, err
 	}
 	t := &tray{conn: conn}
-	items := make(chan *systray.MenuItem, len(trayMenu))
+	type navItem struct {
+		item   *systray.MenuItem
+		screen string
+	}
+	var nav []navItem
 	var status, quit *systray.MenuItem
-	ready := make(chan struct{})
+	ready := make(chan struct{}) // closed when the menu is built (systray builds it on its own goroutine)
 	start, end := systray.RunWithExternalLoop(func() {
 		defer close(ready)
 		status = systray.AddMenuItem("Hall: starting", "The Hall's state and open alerts")
@@ -211,9 +215,8 @@ func startTray(ctx context.Context, icon []byte, win trayWindow, api http.Handle
 				systray.AddSeparator()
 				continue
 			}
-			items <- systray.AddMenuItem(e.label, e.tooltip)
+			nav = append(nav, navItem{systray.AddMenuItem(e.label, e.tooltip), e.screen})
 		}
-		close(items)
 		quit = systray.AddMenuItem("Quit", "Quit Hall Monitor (agents can no longer reach this Hall)")
 	}, nil)
 	t.end = end
@@ -223,26 +226,23 @@ func startTray(ctx context.Context, icon []byte, win trayWindow, api http.Handle
 	systray.SetOnTapped(win.Show) // activate (click or double click on the icon) shows the window
 	start()
 	<-ready
-	entries := slices.DeleteFunc(slices.Clone(trayMenu), func(e trayEntry) bool { return e.screen == "" })
-	var i int
-	for it := range items {
+	for _, n := range nav {
 		t.wg.Add(1)
-		go func(it *systray.MenuItem, screen string) {
+		go func() {
 			defer t.wg.Done()
 			for {
 				select {
 				case <-ctx.Done():
 					return
-				case _, ok := <-it.ClickedCh:
+				case _, ok := <-n.item.ClickedCh:
 					if !ok {
 						return
 					}
 					win.Show()
-					win.Navigate(screen)
+					win.Navigate(n.screen)
 				}
 			}
-		}(it, entries[i].screen)
-		i++
+		}()
 	}
 	t.wg.Add(2)
 	go func() {
