@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BIN := build/bin/hallmonitor
 GO_TAGS := desktop,production,webkit2_41
 VERSION := 0.1.0+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng chromium
+APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng chromium dbus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /usr/local/go/bin:$(PATH)
 
@@ -60,8 +60,10 @@ unit-web: npm
 e2e: build
 	cd frontend && HALLMONITOR_BIN=$(CURDIR)/$(BIN) npm run e2e
 
+## window-smoke: the real window under Xvfb (window-smoke.sh), then its system tray on a private D-Bus session (tray-smoke.sh)
 window-smoke: build
 	bash build/scripts/window-smoke.sh $(BIN)
+	bash build/scripts/tray-smoke.sh $(BIN)
 
 ## bench: the engine (decisions/s, p50/p99, ratio to the reference), the Hall API (ingest single/batch over HTTP,
 ## event latency p50/p99, feed queries over 1,000,000 stored decisions), package hashing, and a load run of the

@@ -422,15 +422,15 @@ func TestSettingsETag(t *testing.T) {
 	etag := hdr.Get("ETag")
 	var got struct{ Settings store.Settings }
 	json.Unmarshal(b, &got)
-	if etag == "" || got.Settings.FeedMaxRows != 500 || got.Settings.Theme != "system" {
+	if etag == "" || got.Settings.FeedMaxRows != 500 || got.Settings.Theme != "system" || !got.Settings.CloseToTray {
 		t.Fatalf("defaults: %s %s", etag, b)
 	}
 	next := got.Settings
-	next.Theme, next.Timezone = "dark", "Europe/Paris"
+	next.Theme, next.Timezone, next.CloseToTray = "dark", "Europe/Paris", false
 	e.apiErr(428, "precondition_failed", "", "PUT", "/api/settings", next)
 	e.apiErr(412, "precondition_failed", "", "PUT", "/api/settings", next, "If-Match", `"stale"`)
 	code, hdr2, b := e.req("PUT", "/api/settings", next, "If-Match", etag)
-	if code != 200 || hdr2.Get("ETag") == etag || !strings.Contains(string(b), `"theme":"dark"`) {
+	if code != 200 || hdr2.Get("ETag") == etag || !strings.Contains(string(b), `"theme":"dark"`) || !strings.Contains(string(b), `"close_to_tray":false`) {
 		t.Fatalf("put: %d %s", code, b)
 	}
 	// The old ETag no longer works (a second editor loses, nothing is overwritten).
@@ -451,6 +451,10 @@ func TestSettingsETag(t *testing.T) {
 		e.apiErr(400, "invalid_field", field, "PUT", "/api/settings", s, "If-Match", hdr2.Get("ETag"))
 	}
 	e.apiErr(400, "missing_field", "theme", "PUT", "/api/settings", `{"timezone":"","locale":"","feed_max_rows":500,"notify_on":[],"notify_every_denial":false,"default_profile":"prof.x"}`, "If-Match", hdr2.Get("ETag"))
+	e.apiErr(400, "missing_field", "close_to_tray", "PUT", "/api/settings", `{"timezone":"","locale":"","feed_max_rows":500,"notify_on":[],"notify_every_denial":false,"default_profile":"prof.dev.permissive","theme":"dark","mcp_resolves_approvals":false}`, "If-Match", hdr2.Get("ETag"))
+	if st := e.ok(200, "GET", "/api/settings", nil)["settings"].(map[string]any); st["close_to_tray"] != false {
+		t.Fatalf("close_to_tray not stored: %v", st)
+	}
 	e.apiErr(400, "unknown_field", "colour", "PUT", "/api/settings", `{"colour":"red"}`, "If-Match", hdr2.Get("ETag"))
 }
 

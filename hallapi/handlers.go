@@ -196,6 +196,7 @@ type settingsBody struct {
 	DefaultProfile    *string   `json:"default_profile"`
 	Theme             *string   `json:"theme"`
 	MCPResolves       *bool     `json:"mcp_resolves_approvals"`
+	CloseToTray       *bool     `json:"close_to_tray"`
 }
 
 func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
@@ -222,6 +223,8 @@ func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 		missing = "theme"
 	case b.MCPResolves == nil:
 		missing = "mcp_resolves_approvals"
+	case b.CloseToTray == nil:
+		missing = "close_to_tray"
 	}
 	if missing != "" {
 		s.fail(w, r, errf(http.StatusBadRequest, "missing_field", missing, "PUT /api/settings replaces every setting: include %s", missing))
@@ -229,7 +232,7 @@ func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	st := store.Settings{Timezone: *b.Timezone, Locale: *b.Locale, FeedMaxRows: *b.FeedMaxRows, NotifyOn: *b.NotifyOn,
 		NotifyEveryDenial: *b.NotifyEveryDenial, DefaultProfile: *b.DefaultProfile, Theme: *b.Theme,
-		MCPResolvesApprovals: *b.MCPResolves}
+		MCPResolvesApprovals: *b.MCPResolves, CloseToTray: *b.CloseToTray}
 	if he := validateSettings(st); he != nil {
 		s.fail(w, r, he)
 		return

@@ -10,14 +10,43 @@ import (
 // Bridge is bound into the window as window.go.desktop.Bridge: the few things a web page cannot do itself.
 // Everything about the Hall's data goes through the Hall API instead (docs/api.md).
 type Bridge struct {
-	mu sync.Mutex
-	p  platform
+	mu   sync.Mutex
+	p    platform
+	tray *tray
 }
 
 func (b *Bridge) setPlatform(p platform) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.p = p
+}
+
+func (b *Bridge) setTray(t *tray) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tray = t
+}
+
+// trayHostError is nil when closing the window can hide it to a system tray (see trayHostError).
+func (b *Bridge) trayHostError() error {
+	b.mu.Lock()
+	t := b.tray
+	b.mu.Unlock()
+	return t.hostError()
+}
+
+// TrayState tells the Settings screen whether closing the window hides it to the tray.
+type TrayState struct {
+	Available bool   `json:"available"`
+	Detail    string `json:"detail"` // why there is no tray, when Available is false
+}
+
+// TrayStatus reports whether a system tray shows Hall Monitor's icon now (checked on every call).
+func (b *Bridge) TrayStatus() TrayState {
+	if err := b.trayHostError(); err != nil {
+		return TrayState{Detail: err.Error()}
+	}
+	return TrayState{Available: true}
 }
 
 func (b *Bridge) platform() (platform, error) {

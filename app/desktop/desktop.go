@@ -1,6 +1,7 @@
 // Package desktop is the Wails v2 shell of Hall Monitor: it opens the Hall, serves the web UI and the Hall API
 // to the window in-process (no token, no port involved), keeps the agents' HTTP listener running, restores
-// the window's size and place, allows one instance only, and turns chosen events into desktop notifications.
+// the window's size and place, allows one instance only, turns chosen events into desktop notifications, and
+// puts an icon with a menu in the system tray (closing the window then hides it there, if the user wants).
 package desktop
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -74,6 +76,11 @@ func Run(opts Options) int {
 	bridge := &Bridge{}
 	notes := &dbusNotifier{}
 	defer notes.Close()
+	closing := &closer{settings: h.Store.GetSettings, trayHost: bridge.trayHostError, log: logger}
+	win := shellWindow{b: bridge, c: closing}
+	api := hallapi.TrustedHandler(h.Server.Handler())
+	trayDone := make(chan *tray, 1)
+	var trayStarted atomic.Bool
 
 	err = wails.Run(&options.App{
 		Title:            "Hall Monitor",
@@ -83,15 +90,12 @@ func Run(opts Options) int {
 		MinHeight:        minHeight,
 		StartHidden:      true, // shown on DOM ready: no white flash
 		BackgroundColour: &options.RGBA{R: 15, G: 23, B: 42, A: 255},
-		AssetServer:      &assetserver.Options{Handler: hallapi.TrustedHandler(h.Server.Handler())},
+		AssetServer:      &assetserver.Options{Handler: api},
 		Bind:             []any{bridge},
 		SingleInstanceLock: &options.SingleInstanceLock{
 			UniqueId: "dev.wcp.hallmonitor." + uniqueSuffix(h.ConfigDir),
-			OnSecondInstanceLaunch: func(options.SecondInstanceData) {
-				if p, err := bridge.platform(); err == nil {
-					p.Show()
-				}
-			},
+			// also when the window is hidden in the tray
+			OnSecondInstanceLaunch: func(options.SecondInstanceData) { win.Show() },
 		},
 		OnStartup: func(wctx context.Context) {
 			p := wailsPlatform{ctx: wctx}
@@ -100,6 +104,15 @@ func Run(opts Options) int {
 				p.SetGeometry(state.X, state.Y, state.Width, state.Height, state.Maximised)
 			}
 			go forwardNotifications(ctx, h.Store, h.Server.Bus(), notes, logger)
+			trayStarted.Store(true)
+			go func() {
+				t, err := startTray(ctx, opts.Icon, win, api, h.Server.Bus(), logger)
+				if err != nil {
+					logger.Info("no system tray; closing the window quits", "reason", err.Error())
+				}
+				bridge.setTray(t)
+				trayDone <- t
+			}()
 		},
 		OnDomReady: func(wctx context.Context) {
 			logger.Info("window ready")
@@ -110,12 +123,19 @@ func Run(opts Options) int {
 			if err := (windowState{X: x, Y: y, Width: w, Height: hgt, Maximised: max}).save(statePath); err != nil {
 				logger.Warn("window state not saved", "err", err)
 			}
+			if closing.hideOnClose(ctx) {
+				wailsPlatform{ctx: wctx}.Hide()
+				return true // prevents the close
+			}
 			return false
 		},
 		Linux: &linux.Options{Icon: opts.Icon, ProgramName: "hallmonitor", WindowIsTranslucent: false},
 	})
 	cancel()
 	served.Wait()
+	if trayStarted.Load() {
+		(<-trayDone).stop()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hallmonitor: the window could not start: %v\n", err)
 		return 1

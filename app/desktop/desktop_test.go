@@ -88,6 +88,9 @@ func (f *fakePlatform) PickDirectory(string, string) (string, error) {
 	return "/home/me/workers", nil
 }
 func (f *fakePlatform) Show()                                {}
+func (f *fakePlatform) Hide()                                {}
+func (f *fakePlatform) Navigate(string)                      {}
+func (f *fakePlatform) Quit()                                {}
 func (f *fakePlatform) Geometry() (int, int, int, int, bool) { return 0, 0, 0, 0, false }
 func (f *fakePlatform) SetGeometry(int, int, int, int, bool) {}
 

@@ -12,6 +12,9 @@ type platform interface {
 	OpenURL(url string)
 	PickDirectory(title, start string) (string, error)
 	Show()
+	Hide()
+	Navigate(screen string)
+	Quit()
 	Geometry() (x, y, w, h int, maximised bool)
 	SetGeometry(x, y, w, h int, maximised bool)
 }
@@ -25,10 +28,19 @@ func (p wailsPlatform) PickDirectory(title, start string) (string, error) {
 	return runtime.OpenDirectoryDialog(p.ctx, runtime.OpenDialogOptions{Title: title, DefaultDirectory: start, CanCreateDirectories: true})
 }
 
+// Show shows the window (also when hidden to the tray) and raises and focuses it (gtk_window_present).
 func (p wailsPlatform) Show() {
-	runtime.WindowUnminimise(p.ctx)
 	runtime.WindowShow(p.ctx)
+	runtime.WindowUnminimise(p.ctx)
 }
+
+func (p wailsPlatform) Hide() { runtime.WindowHide(p.ctx) }
+
+// Navigate asks the UI to open a screen (frontend/src/desktop.ts listens for "navigate").
+func (p wailsPlatform) Navigate(screen string) { runtime.EventsEmit(p.ctx, "navigate", screen) }
+
+// Quit ends the Wails loop; it runs OnBeforeClose first.
+func (p wailsPlatform) Quit() { runtime.Quit(p.ctx) }
 
 func (p wailsPlatform) Geometry() (x, y, w, h int, maximised bool) {
 	x, y = runtime.WindowGetPosition(p.ctx)

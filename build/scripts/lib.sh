@@ -1,5 +1,6 @@
-# Shared by the scripts that start the real binary (window-smoke.sh, measure-desktop.sh, bench-load.sh):
-# source it, then use its functions. Callers keep the pids they start in the array `pids`.
+# Shared by the scripts that start the real binary (window-smoke.sh, tray-smoke.sh, measure-desktop.sh,
+# bench-load.sh): source it, then use its functions. Callers keep the pids they start in the array `pids`,
+# and the screen helpers write their pictures into the caller's scratch folder `$tmp`.
 
 # free_port prints a free TCP port on 127.0.0.1.
 free_port() {
@@ -26,4 +27,13 @@ start_xvfb() {
   pids+=($!)
   export DISPLAY=":$disp"
   for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev/null || true
+}
+
+# click_word clicks the first on-screen word $1 that OCR finds, $2 pixels to its right (negative: left).
+click_word() {
+  import -window root "$tmp/click.png"
+  convert "$tmp/click.png" -colorspace Gray -resize 200% "$tmp/click2.png"
+  read -r x y < <(tesseract "$tmp/click2.png" - tsv 2>/dev/null |
+    awk -F'\t' -v w="$1" -v dx="${2:-0}" '$12 == w {printf "%d %d\n", $7 / 2 + dx, ($8 + $10 / 2) / 2; exit}')
+  [ -n "${x:-}" ] && xdotool mousemove "$x" "$y" click 1
 }

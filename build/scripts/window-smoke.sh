@@ -67,13 +67,6 @@ printf '%s\n' "$text" >"$art/window-live-ocr.txt"
 
 # The desktop bridge in the real window: Settings, then "Start Hall Monitor when I log in", which writes an
 # XDG autostart entry through the Go side (a bound method), not through the Hall API.
-click_word() { # click the first on-screen word $1 that OCR finds, $2 pixels to its right (negative: left)
-  import -window root "$tmp/click.png"
-  convert "$tmp/click.png" -colorspace Gray -resize 200% "$tmp/click2.png"
-  read -r x y < <(tesseract "$tmp/click2.png" - tsv 2>/dev/null |
-    awk -F'\t' -v w="$1" -v dx="${2:-0}" '$12 == w {printf "%d %d\n", $7 / 2 + dx, ($8 + $10 / 2) / 2; exit}')
-  [ -n "${x:-}" ] && xdotool mousemove "$x" "$y" click 1
-}
 entry="$tmp/xdg/autostart/hallmonitor.desktop"
 for _ in $(seq 5); do click_word Settings 0 && sleep 1.5 && click_word Start -16 && sleep 1 && [ -f "$entry" ] && break; sleep 1; done
 import -window root "$art/window-settings.png"

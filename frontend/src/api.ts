@@ -171,6 +171,7 @@ export interface Settings {
   default_profile: string;
   theme: "system" | "light" | "dark";
   mcp_resolves_approvals: boolean;
+  close_to_tray: boolean;
 }
 
 export interface Config {

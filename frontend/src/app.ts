@@ -24,6 +24,7 @@ export const DEFAULT_SETTINGS: Settings = {
   default_profile: "prof.dev.permissive",
   theme: "system",
   mcp_resolves_approvals: false,
+  close_to_tray: true,
 };
 
 class AppState {

@@ -1,5 +1,6 @@
 // The Wails desktop bridge (app/desktop: window.go.desktop.Bridge) for what a page cannot do itself:
-// open the system browser and native folder pickers. In a plain browser it is absent and the UI
+// open the system browser and native folder pickers, and tell whether a system tray is there. The tray
+// menu opens screens through the Wails event "navigate". In a plain browser it is absent and the UI
 // falls back to window.open and typed paths. Desktop notifications are raised natively by the
 // desktop shell from the same event stream, so the page does not raise its own there.
 
@@ -11,6 +12,7 @@ interface Bridge {
   PickDirectory(title: string): Promise<string>;
   Autostart(): Promise<boolean>;
   SetAutostart(on: boolean): Promise<void>;
+  TrayStatus(): Promise<{ available: boolean; detail: string }>;
 }
 
 export function bridge(): Bridge | null {
@@ -72,4 +74,30 @@ export function browseButton(input: HTMLInputElement, title: string): HTMLButton
     }
   });
   return btn;
+}
+
+/** onTrayNavigate calls go(screen) when the tray menu asks for a screen (desktop only: the Wails runtime). */
+export function onTrayNavigate(go: (screen: string) => void): void {
+  const rt = (window as unknown as { runtime?: { EventsOn?(name: string, cb: (...data: unknown[]) => void): () => void } }).runtime;
+  rt?.EventsOn?.("navigate", (screen) => {
+    if (typeof screen === "string") go(screen);
+  });
+}
+
+/** trayNote says, next to the close-to-tray toggle, whether a system tray is there (desktop only). */
+export function trayNote(): HTMLElement | null {
+  const b = bridge();
+  if (!b) return null;
+  const note = h("p", { class: "hint", "data-tray": "checking" }, "Looking for a system tray…");
+  b.TrayStatus().then(
+    (t) => {
+      note.dataset.tray = t.available ? "found" : "missing";
+      note.textContent = t.available ? "System tray found: with this on, closing the window keeps Hall Monitor running in the tray." : `No system tray found: closing quits. (${t.detail})`;
+    },
+    (e: unknown) => {
+      note.dataset.tray = "missing";
+      note.textContent = `No system tray found: closing quits. (${e instanceof Error ? e.message : String(e)})`;
+    },
+  );
+  return note;
 }

@@ -4,7 +4,7 @@
 import "./style.css";
 import * as api from "./api";
 import { app, notify, type Screen } from "./app";
-import { bridge } from "./desktop";
+import { bridge, onTrayNavigate } from "./desktop";
 import { h, replace } from "./dom";
 import { showLockScreen } from "./lock";
 import { createAlertsScreen } from "./screens/alerts";
@@ -297,6 +297,7 @@ app.rerunWizard = async () => {
 
 api.onUnauthorized((err) => showTokenScreen(err));
 api.onLocked(() => showLockScreen());
+onTrayNavigate((id) => app.navigate(id));
 api.takeTokenFromLocation();
 if (!location.hash || location.hash === "#") history.replaceState(null, "", location.pathname + location.search + "#/status");
 void boot();

@@ -25,12 +25,15 @@ type Settings struct {
 	// (wcp_approval_resolve). Off by default: an agent must not approve
 	// the calls that were held for a person.
 	MCPResolvesApprovals bool `json:"mcp_resolves_approvals"`
+	// CloseToTray makes closing the desktop window hide it to the system
+	// tray (when a tray is present) instead of quitting.
+	CloseToTray bool `json:"close_to_tray"`
 }
 
 // DefaultSettings are the settings before the user changes anything.
 func DefaultSettings() Settings {
 	return Settings{FeedMaxRows: 500, NotifyOn: []string{events.AlertRaised, events.ApprovalCreated},
-		DefaultProfile: "prof.dev.permissive", Theme: "system"}
+		DefaultProfile: "prof.dev.permissive", Theme: "system", CloseToTray: true}
 }
 
 // ETag is the entity tag of a settings value (a quoted hash of its JSON).

@@ -1,10 +1,10 @@
 // Settings (GET/PUT /api/settings with ETag / If-Match): time zone, locale, feed max rows,
-// notifications, default profile, theme — each one used by the UI or the server. 412 is explained.
+// notifications, default profile, theme, close to tray — each one used by the UI, the server or the desktop shell. 412 is explained.
 
 import * as api from "../api";
 import type { Settings } from "../api";
 import { app, NOTIFIABLE, type Screen } from "../app";
-import { autostartToggle, bridge } from "../desktop";
+import { autostartToggle, bridge, trayNote } from "../desktop";
 import { h, replace } from "../dom";
 import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZones } from "../time";
 import { busy, errorBox, kv, showFieldError, toast } from "../ui";
@@ -49,6 +49,7 @@ export function createSettingsScreen(): Screen {
       h("label", { class: "check" }, h("input", { type: "checkbox", name: "notify_on", value: type, checked: s.notify_on.includes(type) }), " ", label),
     );
     const mcpResolves = h("input", { type: "checkbox", name: "mcp_resolves_approvals", "data-field": "mcp_resolves_approvals", checked: s.mcp_resolves_approvals });
+    const closeToTray = h("input", { type: "checkbox", name: "close_to_tray", "data-field": "close_to_tray", checked: s.close_to_tray });
     const everyDenial = h("input", { type: "checkbox", name: "notify_every_denial", "data-field": "notify_every_denial", checked: s.notify_every_denial });
     const perm = typeof Notification === "undefined" ? "unsupported" : Notification.permission;
     const permBtn = h("button", { type: "button", class: "btn", disabled: perm === "granted" || perm === "unsupported" }, perm === "granted" ? "Notifications allowed" : "Allow desktop notifications");
@@ -79,6 +80,8 @@ export function createSettingsScreen(): Screen {
         field("set-rows", "Live feed max rows", rows, "Rows kept in the live feed table (older history: filters or export)."),
         field("set-theme", "Theme", theme),
         autostartToggle(),
+        h("label", { class: "check" }, closeToTray, " Keep running in the system tray when the window is closed"),
+        trayNote() ?? h("p", { class: "hint" }, "Applies to the desktop app, when the desktop has a system tray."),
       ),
       h(
         "section",
@@ -110,6 +113,7 @@ export function createSettingsScreen(): Screen {
         default_profile: profile.value,
         theme: theme.value as Settings["theme"],
         mcp_resolves_approvals: mcpResolves.checked,
+        close_to_tray: closeToTray.checked,
       };
       status.replaceChildren();
       try {
