@@ -55,7 +55,7 @@ type AlertInput struct {
 
 const alertCols = `alert_id, type, severity, title, body, worker_id, decision_id, created_at, last_event_at, count, acknowledged, acknowledged_at`
 
-func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
+func scanAlert(sc scanner) (Alert, error) {
 	var a Alert
 	var ack int
 	err := sc.Scan(&a.AlertID, &a.Type, &a.Severity, &a.Title, &a.Body, &a.WorkerID, &a.DecisionID, &a.CreatedAt,
@@ -152,18 +152,5 @@ func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, error) 
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY seq DESC LIMIT ?`, append(args, f.Limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Alert{}
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanAlert, q+` ORDER BY seq DESC LIMIT ?`, append(args, f.Limit)...)
 }

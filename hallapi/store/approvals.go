@@ -50,7 +50,7 @@ type Approval struct {
 const approvalCols = `approval_id, decision_id, capability_id, tenant_id, matched_rule_id, reason, status,
 	created_at, expires_at, resolved_at, resolved_by, note`
 
-func scanApproval(sc interface{ Scan(...any) error }) (Approval, error) {
+func scanApproval(sc scanner) (Approval, error) {
 	var a Approval
 	err := sc.Scan(&a.ApprovalID, &a.DecisionID, &a.CapabilityID, &a.TenantID, &a.MatchedRuleID, &a.Reason, &a.Status,
 		&a.CreatedAt, &a.ExpiresAt, &a.ResolvedAt, &a.ResolvedBy, &a.Note)
@@ -88,20 +88,7 @@ func (s *Store) ListApprovals(ctx context.Context, status string) ([]Approval, e
 		q += ` WHERE status = ?`
 		args = append(args, status)
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY created_us DESC LIMIT 1000`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Approval{}
-	for rows.Next() {
-		a, err := scanApproval(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanApproval, q+` ORDER BY created_us DESC LIMIT 1000`, args...)
 }
 
 // Approval actions.

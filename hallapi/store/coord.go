@@ -287,7 +287,7 @@ func (t *Tx) agent(id string) (Agent, error) {
 const agentCols = `id, name, type, registered_at, last_seen, last_seen_us,
 	(SELECT count(*) FROM coord_tasks WHERE claimed_by = a.id AND status = 'in_progress')`
 
-func scanAgent(sc interface{ Scan(...any) error }) (Agent, int64, error) {
+func scanAgent(sc scanner) (Agent, int64, error) {
 	var a Agent
 	var us int64
 	err := sc.Scan(&a.ID, &a.Name, &a.Type, &a.RegisteredAt, &a.LastSeen, &us, &a.ActiveTasks)
@@ -442,7 +442,7 @@ func normalizeTask(prefix string, tk *Task) error {
 const taskCols = `id, title, details, owner, priority, agent_type, section, location, predecessors, dep_type, status,
 	claimed_by, result, created_by, updated_by, completed_by, created_at, updated_at, claimed_at, completed_at`
 
-func scanTask(sc interface{ Scan(...any) error }) (Task, error) {
+func scanTask(sc scanner) (Task, error) {
 	var tk Task
 	var preds string
 	err := sc.Scan(&tk.ID, &tk.Title, &tk.Details, &tk.Owner, &tk.Priority, &tk.AgentType, &tk.Section, &tk.Location, &preds,
@@ -858,20 +858,7 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		q += ` AND owner = ?`
 		args = append(args, f.Owner)
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY seq LIMIT 5000`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Task{}
-	for rows.Next() {
-		tk, err := scanTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tk)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanTask, q+` ORDER BY seq LIMIT 5000`, args...)
 }
 
 // ---- locks ----
@@ -890,7 +877,7 @@ func CleanLockPath(p string) (string, error) {
 
 const lockCols = `path, holder, acquired_at, expires_at, released_at, released_by`
 
-func scanLock(sc interface{ Scan(...any) error }) (Lock, error) {
+func scanLock(sc scanner) (Lock, error) {
 	var l Lock
 	err := sc.Scan(&l.Path, &l.Holder, &l.AcquiredAt, &l.ExpiresAt, &l.ReleasedAt, &l.ReleasedBy)
 	return l, err
@@ -980,20 +967,7 @@ func (s *Store) ReleaseLock(ctx context.Context, p string, by Actor) (Lock, erro
 
 // ActiveLocks lists the locks neither released nor expired, oldest first.
 func (s *Store) ActiveLocks(ctx context.Context) ([]Lock, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+lockCols+` FROM coord_locks WHERE released_at = '' AND expires_us > ? ORDER BY seq`, s.Now().UnixMicro())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Lock{}
-	for rows.Next() {
-		l, err := scanLock(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanLock, `SELECT `+lockCols+` FROM coord_locks WHERE released_at = '' AND expires_us > ? ORDER BY seq`, s.Now().UnixMicro())
 }
 
 // ---- messages ----

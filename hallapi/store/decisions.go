@@ -204,7 +204,7 @@ const summaryCols = `seq, ts_us, decision_id, ts, outcome, deny_code, deny_messa
 	correlation_id, matched_rule_id, selected_worker, blast_score, supervisor_required, pending_approval_id, dry_run, source`
 
 // scanSummary scans the summaryCols of a row, then extra columns into extra.
-func scanSummary(sc interface{ Scan(...any) error }, extra ...any) (DecisionSummary, cursor, error) {
+func scanSummary(sc scanner, extra ...any) (DecisionSummary, cursor, error) {
 	var d DecisionSummary
 	var c cursor
 	var blast sql.NullInt64

@@ -48,7 +48,7 @@ type Dispatch struct {
 const dispatchCols = `dispatch_id, decision_id, capability_id, tenant_id, worker_species_id, worker_id, started_at,
 	finished_at, duration_ms, outcome, error, result_hash, started_us`
 
-func scanDispatchUS(sc interface{ Scan(...any) error }) (Dispatch, int64, error) {
+func scanDispatchUS(sc scanner) (Dispatch, int64, error) {
 	var d Dispatch
 	var dur sql.NullInt64
 	var us int64
@@ -61,7 +61,7 @@ func scanDispatchUS(sc interface{ Scan(...any) error }) (Dispatch, int64, error)
 	return d, us, err
 }
 
-func scanDispatch(sc interface{ Scan(...any) error }) (Dispatch, error) {
+func scanDispatch(sc scanner) (Dispatch, error) {
 	d, _, err := scanDispatchUS(sc)
 	return d, err
 }
@@ -277,18 +277,5 @@ func (s *Store) ListDispatches(ctx context.Context, limit int, cur string) ([]Di
 }
 
 func (s *Store) listDispatches(ctx context.Context, q string, args ...any) ([]Dispatch, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Dispatch{}
-	for rows.Next() {
-		d, err := scanDispatch(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanDispatch, q, args...)
 }

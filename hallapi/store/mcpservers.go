@@ -55,7 +55,7 @@ type MCPPing struct {
 
 const mcpCols = `id, name, transport, url, argv, status, tool_count, tools, last_ping_at, last_error, created_at`
 
-func scanMCPServer(sc interface{ Scan(...any) error }) (MCPServer, error) {
+func scanMCPServer(sc scanner) (MCPServer, error) {
 	var m MCPServer
 	var argv, tools string
 	if err := sc.Scan(&m.ID, &m.Name, &m.Transport, &m.URL, &argv, &m.Status, &m.ToolCount, &tools, &m.LastPingAt, &m.LastError, &m.CreatedAt); err != nil {
@@ -100,20 +100,7 @@ func (s *Store) AddMCPServer(ctx context.Context, name, transport, url string, a
 
 // ListMCPServers lists the connected servers by name.
 func (s *Store) ListMCPServers(ctx context.Context) ([]MCPServer, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+mcpCols+` FROM mcp_servers ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []MCPServer{}
-	for rows.Next() {
-		m, err := scanMCPServer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanMCPServer, `SELECT `+mcpCols+` FROM mcp_servers ORDER BY name`)
 }
 
 // GetMCPServer reads one server (ErrNotFound when there is none).

@@ -477,3 +477,25 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// scanner is what a row scan needs (*sql.Row and *sql.Rows).
+type scanner = interface{ Scan(...any) error }
+
+// queryAll runs a read query and scans every row with scan; no rows is an
+// empty, non-nil list.
+func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -82,7 +82,7 @@ func deriveStatus(w *Worker) {
 const workerCols = `worker_id, worker_species_id, capabilities, risk_tier, blast_score, controls, guarantee, package_path,
 	record, artifact_hash, enrolled_at, updated_at, attestation, registry`
 
-func scanWorker(sc interface{ Scan(...any) error }) (Worker, error) {
+func scanWorker(sc scanner) (Worker, error) {
 	var w Worker
 	var caps, ctrls, rec, att, reg string
 	var blast sql.NullInt64
@@ -198,20 +198,7 @@ func (s *Store) GetWorker(ctx context.Context, id string) (Worker, error) {
 
 // ListWorkers lists enrolled workers, newest enrollment first.
 func (s *Store) ListWorkers(ctx context.Context) ([]Worker, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+workerCols+` FROM enrollments ORDER BY enrolled_at DESC, worker_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Worker{}
-	for rows.Next() {
-		w, err := scanWorker(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanWorker, `SELECT `+workerCols+` FROM enrollments ORDER BY enrolled_at DESC, worker_id`)
 }
 
 // DeleteWorker un-enrolls a worker.
