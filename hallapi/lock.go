@@ -228,23 +228,10 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	l := s.lock
-	l.mu.Lock()
-	if l.rec == nil {
-		l.mu.Unlock()
-		s.fail(w, r, errf(http.StatusConflict, "conflict", "passphrase", "no passphrase is set: there is nothing to unlock"))
-		return
-	}
-	if he := l.check(time.Now(), "passphrase", body.Passphrase); he != nil {
-		l.mu.Unlock()
-		s.securityDenied(r, "wrong_passphrase")
-		s.fail(w, r, he)
-		return
-	}
-	l.locked = false
-	l.mu.Unlock()
-	s.lockChanged(r, "unlocked")
-	writeJSON(w, http.StatusOK, s.lockStatus())
+	s.withPassphrase(w, r, "passphrase", body.Passphrase, "no passphrase is set: there is nothing to unlock", func(l *uiLock) (string, error) {
+		l.locked = false
+		return "unlocked", nil
+	})
 }
 
 func (s *Server) handleLock(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +257,21 @@ func (s *Server) handleChangePassphrase(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, he)
 		return
 	}
-	s.replacePassphrase(w, r, body.Current, &body.New)
+	if he := validPassphrase("new_passphrase", body.New); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	s.withPassphrase(w, r, "current_passphrase", body.Current, "no passphrase is set: set one with passphrase", func(l *uiLock) (string, error) {
+		rec, err := newLockRecord(body.New)
+		if err == nil {
+			err = l.save(rec)
+		}
+		if err != nil {
+			return "", err
+		}
+		l.rec = rec
+		return "changed", nil
+	})
 }
 
 func (s *Server) handleRemovePassphrase(w http.ResponseWriter, r *http.Request) {
@@ -281,52 +282,38 @@ func (s *Server) handleRemovePassphrase(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, he)
 		return
 	}
-	s.replacePassphrase(w, r, body.Current, nil)
+	s.withPassphrase(w, r, "current_passphrase", body.Current, "no passphrase is set: there is nothing to remove", func(l *uiLock) (string, error) {
+		if err := l.save(nil); err != nil {
+			return "", err
+		}
+		l.rec, l.locked = nil, false
+		return "removed", nil
+	})
 }
 
-// replacePassphrase checks the current passphrase, then stores next (nil:
-// removes the passphrase and the lock).
-func (s *Server) replacePassphrase(w http.ResponseWriter, r *http.Request, current string, next *string) {
-	if next != nil {
-		if he := validPassphrase("new_passphrase", *next); he != nil {
-			s.fail(w, r, he)
-			return
-		}
-	}
+// withPassphrase checks pass (named field) against the stored passphrase
+// under the failure back-off, then runs change with the lock held and
+// answers with the new status; none is the conflict message when no
+// passphrase is set.
+func (s *Server) withPassphrase(w http.ResponseWriter, r *http.Request, field, pass, none string, change func(*uiLock) (string, error)) {
 	l := s.lock
 	l.mu.Lock()
 	if l.rec == nil {
 		l.mu.Unlock()
-		s.fail(w, r, errf(http.StatusConflict, "conflict", "current_passphrase", "no passphrase is set: set one with passphrase"))
+		s.fail(w, r, errf(http.StatusConflict, "conflict", field, "%s", none))
 		return
 	}
-	if he := l.check(time.Now(), "current_passphrase", current); he != nil {
+	if he := l.check(time.Now(), field, pass); he != nil {
 		l.mu.Unlock()
 		s.securityDenied(r, "wrong_passphrase")
 		s.fail(w, r, he)
 		return
 	}
-	var rec *lockRecord
-	var err error
-	if next != nil {
-		rec, err = newLockRecord(*next)
-	}
-	if err == nil {
-		err = l.save(rec)
-	}
+	what, err := change(l)
+	l.mu.Unlock()
 	if err != nil {
-		l.mu.Unlock()
 		s.fail(w, r, fmt.Errorf("store the UI passphrase: %w", err))
 		return
-	}
-	l.rec = rec
-	if rec == nil {
-		l.locked = false
-	}
-	l.mu.Unlock()
-	what := "changed"
-	if next == nil {
-		what = "removed"
 	}
 	s.lockChanged(r, what)
 	writeJSON(w, http.StatusOK, s.lockStatus())
