@@ -73,6 +73,7 @@ bench: build
 	go test -run '^$$' -bench . -benchmem ./core/...
 	HALLMONITOR_BENCH_BIG=1 go test -run '^$$' -bench . -benchtime 3s -timeout 30m ./hallapi/
 	go test -run '^$$' -bench . -benchtime 20x ./hallapi/store/
+	python3 build/scripts/sqlite-floor.py
 	bash build/scripts/bench-load.sh $(BIN)
 	bash build/scripts/measure-desktop.sh $(BIN)
 
