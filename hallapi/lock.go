@@ -117,18 +117,24 @@ func (l *uiLock) save(rec *lockRecord) error {
 	return os.Rename(tmp, l.path)
 }
 
-// blocks reports whether r is a UI request the lock refuses.
-func (l *uiLock) blocks(r *http.Request) bool {
+// lockExempt are the endpoints the locked UI needs.
+var lockExempt = map[string]bool{"/api/health": true, "/health": true, "/wcp/health": true,
+	"/api/auth/passphrase-status": true, "/api/auth/unlock": true}
+
+// lockBlocks reports whether r is a UI request the lock refuses: any mounted
+// endpoint (legacy aliases like /workers included) but the exempt ones;
+// the UI's own files stay reachable.
+func (s *Server) lockBlocks(r *http.Request) bool {
 	if !IsTrusted(r) && r.Header.Get(UIHeader) == "" {
 		return false
 	}
-	switch r.URL.Path {
-	case "/api/health", "/health", "/wcp/health", "/api/auth/passphrase-status", "/api/auth/unlock":
+	if lockExempt[r.URL.Path] {
 		return false
 	}
-	if !isAPIPath(r.URL.Path) && r.URL.Path != "/health" && r.URL.Path != "/status" {
-		return false // the UI's own files
+	if _, pattern := s.mux.Handler(r); pattern == "" && !isAPIPath(r.URL.Path) {
+		return false
 	}
+	l := s.lock
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.locked

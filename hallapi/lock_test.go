@@ -40,6 +40,10 @@ func TestUIPassphraseLock(t *testing.T) {
 
 	e.ok(200, "POST", "/api/auth/lock", nil, ui, "1")
 	e.apiErr(423, "locked", "", "GET", "/api/decisions", nil, ui, "1")
+	e.apiErr(423, "locked", "", "GET", "/workers", nil, ui, "1") // legacy aliases too
+	if code, _, _ := e.req("GET", "/", nil, ui, "1"); code != 200 {
+		t.Fatalf("the UI's page while locked: %d", code)
+	}
 	e.apiErr(423, "locked", "", "POST", "/wcp/route", map[string]any{"input": routeInput("dev", "PUBLIC")}, ui, "1")
 	e.ok(200, "GET", "/api/decisions", nil)       // an agent with the token
 	e.ok(200, "GET", "/api/health", nil, ui, "1") // public

@@ -70,7 +70,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				" may not call the Hall API; only the Hall's own UI may", "")
 			return
 		}
-		if s.lock.blocks(r) {
+		if s.lockBlocks(r) {
 			writeError(w, http.StatusLocked, "locked", "Hall Monitor is locked: unlock it with your passphrase", "")
 			return
 		}
