@@ -176,6 +176,16 @@ type conn struct {
 	transport mcp.Transport
 	dialFail  atomic.Bool // http: no TCP connection could be made
 	stderr    *tailBuffer // stdio: the server's stderr
+	cmd       *exec.Cmd   // stdio: the server process
+}
+
+// release ends a stdio server's process group once its session is closed:
+// a child the server started (and that keeps its stdout or stderr open)
+// would otherwise outlive the session, with the goroutines waiting on it.
+func (c *conn) release() {
+	if c.cmd != nil {
+		killGroup(c.cmd)
+	}
 }
 
 func newConn(s store.MCPServer) (*conn, error) {
@@ -200,6 +210,9 @@ func newConn(s store.MCPServer) (*conn, error) {
 		cmd.Env = stdioEnv()
 		c.stderr = &tailBuffer{max: 2048}
 		cmd.Stderr = c.stderr
+		cmd.WaitDelay = 2 * time.Second
+		ownGroup(cmd)
+		c.cmd = cmd
 		c.transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}
 	default:
 		return nil, fmt.Errorf("transport %q is not http or stdio", s.Transport)
@@ -245,6 +258,7 @@ func Ping(ctx context.Context, s store.MCPServer, version string) store.MCPPing 
 	if err != nil {
 		return store.MCPPing{Status: store.MCPError, Error: err.Error()}
 	}
+	defer c.release()
 	sess, err := client(version).Connect(ctx, c.transport, nil)
 	if err != nil {
 		return store.MCPPing{Status: c.status(ctx), Error: c.describe(ctx, err)}
@@ -278,6 +292,7 @@ func Call(ctx context.Context, s store.MCPServer, version, tool string, args jso
 	if err != nil {
 		return nil, err
 	}
+	defer c.release()
 	sess, err := client(version).Connect(ctx, c.transport, nil)
 	if err != nil {
 		return nil, fmt.Errorf("connect to MCP server %s: %s", s.Name, c.describe(ctx, err))
