@@ -115,7 +115,14 @@ func TestMCPServersHTTP(t *testing.T) {
 	}
 	var types []string
 	for _, ev := range e.ok(200, "GET", "/api/events?since=0&timeout=0&types=mcp.server.added,mcp.server.pinged,mcp.server.removed", nil)["events"].([]any) {
-		types = append(types, ev.(map[string]any)["type"].(string))
+		m := ev.(map[string]any)
+		types = append(types, m["type"].(string))
+		data := m["data"].(map[string]any)
+		for _, secret := range []string{"url", "argv", "last_error"} {
+			if _, leaked := data[secret]; leaked {
+				t.Errorf("%s event carries %s (it can hold the server's keys): %v", m["type"], secret, data)
+			}
+		}
 	}
 	want := "mcp.server.added,mcp.server.pinged,mcp.server.pinged,mcp.server.added,mcp.server.pinged,mcp.server.removed"
 	if strings.Join(types, ",") != want {

@@ -131,6 +131,9 @@ func trayStatusText(state string, openAlerts int) string {
 func hallStatusText(api http.Handler) (string, error) {
 	rec := httptest.NewRecorder()
 	api.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/status", nil))
+	if rec.Code == http.StatusLocked {
+		return "Hall: locked", nil // the UI passphrase hides the Hall's state from the tray too
+	}
 	if rec.Code != http.StatusOK {
 		return "", fmt.Errorf("GET /api/status answered %d: %s", rec.Code, strings.TrimSpace(rec.Body.String()))
 	}

@@ -92,7 +92,7 @@ func (s *Store) AddMCPServer(ctx context.Context, name, transport, url string, a
 		if err != nil {
 			return err
 		}
-		_, err = t.Emit(events.MCPServerAdded, m)
+		_, err = t.Emit(events.MCPServerAdded, m.event())
 		return err
 	})
 	return m, err
@@ -132,7 +132,7 @@ func (s *Store) RecordMCPPing(ctx context.Context, id string, p MCPPing) (MCPSer
 		if m, err = scanMCPServer(t.tx.QueryRow(`SELECT `+mcpCols+` FROM mcp_servers WHERE id = ?`, id)); err != nil {
 			return err
 		}
-		_, err = t.Emit(events.MCPServerPinged, m)
+		_, err = t.Emit(events.MCPServerPinged, m.event())
 		return err
 	})
 	return m, err
@@ -158,4 +158,20 @@ func (s *Store) RemoveMCPServer(ctx context.Context, id string) (MCPServer, erro
 		return err
 	})
 	return m, err
+}
+
+// mcpServerEvent is what the mcp.server.* events carry: no URL, command or
+// error text, which can hold the keys a server is started with (events are
+// kept and streamed to every subscriber).
+type mcpServerEvent struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Transport  string `json:"transport"`
+	Status     string `json:"status"`
+	ToolCount  int    `json:"tool_count"`
+	LastPingAt string `json:"last_ping_at"`
+}
+
+func (m MCPServer) event() mcpServerEvent {
+	return mcpServerEvent{ID: m.ID, Name: m.Name, Transport: m.Transport, Status: m.Status, ToolCount: m.ToolCount, LastPingAt: m.LastPingAt}
 }
