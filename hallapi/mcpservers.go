@@ -129,8 +129,9 @@ func (s *Server) handleAddMCPServer(w http.ResponseWriter, r *http.Request) {
 	if pinged, err := s.st.RecordMCPPing(ctx, m.ID, mcpclient.Ping(ctx, m, s.opts.Version)); err == nil {
 		m = pinged
 	} else if !errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, err)
-		return
+		// The server is stored: answer with it (unpinged) rather than a 500
+		// that a retry would meet as "already connected".
+		s.log.Warn("record the first ping of an MCP server", "name", m.Name, "err", err)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"server": viewMCP(m)})
 }

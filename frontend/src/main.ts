@@ -297,6 +297,10 @@ app.rerunWizard = async () => {
 
 api.onUnauthorized((err) => showTokenScreen(err));
 api.onLocked(() => showLockScreen());
+// "Lock now" elsewhere (the window or another tab) locks this page too, not only at its next request.
+app.on((ev) => {
+  if (ev.type === "ui.lock" && (ev.data as { change?: string } | null)?.change === "locked") showLockScreen();
+});
 onTrayNavigate((id) => app.navigate(id));
 api.takeTokenFromLocation();
 if (!location.hash || location.hash === "#") history.replaceState(null, "", location.pathname + location.search + "#/status");
