@@ -44,6 +44,7 @@ type upstreamTools struct {
 // upstreamRequest is the request recorded with a proxied call's decision
 // (and forwarded once it may run).
 type upstreamRequest struct {
+	ServerID  string          `json:"server_id"` // the connected server decided for (a later one of that name is another)
 	Tool      string          `json:"tool"`
 	Arguments json.RawMessage `json:"arguments"`
 }
@@ -145,7 +146,7 @@ func (s *Server) callUpstream(ctx context.Context, serverID, tool string, args j
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage("{}")
 	}
-	request, err := json.Marshal(map[string]any{"request": upstreamRequest{Tool: tool, Arguments: args}})
+	request, err := json.Marshal(map[string]any{"request": upstreamRequest{ServerID: m.ID, Tool: tool, Arguments: args}})
 	if err != nil {
 		return toolError("invalid_arguments", err.Error())
 	}
@@ -233,6 +234,9 @@ func (s *Server) dispatchApprovedUpstream(ctx context.Context, decisionID string
 	if err != nil {
 		return toolError("hall_error", err.Error()), true
 	}
+	if det.Summary.CapabilityID != mcpclient.CapabilityID(name) {
+		return nil, false // a worker whose species only looks like a connected server's
+	}
 	var in struct {
 		Request upstreamRequest `json:"request"`
 	}
@@ -244,9 +248,13 @@ func (s *Server) dispatchApprovedUpstream(ctx context.Context, decisionID string
 		return toolError("hall_error", err.Error()), true
 	}
 	for _, m := range ms {
-		if m.Name == name {
-			return s.forward(ctx, m, decisionID, in.Request.Tool, in.Request.Arguments, gov), true
+		if m.Name != name {
+			continue
 		}
+		if m.ID != in.Request.ServerID {
+			return toolError("not_found", "the MCP server "+name+" of decision "+decisionID+" was removed and another was added under its name: the approval does not carry over; call the tool again"), true
+		}
+		return s.forward(ctx, m, decisionID, in.Request.Tool, in.Request.Arguments, gov), true
 	}
 	return toolError("not_found", "the MCP server "+name+" of decision "+decisionID+" was removed from Hall Monitor"), true
 }

@@ -216,6 +216,31 @@ func TestProxiedUpstreamTools(t *testing.T) {
 		t.Fatalf("approved call: %+v", res)
 	}
 
+	// An approval is for the server it was decided for: one removed and added
+	// again under the same name (perhaps somewhere else) does not inherit it.
+	res, _ = h.cs.CallTool(ctx, &mcp.CallToolParams{Name: "gated-tools__echo", Arguments: map[string]any{"text": "again"}})
+	held = nil
+	json.Unmarshal([]byte(res.Content[0].(*mcp.TextContent).Text), &held)
+	if _, err := h.st.ResolveApproval(ctx, held["pending_approval_id"].(string), "approve", "", "test"); err != nil {
+		t.Fatal(err)
+	}
+	old, err := h.st.ListMCPServers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range old {
+		if m.Name == "gated-tools" {
+			if _, err := h.st.RemoveMCPServer(ctx, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h.connect(t, "gated-tools", store.MCPTransportHTTP, gated.URL, nil)
+	res, _ = h.cs.CallTool(ctx, &mcp.CallToolParams{Name: ToolDispatchApproved, Arguments: map[string]any{"decision_id": held["decision_id"]}})
+	if !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "another was added under its name") || gated.Calls() != 1 {
+		t.Fatalf("an approval carried over to a new server of the same name: %+v (upstream calls %d)", res, gated.Calls())
+	}
+
 	// A removed server's tools are withdrawn; an offline one is no available worker.
 	if _, err := h.st.RemoveMCPServer(ctx, lockedSrv.ID); err != nil {
 		t.Fatal(err)
