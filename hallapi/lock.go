@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -52,9 +53,11 @@ type lockRecord struct {
 type uiLock struct {
 	path string
 
-	mu       sync.Mutex
-	rec      *lockRecord // nil: no passphrase
-	locked   bool
+	mu  sync.Mutex
+	rec *lockRecord // nil: no passphrase
+	// locked is read without mu: every UI request checks it, and mu is held
+	// while a passphrase is hashed (about 100 ms).
+	locked   atomic.Bool
 	failures int
 	retryAt  time.Time
 }
@@ -72,7 +75,8 @@ func loadUILock(configDir string) (*uiLock, error) {
 	if err := json.Unmarshal(b, &rec); err != nil || rec.N < 2 || rec.Salt == "" || rec.Hash == "" {
 		return nil, fmt.Errorf("%s is damaged: delete it to remove the UI passphrase", l.path)
 	}
-	l.rec, l.locked = &rec, true
+	l.rec = &rec
+	l.locked.Store(true)
 	return l, nil
 }
 
@@ -134,10 +138,7 @@ func (s *Server) lockBlocks(r *http.Request) bool {
 	if _, pattern := s.mux.Handler(r); pattern == "" && !isAPIPath(r.URL.Path) {
 		return false
 	}
-	l := s.lock
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.locked
+	return s.lock.locked.Load()
 }
 
 func validPassphrase(field, p string) *httpError {
@@ -163,7 +164,8 @@ func (l *uiLock) check(now time.Time, field, pass string) *httpError {
 	if !l.rec.matches(pass) {
 		l.failures++
 		if l.failures >= freeUnlockErrors {
-			l.retryAt = now.Add(min(time.Duration(1<<min(l.failures-freeUnlockErrors, 6))*time.Second, time.Minute))
+			// the wait starts after this try's hashing, however long that took
+			l.retryAt = time.Now().Add(min(time.Duration(1<<min(l.failures-freeUnlockErrors, 6))*time.Second, time.Minute))
 		}
 		return errf(http.StatusForbidden, "wrong_passphrase", field, "Incorrect passphrase.")
 	}
@@ -179,7 +181,7 @@ func (s *Server) lockStatus() map[string]any {
 	if wait := time.Until(l.retryAt); wait > 0 {
 		retry = int(wait.Seconds()) + 1
 	}
-	return map[string]any{"passphrase_set": l.rec != nil, "locked": l.locked, "retry_after_seconds": retry}
+	return map[string]any{"passphrase_set": l.rec != nil, "locked": l.locked.Load(), "retry_after_seconds": retry}
 }
 
 func (s *Server) lockChanged(r *http.Request, what string) {
@@ -235,7 +237,7 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.withPassphrase(w, r, "passphrase", body.Passphrase, "no passphrase is set: there is nothing to unlock", func(l *uiLock) (string, error) {
-		l.locked = false
+		l.locked.Store(false)
 		return "unlocked", nil
 	})
 }
@@ -248,7 +250,7 @@ func (s *Server) handleLock(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errf(http.StatusConflict, "conflict", "", "set a passphrase first: without one the Hall cannot be unlocked again"))
 		return
 	}
-	l.locked = true
+	l.locked.Store(true)
 	l.mu.Unlock()
 	s.lockChanged(r, "locked")
 	writeJSON(w, http.StatusOK, s.lockStatus())
@@ -292,7 +294,8 @@ func (s *Server) handleRemovePassphrase(w http.ResponseWriter, r *http.Request) 
 		if err := l.save(nil); err != nil {
 			return "", err
 		}
-		l.rec, l.locked = nil, false
+		l.rec = nil
+		l.locked.Store(false)
 		return "removed", nil
 	})
 }
