@@ -221,59 +221,80 @@ func (s *Server) Refresh(ctx context.Context) error {
 			}
 		}
 	}
+	want := map[string]offeredTool{}
+	for c, ci := range caps {
+		sort.Strings(ci.species)
+		capID := c
+		want[c] = offeredTool{
+			fingerprint: strings.Join(ci.species, ",") + "|" + string(ci.schema),
+			schema:      inputSchema(ci.schema, false), // the package's config.schema.json for request
+			description: fmt.Sprintf("WCP capability %s, served by %s. Governed: the Hall's rules decide every call; a refusal is a tool error with its deny_code.", capID, strings.Join(ci.species, ", ")),
+			call: func(ctx context.Context, args json.RawMessage) *mcp.CallToolResult {
+				return s.callCapability(ctx, capID, args)
+			},
+		}
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.syncTools(s.tools, want, "capability")
+	s.mu.Unlock()
+	return s.refreshUpstream(ctx)
+}
+
+// offeredTool is one tool the MCP server should offer.
+type offeredTool struct {
+	fingerprint string // the tool is offered again when it changes
+	schema      json.RawMessage
+	description string
+	call        func(ctx context.Context, args json.RawMessage) *mcp.CallToolResult
+}
+
+// syncTools makes one family of tools (have: name -> fingerprint of what is
+// offered; the caller holds its lock) match want: tools no longer wanted are
+// withdrawn, new and changed ones are offered, in name order. The SDK leaves
+// argument validation to a raw tool's handler, so each handler checks the
+// arguments against the tool's schema before anything is decided; a tool
+// whose schema is not usable is not offered.
+func (s *Server) syncTools(have map[string]string, want map[string]offeredTool, family string) {
 	var stale []string
-	for name := range s.tools {
-		if caps[name] == nil {
+	for name := range have {
+		if _, ok := want[name]; !ok {
 			stale = append(stale, name)
-			delete(s.tools, name)
+			delete(have, name)
 		}
 	}
 	if len(stale) > 0 {
 		s.mcp.RemoveTools(stale...)
 	}
-	names := make([]string, 0, len(caps))
-	for c := range caps {
-		names = append(names, c)
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, c := range names {
-		ci := caps[c]
-		sort.Strings(ci.species)
-		fp := strings.Join(ci.species, ",") + "|" + string(ci.schema)
-		if s.tools[c] == fp {
+	for _, name := range names {
+		t := want[name]
+		if have[name] == t.fingerprint {
 			continue
 		}
-		schema := inputSchema(ci.schema, false)
-		// The SDK leaves argument validation to a raw tool's handler: the
-		// arguments are checked against this schema (the package's
-		// config.schema.json for request) before anything is decided.
 		var js jsonschema.Schema
 		var resolved *jsonschema.Resolved
-		err := json.Unmarshal(schema, &js)
+		err := json.Unmarshal(t.schema, &js)
 		if err == nil {
 			resolved, err = js.Resolve(nil)
 		}
 		if err != nil {
-			s.log.Warn("capability's request schema is not usable; the tool is not offered", "capability_id", c, "err", err)
+			s.log.Warn(family+" tool's input schema is not usable; the tool is not offered", "tool", name, "err", err)
 			continue
 		}
-		s.tools[c] = fp
-		capID := c
-		s.mcp.AddTool(&mcp.Tool{
-			Name:        capID,
-			Title:       capID,
-			Description: fmt.Sprintf("WCP capability %s, served by %s. Governed: the Hall's rules decide every call; a refusal is a tool error with its deny_code.", capID, strings.Join(ci.species, ", ")),
-			InputSchema: schema,
-		}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			if msg := validateArgs(resolved, req.Params.Arguments); msg != "" {
-				return toolError("invalid_arguments", msg), nil
-			}
-			return s.callCapability(ctx, capID, req.Params.Arguments), nil
-		})
+		have[name] = t.fingerprint
+		call := t.call
+		s.mcp.AddTool(&mcp.Tool{Name: name, Title: name, Description: t.description, InputSchema: t.schema},
+			func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				if msg := validateArgs(resolved, req.Params.Arguments); msg != "" {
+					return toolError("invalid_arguments", msg), nil
+				}
+				return call(ctx, req.Params.Arguments), nil
+			})
 	}
-	return s.refreshUpstream(ctx)
 }
 
 // validateArgs checks tool arguments against the tool's resolved schema;

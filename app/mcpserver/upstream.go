@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/hallapi/mcpclient"
@@ -74,62 +72,30 @@ func (s *Server) refreshUpstream(ctx context.Context) error {
 			want[name] = proxied{m, t}
 		}
 	}
+	offered := map[string]offeredTool{}
+	for name, p := range want {
+		schema := p.tool.InputSchema
+		if len(schema) == 0 || string(schema) == "null" {
+			schema = json.RawMessage(`{"type":"object"}`)
+		}
+		serverID, server, tool := p.server.ID, p.server.Name, p.tool.Name
+		offered[name] = offeredTool{
+			fingerprint: p.server.ID + "|" + p.tool.Description + "|" + string(schema),
+			schema:      schema,
+			description: fmt.Sprintf("%s (tool %s of the connected MCP server %s). Governed: the Hall's rules decide every call as %s; a refusal is a tool error with its deny_code.",
+				strings.TrimSpace(p.tool.Description), tool, server, mcpclient.CapabilityID(server)),
+			call: func(ctx context.Context, args json.RawMessage) *mcp.CallToolResult {
+				return s.callUpstream(ctx, serverID, tool, args)
+			},
+		}
+	}
 	u := &s.upstream
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.tools == nil {
 		u.tools = map[string]string{}
 	}
-	var stale []string
-	for name := range u.tools {
-		if _, ok := want[name]; !ok {
-			stale = append(stale, name)
-			delete(u.tools, name)
-		}
-	}
-	if len(stale) > 0 {
-		s.mcp.RemoveTools(stale...)
-	}
-	names := make([]string, 0, len(want))
-	for n := range want {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		p := want[name]
-		schema := p.tool.InputSchema
-		if len(schema) == 0 || string(schema) == "null" {
-			schema = json.RawMessage(`{"type":"object"}`)
-		}
-		fp := p.server.ID + "|" + p.tool.Description + "|" + string(schema)
-		if u.tools[name] == fp {
-			continue
-		}
-		var js jsonschema.Schema
-		var resolved *jsonschema.Resolved
-		err := json.Unmarshal(schema, &js)
-		if err == nil {
-			resolved, err = js.Resolve(nil)
-		}
-		if err != nil {
-			s.log.Warn("upstream tool's input schema is not usable; the tool is not offered", "tool", name, "err", err)
-			continue
-		}
-		u.tools[name] = fp
-		serverID, server, tool := p.server.ID, p.server.Name, p.tool.Name
-		s.mcp.AddTool(&mcp.Tool{
-			Name:  name,
-			Title: name,
-			Description: fmt.Sprintf("%s (tool %s of the connected MCP server %s). Governed: the Hall's rules decide every call as %s; a refusal is a tool error with its deny_code.",
-				strings.TrimSpace(p.tool.Description), tool, server, mcpclient.CapabilityID(server)),
-			InputSchema: schema,
-		}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			if msg := validateArgs(resolved, req.Params.Arguments); msg != "" {
-				return toolError("invalid_arguments", msg), nil
-			}
-			return s.callUpstream(ctx, serverID, tool, req.Params.Arguments), nil
-		})
-	}
+	s.syncTools(u.tools, offered, "upstream")
 	return nil
 }
 
