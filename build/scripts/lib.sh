@@ -37,3 +37,11 @@ click_word() {
     awk -F'\t' -v w="$1" -v dx="${2:-0}" '$12 == w {printf "%d %d\n", $7 / 2 + dx, ($8 + $10 / 2) / 2; exit}')
   [ -n "${x:-}" ] && xdotool mousemove "$x" "$y" click 1
 }
+
+# scratch: a fresh temp dir in $tmp and the list $pids of processes the script starts; on exit the processes
+# are killed and the dir removed.
+scratch() {
+  tmp=$(mktemp -d)
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+}

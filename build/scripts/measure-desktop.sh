@@ -5,9 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bin=$(realpath "${1:-build/bin/hallmonitor}")
 idle=${IDLE_SECONDS:-30}
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+scratch
 hall_env "$tmp" "$(free_port)"
 echo "binary: $(stat -c %s "$bin") bytes"
 

@@ -12,10 +12,7 @@ bin=$(realpath "${1:-build/bin/hallmonitor}")
 art=build/test-artifacts/tray
 mkdir -p "$art"
 rm -f "$art"/*
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+scratch
 passed=0
 fail() {
   echo "tray-smoke: FAIL: $*" >&2

@@ -8,10 +8,7 @@ bin=$(realpath "${1:-build/bin/hallmonitor}")
 art=build/test-artifacts/window
 mkdir -p "$art"
 rm -f "$art"/*
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+scratch
 fail() { echo "window-smoke: FAIL: $*" >&2; [ -f "$tmp/app.log" ] && sed 's/^/  app: /' "$tmp/app.log" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 start_xvfb "$tmp/xvfb.log"
