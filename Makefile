@@ -71,7 +71,7 @@ window-smoke: build
 ## idle RSS of the window and of serve, binary size: build/scripts/measure-desktop.sh)
 bench: build
 	go test -run '^$$' -bench . -benchmem ./core/...
-	HALLMONITOR_BENCH_BIG=1 go test -run '^$$' -bench . -benchtime 3s -timeout 30m ./hallapi/
+	HALLMONITOR_BENCH_BIG=1 go test -run '^$$' -bench . -benchtime 3s -timeout 30m ./hallapi/httpapi/
 	go test -run '^$$' -bench . -benchtime 20x ./hallapi/store/
 	python3 build/scripts/sqlite-floor.py
 	bash build/scripts/bench-load.sh $(BIN)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -93,7 +93,7 @@ func checkArtifactHash(rec []byte) error {
 	if !ok {
 		return nil
 	}
-	want, err := hallapi.RecordArtifactHash(m)
+	want, err := httpapi.RecordArtifactHash(m)
 	if err != nil {
 		return fmt.Errorf("record cannot be hashed: %w", err)
 	}

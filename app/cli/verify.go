@@ -17,7 +17,7 @@ import (
 
 	"hallmonitor/core/attest"
 	"hallmonitor/core/receipt"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
 )
@@ -204,7 +204,7 @@ func hallKeys(hexKey, dataDir string, db hallDBFlags) (receipt.KeyResolver, erro
 		}
 		pub = k.Public().(ed25519.PublicKey)
 	}
-	id := hallapi.KeyID(pub)
+	id := httpapi.KeyID(pub)
 	return func(keyID string) (ed25519.PublicKey, bool) { return pub, keyID == id }, nil
 }
 

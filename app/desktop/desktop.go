@@ -22,7 +22,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"hallmonitor/app/hall"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 )
 
 // Options are what the window needs from the command line.
@@ -78,7 +78,7 @@ func Run(opts Options) int {
 	defer notes.Close()
 	closing := &closer{settings: h.Store.GetSettings, trayHost: bridge.trayHostError, log: logger}
 	win := shellWindow{b: bridge, c: closing}
-	api := hallapi.TrustedHandler(h.Server.Handler())
+	api := httpapi.TrustedHandler(h.Server.Handler())
 	trayDone := make(chan *tray, 1)
 	var trayStarted atomic.Bool
 

@@ -21,7 +21,7 @@ import (
 	"github.com/godbus/dbus/v5/prop"
 
 	"hallmonitor/app/hall"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
 )
@@ -145,7 +145,7 @@ func TestTrayStatusLineFromTheRealHall(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	api := hallapi.TrustedHandler(h.Server.Handler())
+	api := httpapi.TrustedHandler(h.Server.Handler())
 	if got, err := hallStatusText(api); err != nil || got != "Hall: offline, no open alerts" {
 		t.Fatalf("fresh Hall: %q, %v", got, err)
 	}

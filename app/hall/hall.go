@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
 )
@@ -40,7 +40,7 @@ type Hall struct {
 	ConfigDir string
 	Config    config.Config
 	Store     *store.Store
-	Server    *hallapi.Server
+	Server    *httpapi.Server
 	Logger    *slog.Logger
 	listen    string
 	logFile   *os.File
@@ -119,7 +119,7 @@ func Open(opts Options) (*Hall, error) {
 		closeFile(logFile)
 		return nil, err
 	}
-	srv, err := hallapi.New(hallapi.Options{Store: st, Logger: log, Version: opts.Version, ConfigDir: cdir, Config: cfg,
+	srv, err := httpapi.New(httpapi.Options{Store: st, Logger: log, Version: opts.Version, ConfigDir: cdir, Config: cfg,
 		UI: opts.UI, LogPath: opts.LogPath})
 	if err != nil {
 		st.Close()

@@ -8,7 +8,7 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/receipt"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
@@ -20,7 +20,7 @@ type Routed struct {
 }
 
 // route decides one request through the Hall's own route-and-record path
-// (hallapi.Server.Route with source "mcp"): the same rules, registry view,
+// (httpapi.Server.Route with source "mcp"): the same rules, registry view,
 // attestation, policy gate and receipt chain as POST /wcp/route, in one
 // transaction with its approval and event.
 func (s *Server) route(ctx context.Context, input []byte) (Routed, error) {
@@ -51,7 +51,7 @@ func (s *Server) run(ctx context.Context, decisionID string, gov Governance) (wo
 // apiError is the Hall's error code and message of err ("hall_error" and
 // the text for unexpected errors).
 func apiError(err error) (code, message string) {
-	var ae *hallapi.APIError
+	var ae *httpapi.APIError
 	if errors.As(err, &ae) {
 		return ae.Code, ae.Message
 	}

@@ -15,7 +15,7 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
@@ -110,7 +110,7 @@ func startHall(t *testing.T) *hall {
 	gate := core.PolicyGateFunc(func(core.PolicyContext) (core.PolicyResult, error) {
 		return core.PolicyResult{Decision: core.GateRequireHuman, PolicyVersion: "test.v1", Reason: "test_requires_human"}, nil
 	})
-	hs, err := hallapi.New(hallapi.Options{Store: st, ConfigDir: filepath.Join(tmp, "config"), Token: "test-token",
+	hs, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: filepath.Join(tmp, "config"), Token: "test-token",
 		Config: config.Config{DataDir: tmp, RulesPath: rules}, SigningKey: key, PolicyGate: gate,
 		Packages: svc, Attestation: svc, Dispatcher: workers.NewExecutor(st, svc, workers.ExecOptions{})})
 	if err != nil {

@@ -31,15 +31,15 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/core"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
 
 // Deps are the Hall parts the MCP server uses.
 type Deps struct {
-	// Hall decides and records every call (hallapi.Server.Route) and runs
+	// Hall decides and records every call (httpapi.Server.Route) and runs
 	// allowed ones through its dispatcher (Hall.SetDispatcher). Required.
-	Hall *hallapi.Server
+	Hall *httpapi.Server
 	// Store lists the enrollments that become tools and the approvals
 	// (normally Hall.Store()); required.
 	Store   *store.Store
@@ -52,7 +52,7 @@ type Deps struct {
 
 // Server is the Hall's MCP server.
 type Server struct {
-	hall    *hallapi.Server
+	hall    *httpapi.Server
 	st      *store.Store
 	log     *slog.Logger
 	refresh time.Duration

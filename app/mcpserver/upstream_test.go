@@ -13,7 +13,7 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/mcpclient"
 	"hallmonitor/hallapi/mcpclient/mcptest"
@@ -57,7 +57,7 @@ func startUpstreamHall(t *testing.T) *upstreamHall {
 	gate := core.PolicyGateFunc(func(core.PolicyContext) (core.PolicyResult, error) {
 		return core.PolicyResult{Decision: core.GateRequireHuman, PolicyVersion: "test.v1", Reason: "test_requires_human"}, nil
 	})
-	hs, err := hallapi.New(hallapi.Options{Store: st, ConfigDir: filepath.Join(tmp, "config"), Token: "test-token",
+	hs, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: filepath.Join(tmp, "config"), Token: "test-token",
 		Config: config.Config{DataDir: tmp, RulesPath: rules}, SigningKey: key, PolicyGate: gate})
 	if err != nil {
 		t.Fatal(err)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"time"
 
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 )
 
-// AccountStatus implements hallapi.AccountState for GET /api/status.
-func (s *Service) AccountStatus(context.Context) hallapi.AccountStatus {
+// AccountStatus implements httpapi.AccountState for GET /api/status.
+func (s *Service) AccountStatus(context.Context) httpapi.AccountStatus {
 	v := s.Standing()
-	st := hallapi.AccountStatus{LoggedIn: s.LoggedIn(), GitHubLogin: s.GitHubLogin(), Standing: v.Standing,
+	st := httpapi.AccountStatus{LoggedIn: s.LoggedIn(), GitHubLogin: s.GitHubLogin(), Standing: v.Standing,
 		Tier: s.Tier(), Online: s.Online()}
 	st.GraceSecondsRemaining = v.GraceSecondsRemaining
 	if v.CheckedAt != nil {
@@ -21,11 +21,11 @@ func (s *Service) AccountStatus(context.Context) hallapi.AccountStatus {
 
 // Mount registers the account routes on the Hall API server (token-protected
 // except the login callback) and installs the Service as its account state.
-func (s *Service) Mount(srv *hallapi.Server) {
+func (s *Service) Mount(srv *httpapi.Server) {
 	for _, r := range s.Routes() {
-		access := hallapi.Token
+		access := httpapi.Token
 		if r.Public {
-			access = hallapi.Public
+			access = httpapi.Public
 		}
 		srv.Handle(r.Pattern, r.Handler, access)
 	}

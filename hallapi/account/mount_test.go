@@ -14,7 +14,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/account"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/registry/registrytest"
@@ -41,7 +41,7 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 	}
 	cfg.DataDir, cfg.Port, cfg.RegistryURL = dataDir, 0, reg.URL
 	logger := slog.New(slog.DiscardHandler)
-	srv, err := hallapi.New(hallapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Logger: logger})
+	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 			continue
 		}
 		status, _ := call(method, strings.ReplaceAll(strings.ReplaceAll(path, "{login_id}", "x"), "{worker_id}", "x.a.b"), "")
-		if public := path == "/api/auth/callback"; public != (rt.Access == hallapi.Public) || !public && status != 401 {
+		if public := path == "/api/auth/callback"; public != (rt.Access == httpapi.Public) || !public && status != 401 {
 			t.Errorf("%s: access %v, answered %d without a token", rt.Pattern, rt.Access, status)
 		}
 	}

@@ -1,4 +1,4 @@
-package hallapi_test
+package httpapi_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
 )
@@ -29,7 +29,7 @@ const testRules = `{"rules":[
 
 type env struct {
 	t       testing.TB
-	srv     *hallapi.Server
+	srv     *httpapi.Server
 	st      *store.Store
 	base    string
 	host    string
@@ -39,7 +39,7 @@ type env struct {
 	client  *http.Client
 }
 
-type envOpt func(*hallapi.Options)
+type envOpt func(*httpapi.Options)
 
 func newEnv(t testing.TB, rules string, opts ...envOpt) *env {
 	t.Helper()
@@ -63,13 +63,13 @@ func newEnv(t testing.TB, rules string, opts ...envOpt) *env {
 		t.Fatal(err)
 	}
 	cfg.DataDir, cfg.RulesPath, cfg.Port = dataDir, rulesPath, 0
-	o := hallapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Version: "test",
+	o := httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Version: "test",
 		Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		UI:     fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Hall</title>")}, "assets/app.js": {Data: []byte("console.log(1)")}}}
 	for _, f := range opts {
 		f(&o)
 	}
-	srv, err := hallapi.New(o)
+	srv, err := httpapi.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func (e *env) apiErr(status int, code, field, method, path string, body any, hdr
 	e.t.Helper()
 	got, _, b := e.req(method, path, body, hdr...)
 	var m struct {
-		Error hallapi.APIError `json:"error"`
+		Error httpapi.APIError `json:"error"`
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		e.t.Fatalf("%s %s: error body is not JSON: %s", method, path, b)
@@ -195,7 +195,7 @@ func workerRecord(t testing.TB, mods map[string]any) map[string]any {
 			rec[k] = v
 		}
 	}
-	h, err := hallapi.RecordArtifactHash(rec)
+	h, err := httpapi.RecordArtifactHash(rec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package hallapi_test
+package httpapi_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
@@ -177,4 +177,4 @@ func TestDispatchRefusesAPackageChangedSinceTheDecision(t *testing.T) {
 	}
 }
 
-var _ hallapi.Dispatcher = (*workers.Executor)(nil)
+var _ httpapi.Dispatcher = (*workers.Executor)(nil)

@@ -1,4 +1,4 @@
-package hallapi_test
+package httpapi_test
 
 import (
 	"net/http"
@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 )
 
-const ui = hallapi.UIHeader
+const ui = httpapi.UIHeader
 
 // The UI passphrase locks the Hall's own UI (window and browser) and
 // never the agents that hold the token.
@@ -53,7 +53,7 @@ func TestUIPassphraseLock(t *testing.T) {
 	// the desktop window's in-process requests are UI requests too
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/api/status", nil)
-	hallapi.TrustedHandler(e.srv.Handler()).ServeHTTP(rec, req)
+	httpapi.TrustedHandler(e.srv.Handler()).ServeHTTP(rec, req)
 	if rec.Code != http.StatusLocked {
 		t.Fatalf("window request while locked: %d %s", rec.Code, rec.Body)
 	}
@@ -63,7 +63,7 @@ func TestUIPassphraseLock(t *testing.T) {
 	e.ok(200, "GET", "/api/decisions", nil, ui, "1")
 
 	// every start begins locked
-	e2 := newEnv(t, testRules, func(o *hallapi.Options) { o.ConfigDir = e.cfgDir })
+	e2 := newEnv(t, testRules, func(o *httpapi.Options) { o.ConfigDir = e.cfgDir })
 	e2.apiErr(423, "locked", "", "GET", "/api/status", nil, ui, "1")
 
 	e.apiErr(403, "wrong_passphrase", "current_passphrase", "POST", "/api/auth/change-passphrase",

@@ -1,4 +1,4 @@
-package hallapi_test
+package httpapi_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"hallmonitor/core/receipt"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
 )
@@ -40,7 +40,7 @@ func TestCrashChild(t *testing.T) {
 	cfg.DataDir, cfg.RulesPath = dataDir, filepath.Join(cfgDir, "rules.json")
 	os.MkdirAll(cfgDir, 0o700)
 	os.WriteFile(cfg.RulesPath, []byte(testRules), 0o600)
-	srv, err := hallapi.New(hallapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg})
+	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package hallapi
+package httpapi
 
 import (
 	"context"

@@ -1,10 +1,10 @@
-// Package hallapi is Hall Monitor's embedded Hall API: the local HTTP server
+// Package httpapi is Hall Monitor's embedded Hall API: the local HTTP server
 // the UI (desktop window and browser), the CLI and tests use. It owns the
 // security middleware (Host allowlist, Origin check, bearer token, body
 // limits), JSON errors, the numbered event stream (SSE and long-poll), the
 // WCP routing endpoint and every handler of docs/api.md except the account
 // ones, which hallapi/account mounts through Server.Handle.
-package hallapi
+package httpapi
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package hallapi_test
+package httpapi_test
 
 import (
 	"net/http"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 )
 
 func TestHostAllowlist(t *testing.T) {
@@ -64,7 +64,7 @@ func TestOriginCheck(t *testing.T) {
 // store nothing; docs/api.md documents every route.
 func TestEveryRouteAccessAndDocs(t *testing.T) {
 	e := newEnv(t, testRules)
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "api.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "api.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +81,9 @@ func TestEveryRouteAccessAndDocs(t *testing.T) {
 		concrete := param.ReplaceAllString(path, "x")
 		code, _, _ := e.req(method, concrete, `{}`, "Authorization", "")
 		switch {
-		case rt.Access == hallapi.Token && code != 401:
+		case rt.Access == httpapi.Token && code != 401:
 			t.Errorf("%s without a token answered %d, want 401", rt.Pattern, code)
-		case rt.Access == hallapi.Public && code == 401:
+		case rt.Access == httpapi.Public && code == 401:
 			t.Errorf("public %s asked for a token", rt.Pattern)
 		}
 	}
@@ -118,7 +118,7 @@ func TestToken(t *testing.T) {
 
 func TestTrustedHandlerSkipsToken(t *testing.T) {
 	e := newEnv(t, testRules)
-	ts := httptest.NewServer(hallapi.TrustedHandler(e.srv.Handler()))
+	ts := httptest.NewServer(httpapi.TrustedHandler(e.srv.Handler()))
 	defer ts.Close()
 	r, _ := http.NewRequest("GET", ts.URL+"/api/status", nil)
 	r.Host = "wails.localhost"
@@ -190,7 +190,7 @@ func TestUI(t *testing.T) {
 		if code != 200 || !strings.Contains(string(b), "<title>Hall</title>") {
 			t.Fatalf("%s: %d %s", p, code, b)
 		}
-		if hdr.Get("Content-Security-Policy") != hallapi.ContentSecurityPolicy || hdr.Get("X-Content-Type-Options") != "nosniff" {
+		if hdr.Get("Content-Security-Policy") != httpapi.ContentSecurityPolicy || hdr.Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("%s: headers %v", p, hdr)
 		}
 	}

@@ -1,4 +1,4 @@
-package hallapi_test
+package httpapi_test
 
 import (
 	"encoding/json"

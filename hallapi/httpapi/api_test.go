@@ -1,4 +1,4 @@
-package hallapi_test
+package httpapi_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/receipt"
-	"hallmonitor/hallapi"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/registry"
 	"hallmonitor/hallapi/store"
@@ -383,7 +383,7 @@ func (f fakeVerifier) VerifyPackage(_ context.Context, w store.Worker) (store.At
 }
 
 func TestEnrollUsesPackageVerifier(t *testing.T) {
-	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Packages = fakeVerifier{store.AttestationVerified} })
+	e := newEnv(t, testRules, func(o *httpapi.Options) { o.Packages = fakeVerifier{store.AttestationVerified} })
 	r := e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": t.TempDir()})
 	if w := r["worker"].(map[string]any); w["status"] != "active" || w["attestation"].(map[string]any)["state"] != "verified" {
 		t.Fatalf("verified worker: %v", w)
@@ -395,8 +395,8 @@ func TestEnrollUsesPackageVerifier(t *testing.T) {
 
 type fakeAccount struct{}
 
-func (fakeAccount) AccountStatus(context.Context) hallapi.AccountStatus {
-	return hallapi.AccountStatus{LoggedIn: true, GitHubLogin: "octo", Standing: "ok", Online: true, Tier: "team"}
+func (fakeAccount) AccountStatus(context.Context) httpapi.AccountStatus {
+	return httpapi.AccountStatus{LoggedIn: true, GitHubLogin: "octo", Standing: "ok", Online: true, Tier: "team"}
 }
 
 func TestStatusAccountState(t *testing.T) {
@@ -520,7 +520,7 @@ func TestRelativePackagePathIsInWorkersDir(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(wd, "my-worker"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Config.WorkersDir = wd })
+	e := newEnv(t, testRules, func(o *httpapi.Options) { o.Config.WorkersDir = wd })
 	r := e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": "my-worker"})
 	if got := r["worker"].(map[string]any)["package_path"]; got != filepath.Join(wd, "my-worker") {
 		t.Fatalf("package_path %v, want it under %s", got, wd)
@@ -532,7 +532,7 @@ func TestRelativePackagePathIsInWorkersDir(t *testing.T) {
 func TestHallConfigSignatoryTenants(t *testing.T) {
 	hc := core.DefaultHallConfig()
 	hc.RequireSignatory, hc.AllowedTenants = true, []string{"tenant-a"}
-	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Config.HallConfig = &hc })
+	e := newEnv(t, testRules, func(o *httpapi.Options) { o.Config.HallConfig = &hc })
 	e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil)})
 	ok := e.ok(200, "POST", "/wcp/route", map[string]any{"input": routeInput("dev", "PUBLIC")})["decision"].(map[string]any)
 	if ok["denied"] != false {
@@ -567,7 +567,7 @@ func TestAvailableWorkersInWorkersDir(t *testing.T) {
 	write("broken", string(bad))
 	write("garbled", "{not json")
 	write("not-a-package", "")
-	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Config.WorkersDir = wd })
+	e := newEnv(t, testRules, func(o *httpapi.Options) { o.Config.WorkersDir = wd })
 
 	list := func() map[string]map[string]any {
 		r := e.ok(200, "GET", "/api/workers/available", nil)
@@ -602,7 +602,7 @@ func TestAvailableWorkersInWorkersDir(t *testing.T) {
 }
 
 func TestAvailableWorkersWithoutWorkersDir(t *testing.T) {
-	e := newEnv(t, testRules, func(o *hallapi.Options) { o.Config.WorkersDir = filepath.Join(t.TempDir(), "missing") })
+	e := newEnv(t, testRules, func(o *httpapi.Options) { o.Config.WorkersDir = filepath.Join(t.TempDir(), "missing") })
 	r := e.ok(200, "GET", "/api/workers/available", nil)
 	if !strings.Contains(r["error"].(string), "does not exist") || len(r["packages"].([]any)) != 0 {
 		t.Fatalf("missing workers dir: %v", r)
