@@ -17,8 +17,8 @@ import (
 
 	"hallmonitor/core/attest"
 	"hallmonitor/core/receipt"
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
 

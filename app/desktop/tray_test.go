@@ -21,8 +21,8 @@ import (
 	"github.com/godbus/dbus/v5/prop"
 
 	"hallmonitor/app/hall"
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
 

@@ -14,8 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
 

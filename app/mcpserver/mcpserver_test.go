@@ -15,9 +15,9 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )

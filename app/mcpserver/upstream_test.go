@@ -13,8 +13,8 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/mcpclient"
 	"hallmonitor/hallapi/mcpclient/mcptest"
 	"hallmonitor/hallapi/store"

@@ -14,9 +14,9 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/account"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
 )

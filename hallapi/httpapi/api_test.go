@@ -14,8 +14,8 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/receipt"
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/registry"
 	"hallmonitor/hallapi/store"
 )

@@ -15,8 +15,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
 
