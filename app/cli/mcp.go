@@ -54,8 +54,8 @@ func serveMCP(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mcp: %v\n", err)
 		return 1
 	}
-	go h.Server.Maintain(ctx) // approvals expire, a changed rules file is reloaded
-	srv, err := mcpserver.New(mcpserver.Deps{Hall: h.Server, Store: st, Logger: logger, Version: VersionString()})
+	go h.Decide.Maintain(ctx) // approvals expire, a changed rules file is reloaded
+	srv, err := mcpserver.New(mcpserver.Deps{Decide: h.Decide, Token: func() string { return string(h.Server.Token()) }, Store: st, Logger: logger, Version: VersionString()})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp: %v\n", err)
 		return 1

@@ -18,7 +18,7 @@ import (
 	"hallmonitor/core/attest"
 	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi/config"
-	"hallmonitor/hallapi/httpapi"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/store"
 )
 
@@ -204,7 +204,7 @@ func hallKeys(hexKey, dataDir string, db hallDBFlags) (receipt.KeyResolver, erro
 		}
 		pub = k.Public().(ed25519.PublicKey)
 	}
-	id := httpapi.KeyID(pub)
+	id := decide.KeyID(pub)
 	return func(keyID string) (ed25519.PublicKey, bool) { return pub, keyID == id }, nil
 }
 

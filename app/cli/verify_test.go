@@ -23,7 +23,7 @@ func TestVerifyReceiptsCatchesDatabaseEdits(t *testing.T) {
 	}
 	for i := range 3 {
 		in := fmt.Sprintf(`{"capability_id":"cap.doc.summarize","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"t1","correlation_id":"c%d"}`, i)
-		if _, err := h.Server.Route(context.Background(), []byte(in), false, "route"); err != nil {
+		if _, err := h.Decide.Route(context.Background(), []byte(in), false, "route"); err != nil {
 			t.Fatal(err)
 		}
 	}

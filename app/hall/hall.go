@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
@@ -40,6 +41,7 @@ type Hall struct {
 	ConfigDir string
 	Config    config.Config
 	Store     *store.Store
+	Decide    *decide.Service
 	Server    *httpapi.Server
 	Logger    *slog.Logger
 	listen    string
@@ -119,14 +121,20 @@ func Open(opts Options) (*Hall, error) {
 		closeFile(logFile)
 		return nil, err
 	}
-	srv, err := httpapi.New(httpapi.Options{Store: st, Logger: log, Version: opts.Version, ConfigDir: cdir, Config: cfg,
-		UI: opts.UI, LogPath: opts.LogPath})
+	dec, err := decide.New(decide.Options{Store: st, Logger: log, KeyDir: cfg.DataDir, HallConfig: cfg.HallConfig, RulesPath: cfg.RulesPath})
 	if err != nil {
 		st.Close()
 		closeFile(logFile)
 		return nil, err
 	}
-	return &Hall{ConfigDir: cdir, Config: cfg, Store: st, Server: srv, Logger: log, listen: listen, logFile: logFile}, nil
+	srv, err := httpapi.New(httpapi.Options{Store: st, Logger: log, Version: opts.Version, ConfigDir: cdir, Config: cfg,
+		Decide: dec, UI: opts.UI, LogPath: opts.LogPath})
+	if err != nil {
+		st.Close()
+		closeFile(logFile)
+		return nil, err
+	}
+	return &Hall{ConfigDir: cdir, Config: cfg, Store: st, Decide: dec, Server: srv, Logger: log, listen: listen, logFile: logFile}, nil
 }
 
 // Listen opens the TCP listener (127.0.0.1:<port> unless Options.Listen said otherwise).

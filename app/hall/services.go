@@ -77,7 +77,7 @@ func (h *Hall) StartWorkers(ctx context.Context, hmacSecret []byte, exec workers
 	}
 	x := workers.NewExecutor(h.Store, ws, exec)
 	h.Server.SetPackageVerifier(ws)
-	h.Server.SetAttestationSource(ws)
-	h.Server.SetDispatcher(x)
+	h.Decide.SetAttestationSource(ws)
+	h.Decide.SetDispatcher(x)
 	return ws, x, nil
 }

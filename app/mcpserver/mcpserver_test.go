@@ -15,9 +15,8 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/events"
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
@@ -110,13 +109,12 @@ func startHall(t *testing.T) *hall {
 	gate := core.PolicyGateFunc(func(core.PolicyContext) (core.PolicyResult, error) {
 		return core.PolicyResult{Decision: core.GateRequireHuman, PolicyVersion: "test.v1", Reason: "test_requires_human"}, nil
 	})
-	hs, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: filepath.Join(tmp, "config"), Token: "test-token",
-		Config: config.Config{DataDir: tmp, RulesPath: rules}, SigningKey: key, PolicyGate: gate,
-		Packages: svc, Attestation: svc, Dispatcher: workers.NewExecutor(st, svc, workers.ExecOptions{})})
+	dec, err := decide.New(decide.Options{Store: st, RulesPath: rules, SigningKey: key, PolicyGate: gate,
+		Attestation: svc, Dispatcher: workers.NewExecutor(st, svc, workers.ExecOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Deps{Hall: hs, Store: st})
+	srv, err := New(Deps{Decide: dec, Token: func() string { return "test-token" }, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,17 +31,20 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/core"
-	"hallmonitor/hallapi/httpapi"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/store"
 )
 
 // Deps are the Hall parts the MCP server uses.
 type Deps struct {
-	// Hall decides and records every call (httpapi.Server.Route) and runs
-	// allowed ones through its dispatcher (Hall.SetDispatcher). Required.
-	Hall *httpapi.Server
+	// Decide decides and records every call (decide.Service.Route) and
+	// runs allowed ones through its dispatcher. Required.
+	Decide *decide.Service
+	// Token is the bearer token `mcp --http` requires (nil refuses every
+	// HTTP request).
+	Token func() string
 	// Store lists the enrollments that become tools and the approvals
-	// (normally Hall.Store()); required.
+	// (normally Decide.Store()); required.
 	Store   *store.Store
 	Logger  *slog.Logger
 	Version string
@@ -52,7 +55,8 @@ type Deps struct {
 
 // Server is the Hall's MCP server.
 type Server struct {
-	hall    *httpapi.Server
+	hall    *decide.Service
+	token   func() string
 	st      *store.Store
 	log     *slog.Logger
 	refresh time.Duration
@@ -76,7 +80,7 @@ const (
 // New builds the MCP server and registers the fixed tools; call Refresh (or
 // Run, which keeps refreshing) to publish the capability tools.
 func New(d Deps) (*Server, error) {
-	if d.Hall == nil || d.Store == nil {
+	if d.Decide == nil || d.Store == nil {
 		return nil, errors.New("mcpserver: Hall and Store are required")
 	}
 	if d.Logger == nil {
@@ -88,7 +92,7 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{hall: d.Hall, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}, version: d.Version}
+	s := &Server{hall: d.Decide, token: d.Token, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}, version: d.Version}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "hallmonitor", Title: "Hall Monitor", Version: d.Version},
 		&mcp.ServerOptions{Logger: s.log, Instructions: "Each tool is a WCP capability served by an enrolled, attested worker. " +
 			"Every call is decided by the Hall's rules and recorded; a refusal is a tool error whose deny_code says why. " +
@@ -161,9 +165,10 @@ func (s *Server) HTTPHandler() http.Handler {
 	h := http.NewCrossOriginProtection().Handler(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
 		&mcp.StreamableHTTPOptions{Logger: s.log}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		want := "Bearer " + string(s.hall.Token())
+		tok := s.currentToken()
+		want := "Bearer " + tok
 		got := r.Header.Get("Authorization")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		if tok == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmonitor-mcp"`)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
@@ -371,3 +376,10 @@ const (
 	defaultTenantRisk = "low"
 	defaultQoS        = "P2"
 )
+
+func (s *Server) currentToken() string {
+	if s.token == nil {
+		return ""
+	}
+	return s.token()
+}

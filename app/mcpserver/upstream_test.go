@@ -13,8 +13,7 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi/config"
-	"hallmonitor/hallapi/httpapi"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/mcpclient"
 	"hallmonitor/hallapi/mcpclient/mcptest"
 	"hallmonitor/hallapi/store"
@@ -57,12 +56,11 @@ func startUpstreamHall(t *testing.T) *upstreamHall {
 	gate := core.PolicyGateFunc(func(core.PolicyContext) (core.PolicyResult, error) {
 		return core.PolicyResult{Decision: core.GateRequireHuman, PolicyVersion: "test.v1", Reason: "test_requires_human"}, nil
 	})
-	hs, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: filepath.Join(tmp, "config"), Token: "test-token",
-		Config: config.Config{DataDir: tmp, RulesPath: rules}, SigningKey: key, PolicyGate: gate})
+	dec, err := decide.New(decide.Options{Store: st, RulesPath: rules, SigningKey: key, PolicyGate: gate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Deps{Hall: hs, Store: st})
+	srv, err := New(Deps{Decide: dec, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}

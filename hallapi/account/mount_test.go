@@ -16,6 +16,7 @@ import (
 
 	"hallmonitor/hallapi/account"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
@@ -41,7 +42,11 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 	}
 	cfg.DataDir, cfg.Port, cfg.RegistryURL = dataDir, 0, reg.URL
 	logger := slog.New(slog.DiscardHandler)
-	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Logger: logger})
+	dec, err := decide.New(decide.Options{Store: st, KeyDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Logger: logger, Decide: dec})
 	if err != nil {
 		t.Fatal(err)
 	}

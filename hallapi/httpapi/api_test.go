@@ -61,7 +61,7 @@ func TestRouteAllowDenyAndReceipts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	kid, pub := e.srv.SigningPublicKey()
+	kid, pub := e.dec.SigningPublicKey()
 	if err := receipt.Verify(rs, func(id string) (ed25519.PublicKey, bool) { return pub, id == kid }); err != nil {
 		t.Fatalf("receipt chain does not verify: %v", err)
 	}
@@ -99,14 +99,14 @@ func TestNoRulesFileDeniesEverything(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.cfgDir, "rules.json"), []byte(testRules), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.ReloadRules(context.Background())
+	e.dec.ReloadRules(context.Background())
 	r = e.ok(200, "GET", "/api/rules", nil)
 	if r["error"] != "" || len(r["rules"].([]any)) != 2 || r["rules_hash"] == "" {
 		t.Fatalf("rules after reload: %v", r)
 	}
 	// A broken file is fail-closed too and says why.
 	os.WriteFile(filepath.Join(e.cfgDir, "rules.json"), []byte(`{"rules":[{"match":{}}]}`), 0o600)
-	e.srv.ReloadRules(context.Background())
+	e.dec.ReloadRules(context.Background())
 	r = e.ok(200, "GET", "/api/rules", nil)
 	if !strings.Contains(r["error"].(string), "invalid") {
 		t.Fatalf("broken rules: %v", r)

@@ -18,6 +18,7 @@ import (
 
 	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
@@ -40,7 +41,11 @@ func TestCrashChild(t *testing.T) {
 	cfg.DataDir, cfg.RulesPath = dataDir, filepath.Join(cfgDir, "rules.json")
 	os.MkdirAll(cfgDir, 0o700)
 	os.WriteFile(cfg.RulesPath, []byte(testRules), 0o600)
-	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg})
+	dec, err := decide.New(decide.Options{Store: st, KeyDir: cfg.DataDir, RulesPath: cfg.RulesPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Decide: dec})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,26 +1,16 @@
 package httpapi
 
 import (
-	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"hallmonitor/core"
-	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi/store"
-	"hallmonitor/hallapi/workers"
 )
-
-const maxIngestBatch = 1000
 
 // ---- feed ----
 
@@ -168,207 +158,9 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// ---- receipts ----
-
-func (s *Server) signer() receipt.Signer {
-	return receipt.Signer{KeyID: KeyID(s.key.Public().(ed25519.PublicKey)), Key: s.key}
-}
-
-// KeyID names a Hall receipt-signing key: "hall-ed25519-" + 16 hex of SHA-256(public key).
-func KeyID(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	return "hall-ed25519-" + hex.EncodeToString(sum[:8])
-}
-
-// SigningPublicKey is the Hall's receipt verification key and its key id.
-func (s *Server) SigningPublicKey() (keyID string, pub ed25519.PublicKey) {
-	pub = s.key.Public().(ed25519.PublicKey)
-	return KeyID(pub), pub
-}
-
-func (s *Server) receiptFunc(dec core.RouteDecision, packageHash *string) store.ReceiptFunc {
-	sg := s.signer()
-	return func(prevJSON json.RawMessage) ([]byte, string, error) {
-		var prev *receipt.Receipt
-		if prevJSON != nil {
-			prev = new(receipt.Receipt)
-			if err := json.Unmarshal(prevJSON, prev); err != nil {
-				return nil, "", fmt.Errorf("previous receipt of tenant %q is corrupt: %w", dec.TenantID, err)
-			}
-		}
-		rc, err := receipt.New(dec, packageHash, prev, sg, store.NewID("rct"), s.opts.Now())
-		if err != nil {
-			return nil, "", err
-		}
-		b, err := json.Marshal(rc)
-		return b, rc.ReceiptHash, err
-	}
-}
-
-func summarize(dec *core.RouteDecision, source string, blast *int) store.DecisionSummary {
-	sm := store.DecisionSummary{DecisionID: dec.DecisionID, Timestamp: dec.Timestamp.String(), Outcome: store.OutcomeAllowed,
-		Denied: dec.Denied, CapabilityID: dec.CapabilityID, TenantID: dec.TenantID, Env: dec.Env, DataLabel: dec.DataLabel,
-		CorrelationID: dec.CorrelationID, MatchedRuleID: dec.MatchedRuleID, BlastScore: blast,
-		SupervisorRequired: dec.SupervisorRequired, DryRun: dec.DryRun, Source: source}
-	if dec.DenyReasonIfDenied != nil {
-		sm.DenyCode, sm.DenyMessage = dec.DenyReasonIfDenied.Code, dec.DenyReasonIfDenied.Message
-		if dec.DenyReasonIfDenied.BlastScore != nil && blast == nil {
-			v := int(*dec.DenyReasonIfDenied.BlastScore)
-			sm.BlastScore = &v
-		}
-	}
-	switch {
-	case dec.Denied:
-		sm.Outcome = store.OutcomeDenied
-	case dec.SupervisorRequired:
-		sm.Outcome = store.OutcomePending
-	}
-	if dec.SelectedWorkerSpeciesID != nil {
-		sm.SelectedWorkerSpeciesID = *dec.SelectedWorkerSpeciesID
-	}
-	if dec.PendingApprovalID != nil {
-		sm.PendingApprovalID = *dec.PendingApprovalID
-	}
-	return sm
-}
-
-// recordFailed raises DECISION_WRITE_FAILED: a decision is never dropped silently.
-func (s *Server) recordFailed(ctx context.Context, n int, err error) {
-	s.log.Error("decision write failed", "decisions", n, "err", err)
-	if _, aerr := s.st.RaiseAlert(context.WithoutCancel(ctx), store.AlertInput{Type: store.AlertDecisionWriteFailed,
-		Severity: store.SeverityCritical, Title: "Decisions could not be recorded",
-		Body: fmt.Sprintf("%d decision(s) could not be written to the Hall database: %v. Check disk space and the Hall log.", n, err)}); aerr != nil {
-		s.log.Error("raise alert failed", "err", aerr)
-	}
-}
-
-// ---- route ----
-
-// HallPolicyGate is the Hall's policy gate for rules with escalation.policy_gate:
-// prod/edge requests on RESTRICTED data or from high-risk tenants need a
-// human (REQUIRE_HUMAN, held as a pending approval); everything else is allowed.
-var HallPolicyGate = core.PolicyGateFunc(func(c core.PolicyContext) (core.PolicyResult, error) {
-	const version = "hall.policy.v1"
-	if (c.Env == "prod" || c.Env == "edge") && (c.DataLabel == "RESTRICTED" || c.TenantRisk == "high") {
-		return core.PolicyResult{Decision: core.GateRequireHuman, PolicyVersion: version, Reason: "prod_restricted_or_high_risk_requires_human"}, nil
-	}
-	return core.PolicyResult{Decision: core.GateAllow, PolicyVersion: version, Reason: "hall_policy_allow"}, nil
-})
-
 type routeBody struct {
 	Input  json.RawMessage `json:"input"`
 	DryRun bool            `json:"dry_run"`
-}
-
-// RouteResult is the answer of POST /wcp/route.
-type RouteResult struct {
-	Decision core.RouteDecision `json:"decision"`
-	Receipt  json.RawMessage    `json:"receipt"`
-}
-
-// Route decides a request with core.Decide and records the decision, its
-// receipt, its approval (when a human is required) and the event in one
-// transaction. It is the Hall's one route-and-record path: POST /wcp/route
-// and `hallmonitor mcp` both call it. The registry is workers.NewView of the
-// enrolled workers (banned ones unavailable, tampered ones available so that
-// the attestation step answers DENY_WORKER_TAMPERED) and of the connected MCP
-// servers whose last ping answered (wrk.mcp.<name>, see mcpWorkers); a selected worker with
-// a package is attested with the hashes of the attestation source
-// (SetAttestationSource), and the receipt records its current package hash.
-// source is "route" or "mcp". Input errors are *APIError values.
-func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, source string) (RouteResult, error) {
-	in, verrs := core.ParseRouteInput(inputJSON)
-	if len(verrs) > 0 {
-		e := verrs[0]
-		field := "input"
-		if len(e.Loc) > 0 {
-			field += "." + strings.Join(e.Loc, ".")
-		}
-		return RouteResult{}, errf(http.StatusBadRequest, "invalid_field", field, "%s", e.Msg)
-	}
-	ws, err := s.st.ListWorkers(ctx)
-	if err != nil {
-		return RouteResult{}, fmt.Errorf("load enrolled workers: %w", err)
-	}
-	// Connected MCP servers are workers too (species wrk.mcp.<name>).
-	ms, err := s.st.ListMCPServers(ctx)
-	if err != nil {
-		return RouteResult{}, fmt.Errorf("load connected MCP servers: %w", err)
-	}
-	ws = append(ws, mcpWorkers(ms)...)
-	src := s.AttestationSource()
-	view := workers.NewView(ws, src)
-	cfg := core.DefaultHallConfig()
-	if s.opts.Config.HallConfig != nil {
-		cfg = *s.opts.Config.HallConfig
-	}
-	// The Hall runs worker packages, so it attests them once any enrolled
-	// worker runs from one (workers without a package are not checked:
-	// View.Attests); without a source that is DENY_ATTESTATION_UNCONFIGURED.
-	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || workers.AttestationRequired(ws)
-	rs := s.rules.get()
-	set := rs.set
-	if set == nil {
-		if set, err = core.CompileRules(nil); err != nil {
-			return RouteResult{}, err
-		}
-	}
-	opts := core.Options{Config: &cfg, PolicyGate: s.opts.PolicyGate, Privilege: view, DryRun: dryRun, Now: s.opts.Now,
-		TaskID: "hall_route"}
-	if source == store.SourceMCP {
-		opts.TaskID = "mcp_tools_call"
-	}
-	if src != nil {
-		opts.Attestation, opts.Attests = view, view.Attests
-	}
-	dec := core.Decide(in, set, view, opts)
-	var packageHash *string
-	if dec.SelectedWorkerSpeciesID != nil && src != nil {
-		if h, ok := src.CurrentHash(*dec.SelectedWorkerSpeciesID); ok && core.IsSHA256Hex(h) {
-			packageHash = &h
-		}
-	}
-	blast := int(core.BlastScore(&in))
-	sm := summarize(&dec, source, &blast)
-	raw, err := json.Marshal(dec)
-	if err != nil {
-		return RouteResult{}, err
-	}
-	if in.TenantCredential != nil {
-		red := "[redacted]"
-		in.TenantCredential = &red
-	}
-	inputRaw, err := json.Marshal(in)
-	if err != nil {
-		return RouteResult{}, err
-	}
-	wr := store.DecisionWrite{Summary: sm, Time: time.Time(dec.Timestamp), Decision: raw, Input: inputRaw,
-		RulesHash: rs.hash, Receipt: s.receiptFunc(dec, packageHash)}
-	if dec.SupervisorRequired && dec.PendingApprovalID != nil && !dec.DryRun {
-		a := &store.Approval{ApprovalID: *dec.PendingApprovalID, CapabilityID: dec.CapabilityID, TenantID: dec.TenantID,
-			MatchedRuleID: dec.MatchedRuleID, Reason: "policy gate requires a human"}
-		if dec.EscalationEffective.Rationale != nil {
-			a.Reason = *dec.EscalationEffective.Rationale
-		}
-		if dec.ApprovalExpiresAt != nil {
-			a.TTL = time.Time(*dec.ApprovalExpiresAt).Sub(s.opts.Now())
-		}
-		wr.Approval = a
-	}
-	var rc json.RawMessage
-	err = s.st.Write(ctx, func(t *store.Tx) error {
-		if _, err := t.RecordDecision(&wr); err != nil {
-			return err
-		}
-		var e error
-		rc, e = t.Receipt(dec.DecisionID)
-		return e
-	})
-	if err != nil {
-		s.recordFailed(ctx, 1, err)
-		return RouteResult{}, err
-	}
-	return RouteResult{Decision: dec, Receipt: rc}, nil
 }
 
 func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
@@ -381,7 +173,7 @@ func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errf(http.StatusBadRequest, "missing_field", "input", "input is required: a RouteInput object (capability_id, env, data_label, tenant_risk, qos_class, tenant_id, correlation_id)"))
 		return
 	}
-	res, err := s.Route(r.Context(), body.Input, body.DryRun, store.SourceRoute)
+	res, err := s.dec.Route(r.Context(), body.Input, body.DryRun, store.SourceRoute)
 	if err != nil {
 		s.fail(w, r, err)
 		return

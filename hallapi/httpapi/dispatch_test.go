@@ -12,7 +12,7 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi/httpapi"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
@@ -91,8 +91,8 @@ func TestRouteThenDispatchRunsTheWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Stop)
-	e.srv.SetAttestationSource(svc)
-	e.srv.SetDispatcher(workers.NewExecutor(e.st, svc, workers.ExecOptions{}))
+	e.dec.SetAttestationSource(svc)
+	e.dec.SetDispatcher(workers.NewExecutor(e.st, svc, workers.ExecOptions{}))
 
 	res = e.ok(200, "POST", "/wcp/route", map[string]any{"input": in})
 	d := res["decision"].(map[string]any)
@@ -158,8 +158,8 @@ func TestDispatchRefusesAPackageChangedSinceTheDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Stop)
-	e.srv.SetAttestationSource(svc)
-	e.srv.SetDispatcher(workers.NewExecutor(e.st, svc, workers.ExecOptions{}))
+	e.dec.SetAttestationSource(svc)
+	e.dec.SetDispatcher(workers.NewExecutor(e.st, svc, workers.ExecOptions{}))
 	in := routeInput("dev", "PUBLIC")
 	in["capability_id"] = "cap.example.echo"
 	id := e.ok(200, "POST", "/wcp/route", map[string]any{"input": in})["decision"].(map[string]any)["decision_id"].(string)
@@ -177,4 +177,4 @@ func TestDispatchRefusesAPackageChangedSinceTheDecision(t *testing.T) {
 	}
 }
 
-var _ httpapi.Dispatcher = (*workers.Executor)(nil)
+var _ decide.Dispatcher = (*workers.Executor)(nil)

@@ -94,14 +94,14 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	case acct.LoggedIn:
 		state = "ready"
 	}
-	rs := s.rules.get()
+	rs := s.dec.Rules()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"state": state, "online": acct.Online, "logged_in": acct.LoggedIn, "github_login": acct.GitHubLogin,
 		"account_standing": acct.Standing, "grace_seconds_remaining": acct.GraceSecondsRemaining,
 		"standing_checked_at": acct.StandingCheckedAt, "tier": acct.Tier, "counts": counts, "recent_refusals": refusals,
 		"server": map[string]any{
 			"version": s.opts.Version, "listen": s.Listen(), "db_path": s.st.Path(), "log_path": s.opts.LogPath, "started_at": s.started.Format(time.RFC3339),
-			"uptime_seconds": s.uptime(), "rules_loaded": rs.set != nil && rs.err == "", "rules_hash": rs.hash, "rules_path": rs.path,
+			"uptime_seconds": s.uptime(), "rules_loaded": rs.Set != nil && rs.Err == "", "rules_hash": rs.Hash, "rules_path": rs.Path,
 			"last_event_id": s.st.LastEventID(),
 		},
 		// Legacy /status keys of the reference Hall API.
@@ -111,19 +111,19 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
-	rs := s.rules.get()
+	rs := s.dec.Rules()
 	rules := []any{}
-	if rs.set != nil {
-		for _, ru := range rs.set.Rules() {
+	if rs.Set != nil {
+		for _, ru := range rs.Set.Rules() {
 			rules = append(rules, ru)
 		}
 	}
 	var loadedAt any
-	if !rs.loadedAt.IsZero() {
-		loadedAt = rs.loadedAt.UTC().Format(time.RFC3339)
+	if !rs.LoadedAt.IsZero() {
+		loadedAt = rs.LoadedAt.UTC().Format(time.RFC3339)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": rules, "rules_hash": rs.hash, "path": rs.path, "loaded_at": loadedAt,
-		"error": rs.err, "shadowed_rule_ids": rs.shadowed()})
+	writeJSON(w, http.StatusOK, map[string]any{"rules": rules, "rules_hash": rs.Hash, "path": rs.Path, "loaded_at": loadedAt,
+		"error": rs.Err, "shadowed_rule_ids": rs.Shadowed()})
 }
 
 // ---- settings ----
@@ -316,10 +316,7 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 	restart := cfg.DataDir != s.opts.Config.DataDir || cfg.Port != s.opts.Config.Port || cfg.RegistryURL != s.opts.Config.RegistryURL
 	wd := cfg.WorkersDir
 	s.workersDir.Store(&wd)
-	if cfg.RulesPath != s.rules.path() {
-		s.rules.setPath(cfg.RulesPath)
-		s.reloadRules(r.Context())
-	}
+	s.dec.SetRulesPath(r.Context(), cfg.RulesPath)
 	if _, err := s.st.Emit(r.Context(), events.SetupChanged, map[string]any{"completed": true, "restart_required": restart}); err != nil {
 		s.log.Warn("record setup event", "err", err)
 	}
@@ -441,30 +438,12 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request, status st
 }
 
 func (s *Server) handleResolveApproval(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("approval_id")
-	if he := validID("approval_id", id); he != nil {
-		s.fail(w, r, he)
-		return
-	}
 	var body struct {
 		Action string `json:"action"`
 		Note   string `json:"note"`
 	}
 	if he := readJSON(w, r, maxBody, &body); he != nil {
 		s.fail(w, r, he)
-		return
-	}
-	switch body.Action {
-	case store.ActionApprove, store.ActionDeny, store.ActionEscalate:
-	case "":
-		s.fail(w, r, errf(http.StatusBadRequest, "missing_field", "action", "action is required: approve, deny or escalate"))
-		return
-	default:
-		s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "action", "action must be approve, deny or escalate, not %s", quoteForMessage(body.Action)))
-		return
-	}
-	if len(body.Note) > 2000 {
-		s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "note", "note must be at most 2000 characters"))
 		return
 	}
 	by := "api-token"
@@ -474,17 +453,12 @@ func (s *Server) handleResolveApproval(w http.ResponseWriter, r *http.Request) {
 	if acct := s.accountStatus(r); acct.GitHubLogin != "" {
 		by = acct.GitHubLogin
 	}
-	a, err := s.st.ResolveApproval(r.Context(), id, body.Action, body.Note, by)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.fail(w, r, errf(http.StatusNotFound, "not_found", "approval_id", "no approval %s", quoteForMessage(id)))
-	case errors.Is(err, store.ErrConflict):
-		s.fail(w, r, errf(http.StatusConflict, "conflict", "approval_id", "%v", err))
-	case err != nil:
+	a, err := s.dec.ResolveApproval(r.Context(), r.PathValue("approval_id"), body.Action, body.Note, by)
+	if err != nil {
 		s.fail(w, r, err)
-	default:
-		writeJSON(w, http.StatusOK, a)
+		return
 	}
+	writeJSON(w, http.StatusOK, a)
 }
 
 // ---- dispatches ----

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
@@ -30,6 +31,7 @@ const testRules = `{"rules":[
 type env struct {
 	t       testing.TB
 	srv     *httpapi.Server
+	dec     *decide.Service
 	st      *store.Store
 	base    string
 	host    string
@@ -69,6 +71,12 @@ func newEnv(t testing.TB, rules string, opts ...envOpt) *env {
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.Decide == nil {
+		if o.Decide, err = decide.New(decide.Options{Store: st, Logger: o.Logger, KeyDir: dataDir, HallConfig: o.Config.HallConfig,
+			RulesPath: o.Config.RulesPath}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	srv, err := httpapi.New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +95,7 @@ func newEnv(t testing.TB, rules string, opts ...envOpt) *env {
 		}
 		st.Close()
 	})
-	e := &env{t: t, srv: srv, st: st, base: "http://" + ln.Addr().String(), host: ln.Addr().String(),
+	e := &env{t: t, srv: srv, dec: o.Decide, st: st, base: "http://" + ln.Addr().String(), host: ln.Addr().String(),
 		token: string(srv.Token()), cfgDir: cfgDir, dataDir: dataDir, client: &http.Client{Timeout: 70 * time.Second}}
 	return e
 }

@@ -1,13 +1,14 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	"hallmonitor/hallapi/apierr"
 )
 
 // Body size limits (docs/api.md).
@@ -17,13 +18,7 @@ const (
 )
 
 // APIError is the error object of every error response.
-type APIError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field"`
-}
-
-func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+type APIError = apierr.Error
 
 type httpError struct {
 	status int
@@ -37,7 +32,30 @@ func (e *httpError) Error() string { return e.APIError.Error() }
 func (e *httpError) Unwrap() error { return &e.APIError }
 
 func errf(status int, code, field, format string, args ...any) *httpError {
-	return &httpError{status, APIError{code, fmt.Sprintf(format, args...), field}}
+	return &httpError{status, APIError{Code: code, Message: fmt.Sprintf(format, args...), Field: field}}
+}
+
+// statusOf is the HTTP status of a domain error code.
+var statusOf = map[string]int{
+	apierr.InvalidField: http.StatusBadRequest, apierr.MissingField: http.StatusBadRequest,
+	apierr.UnknownField: http.StatusBadRequest, apierr.BadJSON: http.StatusBadRequest,
+	apierr.NotFound: http.StatusNotFound, apierr.Conflict: http.StatusConflict,
+	apierr.Forbidden: http.StatusForbidden, apierr.Precondition: http.StatusPreconditionFailed,
+	apierr.Unavailable: http.StatusServiceUnavailable, apierr.Locked: http.StatusLocked,
+	apierr.Unauthorized: http.StatusUnauthorized, apierr.TooLarge: http.StatusRequestEntityTooLarge,
+	apierr.RateLimited: http.StatusTooManyRequests,
+}
+
+// fromDomain gives a domain error its HTTP status (nil stays nil).
+func fromDomain(e *apierr.Error) *httpError {
+	if e == nil {
+		return nil
+	}
+	st, ok := statusOf[e.Code]
+	if !ok {
+		st = http.StatusBadRequest
+	}
+	return &httpError{st, *e}
 }
 
 func writeError(w http.ResponseWriter, status int, code, message, field string) {
@@ -74,58 +92,9 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, *httpE
 }
 
 // decodeStrict decodes exactly one JSON value into dst, rejecting unknown fields.
-func decodeStrict(b []byte, dst any) *httpError {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return errf(http.StatusBadRequest, "bad_json", "", "the request body is empty: send a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
-	}
-	if dec.More() {
-		return errf(http.StatusBadRequest, "bad_json", "", "the body holds more than one JSON value: send exactly one object")
-	}
-	var extra json.RawMessage
-	if err := dec.Decode(&extra); err != io.EOF {
-		return errf(http.StatusBadRequest, "bad_json", "", "unexpected data after the JSON object")
-	}
-	return nil
-}
+func decodeStrict(b []byte, dst any) *httpError { return fromDomain(apierr.DecodeStrict(b, dst)) }
 
-func jsonError(err error) *httpError {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	msg := err.Error()
-	switch {
-	case errors.As(err, &syn):
-		return errf(http.StatusBadRequest, "bad_json", "", "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
-	case errors.As(err, &typ):
-		field := typ.Field
-		return errf(http.StatusBadRequest, "invalid_field", field, "field %q must be a JSON %s, not %s", field, jsonKindOf(typ.Type.Kind().String()), typ.Value)
-	case strings.HasPrefix(msg, "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-		return errf(http.StatusBadRequest, "unknown_field", field, "unknown field %q: remove it (see docs/api.md for the accepted fields)", field)
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return errf(http.StatusBadRequest, "bad_json", "", "the JSON body is truncated")
-	}
-	return errf(http.StatusBadRequest, "bad_json", "", "malformed JSON: %v", err)
-}
-
-func jsonKindOf(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "slice", "array":
-		return "array"
-	case "map", "struct", "ptr":
-		return "object"
-	}
-	return "number"
-}
+func jsonError(err error) *httpError { return fromDomain(apierr.FromJSON(err)) }
 
 // readJSON reads and strictly decodes a body of at most max bytes.
 func readJSON(w http.ResponseWriter, r *http.Request, max int64, dst any) *httpError {
@@ -140,6 +109,12 @@ func readJSON(w http.ResponseWriter, r *http.Request, max int64, dst any) *httpE
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	if errors.As(err, &he) {
+		writeError(w, he.status, he.Code, he.Message, he.Field)
+		return
+	}
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		he = fromDomain(ae)
 		writeError(w, he.status, he.Code, he.Message, he.Field)
 		return
 	}

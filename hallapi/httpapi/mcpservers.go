@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -22,23 +21,6 @@ type MCPServerView struct {
 
 func viewMCP(m store.MCPServer) MCPServerView {
 	return MCPServerView{MCPServer: m, CapabilityID: mcpclient.CapabilityID(m.Name), WorkerSpeciesID: mcpclient.SpeciesID(m.Name)}
-}
-
-// mcpWorkers are the connected MCP servers as routable workers: each one
-// whose last ping answered (online) is species wrk.mcp.<name> serving
-// cap.mcp.<name>, without a package (so no attestation: the Hall runs no
-// code of it) and without controls.
-func mcpWorkers(ms []store.MCPServer) []store.Worker {
-	var ws []store.Worker
-	for _, m := range ms {
-		if m.Status != store.MCPOnline {
-			continue
-		}
-		ws = append(ws, store.Worker{WorkerID: "mcp." + m.Name, WorkerSpeciesID: mcpclient.SpeciesID(m.Name),
-			Capabilities: []string{mcpclient.CapabilityID(m.Name)}, Controls: []string{}, Status: store.WorkerUnverified,
-			Record: json.RawMessage("{}")})
-	}
-	return ws
 }
 
 type addMCPBody struct {

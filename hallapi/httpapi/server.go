@@ -8,7 +8,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,7 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hallmonitor/core"
+	"hallmonitor/hallapi/decide"
+
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
@@ -69,21 +69,12 @@ type Options struct {
 	Config    config.Config // the effective configuration (data_dir, port, rules_path, ...)
 	// Token is the API token; empty: read or create <ConfigDir>/api-token.
 	Token config.Token
-	// SigningKey signs receipts; nil: read or create <data_dir>/hall-key.
-	SigningKey ed25519.PrivateKey
-	UI         fs.FS // static UI (frontend/dist); nil serves no UI
-	Account    AccountState
-	Packages   PackageVerifier
-	// Attestation supplies the live package hashes Route checks (the
-	// running *workers.Service); see SetAttestationSource.
-	Attestation core.AttestationSource
-	// PolicyGate decides rules with escalation.policy_gate; nil is
-	// HallPolicyGate.
-	PolicyGate core.PolicyGate
-	// Dispatcher runs allowed decisions (POST /wcp/dispatch, the
-	// *workers.Executor); see SetDispatcher.
-	Dispatcher Dispatcher
-	LogPath    string
+	// Decide is the decision service the routes call (required).
+	Decide   *decide.Service
+	UI       fs.FS // static UI (frontend/dist); nil serves no UI
+	Account  AccountState
+	Packages PackageVerifier
+	LogPath  string
 	// AllowedHosts adds Host values (host:port) to the allowlist besides
 	// 127.0.0.1/localhost/[::1] on the listening port.
 	AllowedHosts []string
@@ -98,13 +89,11 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	started time.Time
-	key     ed25519.PrivateKey
+	dec     *decide.Service
 
 	token    atomic.Pointer[string]
 	account  atomic.Pointer[AccountState]
 	packages atomic.Pointer[PackageVerifier]
-	attest   atomic.Pointer[core.AttestationSource]
-	disp     atomic.Pointer[Dispatcher]
 
 	hostsMu sync.RWMutex
 	hosts   map[string]bool
@@ -114,8 +103,7 @@ type Server struct {
 	// looked up (setup changes it at once).
 	workersDir atomic.Pointer[string]
 
-	rules *rulesHolder
-	lock  *uiLock
+	lock *uiLock
 
 	routesMu  sync.Mutex
 	routeList []Route
@@ -128,10 +116,13 @@ type Server struct {
 // New builds a Server from opts.
 func New(opts Options) (*Server, error) {
 	if opts.Store == nil {
-		return nil, errors.New("hallapi: Options.Store is required")
+		return nil, errors.New("httpapi: Options.Store is required")
+	}
+	if opts.Decide == nil {
+		return nil, errors.New("httpapi: Options.Decide is required")
 	}
 	if opts.ConfigDir == "" {
-		return nil, errors.New("hallapi: Options.ConfigDir is required")
+		return nil, errors.New("httpapi: Options.ConfigDir is required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -142,10 +133,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	if opts.PolicyGate == nil {
-		opts.PolicyGate = HallPolicyGate
-	}
-	s := &Server{opts: opts, log: opts.Logger, st: opts.Store, mux: http.NewServeMux(), started: opts.Now().UTC(),
+	s := &Server{opts: opts, log: opts.Logger, st: opts.Store, dec: opts.Decide, mux: http.NewServeMux(), started: opts.Now().UTC(),
 		hosts: map[string]bool{}, ports: map[string]bool{}}
 	tok := opts.Token
 	if tok == "" {
@@ -158,28 +146,11 @@ func New(opts Options) (*Server, error) {
 	s.token.Store(&t)
 	wd := opts.Config.WorkersDir
 	s.workersDir.Store(&wd)
-	s.key = opts.SigningKey
-	if s.key == nil {
-		dir := opts.Config.DataDir
-		if dir == "" {
-			return nil, errors.New("hallapi: Options.Config.DataDir (or SigningKey) is required")
-		}
-		var err error
-		if s.key, err = config.LoadOrCreateSigningKey(dir); err != nil {
-			return nil, err
-		}
-	}
 	if opts.Account != nil {
 		s.SetAccount(opts.Account)
 	}
 	if opts.Packages != nil {
 		s.SetPackageVerifier(opts.Packages)
-	}
-	if opts.Attestation != nil {
-		s.SetAttestationSource(opts.Attestation)
-	}
-	if opts.Dispatcher != nil {
-		s.SetDispatcher(opts.Dispatcher)
 	}
 	if opts.Config.Port > 0 {
 		s.allowPort(strconv.Itoa(opts.Config.Port))
@@ -187,8 +158,6 @@ func New(opts Options) (*Server, error) {
 	for _, h := range opts.AllowedHosts {
 		s.hosts[h] = true
 	}
-	s.rules = newRulesHolder(opts.Config.RulesPath)
-	s.rules.load()
 	var err error
 	if s.lock, err = loadUILock(opts.ConfigDir); err != nil {
 		return nil, err
@@ -204,22 +173,8 @@ func (s *Server) SetAccount(a AccountState) { s.account.Store(&a) }
 // SetPackageVerifier installs the package verifier (hallapi/workers).
 func (s *Server) SetPackageVerifier(p PackageVerifier) { s.packages.Store(&p) }
 
-// SetAttestationSource installs the source of the registered and current
-// package hashes Route checks (the running *workers.Service). Without one,
-// routes that need attestation (any enrolled worker runs from a package) are
-// denied DENY_ATTESTATION_UNCONFIGURED.
-func (s *Server) SetAttestationSource(a core.AttestationSource) { s.attest.Store(&a) }
-
-// AttestationSource returns the installed attestation source (nil if none).
-func (s *Server) AttestationSource() core.AttestationSource {
-	if p := s.attest.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-// SetDispatcher installs what runs allowed decisions (the *workers.Executor).
-func (s *Server) SetDispatcher(d Dispatcher) { s.disp.Store(&d) }
+// Decide is the decision service behind the routes.
+func (s *Server) Decide() *decide.Service { return s.dec }
 
 // Store is the Hall's store.
 func (s *Server) Store() *store.Store { return s.st }
@@ -313,7 +268,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	maintainDone := make(chan struct{})
 	go func() {
 		defer close(maintainDone)
-		s.Maintain(base)
+		s.dec.Maintain(base)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -333,23 +288,4 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-// Maintain expires approvals and reloads a changed rules file (every 5 s)
-// until ctx ends. Serve runs it; call it when the Server is used without a
-// listener (as `hallmonitor mcp` does).
-func (s *Server) Maintain(ctx context.Context) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.st.ExpireApprovals(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("expire approvals", "err", err)
-			}
-			s.reloadRulesIfChanged(ctx)
-		}
-	}
 }

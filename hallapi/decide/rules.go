@@ -1,4 +1,4 @@
-package httpapi
+package decide
 
 import (
 	"context"
@@ -15,23 +15,24 @@ import (
 
 const maxRulesFile = 8 << 20
 
-// rulesState is one loaded rule set. A missing or broken file yields an
-// empty set: with no rules every route is denied (fail-closed).
-type rulesState struct {
-	set      *core.RuleSet
-	hash     string
-	path     string
-	err      string
-	loadedAt time.Time
+// Rules is one loaded rule set. A missing or broken file yields an empty
+// set: with no rules every route is denied (fail-closed).
+type Rules struct {
+	Set      *core.RuleSet
+	Hash     string
+	Path     string
+	Err      string // why the file is not in force ("" when it is)
+	LoadedAt time.Time
 	modTime  time.Time
 	size     int64
 }
 
-func (r *rulesState) shadowed() []string {
-	if r.set == nil {
+// Shadowed lists the ids of rules that an earlier rule always matches first.
+func (r *Rules) Shadowed() []string {
+	if r.Set == nil {
 		return []string{}
 	}
-	ids := r.set.ShadowedRuleIDs()
+	ids := r.Set.ShadowedRuleIDs()
 	if ids == nil {
 		return []string{}
 	}
@@ -40,15 +41,15 @@ func (r *rulesState) shadowed() []string {
 
 type rulesHolder struct {
 	mu  sync.RWMutex
-	cur *rulesState
+	cur *Rules
 	p   string
 }
 
 func newRulesHolder(path string) *rulesHolder {
-	return &rulesHolder{p: path, cur: &rulesState{path: path}}
+	return &rulesHolder{p: path, cur: &Rules{Path: path}}
 }
 
-func (h *rulesHolder) get() *rulesState {
+func (h *rulesHolder) get() *Rules {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.cur
@@ -67,14 +68,14 @@ func (h *rulesHolder) setPath(p string) {
 }
 
 // load reads the rules file and swaps the active set.
-func (h *rulesHolder) load() *rulesState {
+func (h *rulesHolder) load() *Rules {
 	p := h.path()
-	st := &rulesState{path: p, loadedAt: time.Now()}
+	st := &Rules{Path: p, LoadedAt: time.Now()}
 	empty, _ := core.CompileRules(nil)
-	fail := func(msg string) *rulesState {
-		st.set, st.err = empty, msg
+	fail := func(msg string) *Rules {
+		st.Set, st.Err = empty, msg
 		if empty != nil {
-			st.hash = empty.Hash()
+			st.Hash = empty.Hash()
 		}
 		return st
 	}
@@ -106,7 +107,7 @@ func (h *rulesHolder) load() *rulesState {
 			st = fail(fmt.Sprintf("rules file %s is invalid: %v; every route is denied (fail-closed) until it is fixed", p, err))
 			return
 		}
-		st.set, st.hash = rs, rs.Hash()
+		st.Set, st.Hash = rs, rs.Hash()
 	}()
 	h.mu.Lock()
 	h.cur = st
@@ -118,29 +119,40 @@ func (h *rulesHolder) changedOnDisk() bool {
 	cur := h.get()
 	fi, err := os.Stat(h.path())
 	if err != nil {
-		return cur.err == "" // it was loaded and is now gone
+		return cur.Err == "" // it was loaded and is now gone
 	}
 	return !fi.ModTime().Equal(cur.modTime) || fi.Size() != cur.size
 }
 
-// ReloadRules re-reads the rules file now (e.g. from a file watcher).
-func (s *Server) ReloadRules(ctx context.Context) { s.reloadRules(ctx) }
+// Rules is the rule set in force.
+func (s *Service) Rules() *Rules { return s.rules.get() }
 
-func (s *Server) reloadRules(ctx context.Context) {
-	st := s.rules.load()
-	if st.err != "" {
-		s.log.Warn("rules not loaded", "path", st.path, "err", st.err)
-	} else {
-		s.log.Info("rules loaded", "path", st.path, "rules", st.set.Len(), "hash", st.hash)
+// SetRulesPath points the Service at another rules file and loads it.
+func (s *Service) SetRulesPath(ctx context.Context, p string) {
+	if p != s.rules.path() {
+		s.rules.setPath(p)
+		s.ReloadRules(ctx)
 	}
-	if _, err := s.st.Emit(ctx, events.RulesReloaded, map[string]any{"path": st.path, "rules_hash": st.hash, "error": st.err,
-		"rules": st.set.Len()}); err != nil {
+}
+
+// ReloadRules re-reads the rules file now (e.g. from a file watcher) and
+// records a rules.reloaded event.
+func (s *Service) ReloadRules(ctx context.Context) {
+	st := s.rules.load()
+	if st.Err != "" {
+		s.log.Warn("rules not loaded", "path", st.Path, "err", st.Err)
+	} else {
+		s.log.Info("rules loaded", "path", st.Path, "rules", st.Set.Len(), "hash", st.Hash)
+	}
+	if _, err := s.st.Emit(ctx, events.RulesReloaded, map[string]any{"path": st.Path, "rules_hash": st.Hash, "error": st.Err,
+		"rules": st.Set.Len()}); err != nil {
 		s.log.Warn("record rules event", "err", err)
 	}
 }
 
-func (s *Server) reloadRulesIfChanged(ctx context.Context) {
+// ReloadRulesIfChanged reloads the rules file when its size or time changed.
+func (s *Service) ReloadRulesIfChanged(ctx context.Context) {
 	if s.rules.changedOnDisk() {
-		s.reloadRules(ctx)
+		s.ReloadRules(ctx)
 	}
 }

@@ -1,0 +1,48 @@
+package decide
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"hallmonitor/core"
+	"hallmonitor/core/receipt"
+	"hallmonitor/hallapi/store"
+)
+
+func (s *Service) signer() receipt.Signer {
+	return receipt.Signer{KeyID: KeyID(s.key.Public().(ed25519.PublicKey)), Key: s.key}
+}
+
+// KeyID names a Hall receipt-signing key: "hall-ed25519-" + 16 hex of SHA-256(public key).
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return "hall-ed25519-" + hex.EncodeToString(sum[:8])
+}
+
+// SigningPublicKey is the Hall's receipt verification key and its key id.
+func (s *Service) SigningPublicKey() (keyID string, pub ed25519.PublicKey) {
+	pub = s.key.Public().(ed25519.PublicKey)
+	return KeyID(pub), pub
+}
+
+func (s *Service) receiptFunc(dec core.RouteDecision, packageHash *string) store.ReceiptFunc {
+	sg := s.signer()
+	return func(prevJSON json.RawMessage) ([]byte, string, error) {
+		var prev *receipt.Receipt
+		if prevJSON != nil {
+			prev = new(receipt.Receipt)
+			if err := json.Unmarshal(prevJSON, prev); err != nil {
+				return nil, "", fmt.Errorf("previous receipt of tenant %q is corrupt: %w", dec.TenantID, err)
+			}
+		}
+		rc, err := receipt.New(dec, packageHash, prev, sg, store.NewID("rct"), s.opts.Now())
+		if err != nil {
+			return nil, "", err
+		}
+		b, err := json.Marshal(rc)
+		return b, rc.ReceiptHash, err
+	}
+}

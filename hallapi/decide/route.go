@@ -1,0 +1,154 @@
+package decide
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"hallmonitor/core"
+	"hallmonitor/hallapi/apierr"
+	"hallmonitor/hallapi/mcpclient"
+	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
+)
+
+// HallPolicyGate is the Hall's policy gate for rules with escalation.policy_gate:
+// prod/edge requests on RESTRICTED data or from high-risk tenants need a
+// human (REQUIRE_HUMAN, held as a pending approval); everything else is allowed.
+var HallPolicyGate = core.PolicyGateFunc(func(c core.PolicyContext) (core.PolicyResult, error) {
+	const version = "hall.policy.v1"
+	if (c.Env == "prod" || c.Env == "edge") && (c.DataLabel == "RESTRICTED" || c.TenantRisk == "high") {
+		return core.PolicyResult{Decision: core.GateRequireHuman, PolicyVersion: version, Reason: "prod_restricted_or_high_risk_requires_human"}, nil
+	}
+	return core.PolicyResult{Decision: core.GateAllow, PolicyVersion: version, Reason: "hall_policy_allow"}, nil
+})
+
+// RouteResult is the answer of POST /wcp/route.
+type RouteResult struct {
+	Decision core.RouteDecision `json:"decision"`
+	Receipt  json.RawMessage    `json:"receipt"`
+}
+
+// Route decides a request with core.Decide and records the decision, its
+// receipt, its approval (when a human is required) and the event in one
+// transaction. It is the Hall's one route-and-record path: POST /wcp/route
+// and `hallmonitor mcp` both call it. The registry is workers.NewView of the
+// enrolled workers (banned ones unavailable, tampered ones available so that
+// the attestation step answers DENY_WORKER_TAMPERED) and of the connected MCP
+// servers whose last ping answered (wrk.mcp.<name>, see mcpWorkers); a selected worker with
+// a package is attested with the hashes of the attestation source
+// (SetAttestationSource), and the receipt records its current package hash.
+// source is "route" or "mcp". Input errors are *APIError values.
+func (s *Service) Route(ctx context.Context, inputJSON []byte, dryRun bool, source string) (RouteResult, error) {
+	in, verrs := core.ParseRouteInput(inputJSON)
+	if len(verrs) > 0 {
+		e := verrs[0]
+		field := "input"
+		if len(e.Loc) > 0 {
+			field += "." + strings.Join(e.Loc, ".")
+		}
+		return RouteResult{}, apierr.New(apierr.InvalidField, field, "%s", e.Msg)
+	}
+	ws, err := s.st.ListWorkers(ctx)
+	if err != nil {
+		return RouteResult{}, fmt.Errorf("load enrolled workers: %w", err)
+	}
+	// Connected MCP servers are workers too (species wrk.mcp.<name>).
+	ms, err := s.st.ListMCPServers(ctx)
+	if err != nil {
+		return RouteResult{}, fmt.Errorf("load connected MCP servers: %w", err)
+	}
+	ws = append(ws, mcpWorkers(ms)...)
+	src := s.AttestationSource()
+	view := workers.NewView(ws, src)
+	cfg := core.DefaultHallConfig()
+	if s.opts.HallConfig != nil {
+		cfg = *s.opts.HallConfig
+	}
+	// The Hall runs worker packages, so it attests them once any enrolled
+	// worker runs from one (workers without a package are not checked:
+	// View.Attests); without a source that is DENY_ATTESTATION_UNCONFIGURED.
+	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || workers.AttestationRequired(ws)
+	rs := s.rules.get()
+	set := rs.Set
+	if set == nil {
+		if set, err = core.CompileRules(nil); err != nil {
+			return RouteResult{}, err
+		}
+	}
+	opts := core.Options{Config: &cfg, PolicyGate: s.opts.PolicyGate, Privilege: view, DryRun: dryRun, Now: s.opts.Now,
+		TaskID: "hall_route"}
+	if source == store.SourceMCP {
+		opts.TaskID = "mcp_tools_call"
+	}
+	if src != nil {
+		opts.Attestation, opts.Attests = view, view.Attests
+	}
+	dec := core.Decide(in, set, view, opts)
+	var packageHash *string
+	if dec.SelectedWorkerSpeciesID != nil && src != nil {
+		if h, ok := src.CurrentHash(*dec.SelectedWorkerSpeciesID); ok && core.IsSHA256Hex(h) {
+			packageHash = &h
+		}
+	}
+	blast := int(core.BlastScore(&in))
+	sm := Summarize(&dec, source, &blast)
+	raw, err := json.Marshal(dec)
+	if err != nil {
+		return RouteResult{}, err
+	}
+	if in.TenantCredential != nil {
+		red := "[redacted]"
+		in.TenantCredential = &red
+	}
+	inputRaw, err := json.Marshal(in)
+	if err != nil {
+		return RouteResult{}, err
+	}
+	wr := store.DecisionWrite{Summary: sm, Time: time.Time(dec.Timestamp), Decision: raw, Input: inputRaw,
+		RulesHash: rs.Hash, Receipt: s.receiptFunc(dec, packageHash)}
+	if dec.SupervisorRequired && dec.PendingApprovalID != nil && !dec.DryRun {
+		a := &store.Approval{ApprovalID: *dec.PendingApprovalID, CapabilityID: dec.CapabilityID, TenantID: dec.TenantID,
+			MatchedRuleID: dec.MatchedRuleID, Reason: "policy gate requires a human"}
+		if dec.EscalationEffective.Rationale != nil {
+			a.Reason = *dec.EscalationEffective.Rationale
+		}
+		if dec.ApprovalExpiresAt != nil {
+			a.TTL = time.Time(*dec.ApprovalExpiresAt).Sub(s.opts.Now())
+		}
+		wr.Approval = a
+	}
+	var rc json.RawMessage
+	err = s.st.Write(ctx, func(t *store.Tx) error {
+		if _, err := t.RecordDecision(&wr); err != nil {
+			return err
+		}
+		var e error
+		rc, e = t.Receipt(dec.DecisionID)
+		return e
+	})
+	if err != nil {
+		s.recordFailed(ctx, 1, err)
+		return RouteResult{}, err
+	}
+	return RouteResult{Decision: dec, Receipt: rc}, nil
+}
+
+// mcpWorkers are the connected MCP servers as routable workers: each one
+// whose last ping answered (online) is species wrk.mcp.<name> serving
+// cap.mcp.<name>, without a package (so no attestation: the Hall runs no
+// code of it) and without controls.
+func mcpWorkers(ms []store.MCPServer) []store.Worker {
+	var ws []store.Worker
+	for _, m := range ms {
+		if m.Status != store.MCPOnline {
+			continue
+		}
+		ws = append(ws, store.Worker{WorkerID: "mcp." + m.Name, WorkerSpeciesID: mcpclient.SpeciesID(m.Name),
+			Capabilities: []string{mcpclient.CapabilityID(m.Name)}, Controls: []string{}, Status: store.WorkerUnverified,
+			Record: json.RawMessage("{}")})
+	}
+	return ws
+}
