@@ -41,7 +41,7 @@ func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry account: %w", err)
 	}
-	acct.Mount(h.Server)
+	h.Server.MountAccount(acct)
 	acct.Start(ctx)
 
 	ws, exec, err := h.StartWorkers(ctx, nil, workers.ExecOptions{})

@@ -1,4 +1,4 @@
-package account_test
+package httpapi_test
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.Mount(srv)
+	srv.MountAccount(svc)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	svc.Start(ctx)
