@@ -16,6 +16,7 @@ import (
 
 	"hallmonitor/app/hall"
 	"hallmonitor/app/mcpserver"
+	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -23,6 +24,10 @@ import (
 // default) or streamable HTTP (--http 127.0.0.1:PORT). It opens the same
 // database as the desktop app, so its decisions appear in the app's feed.
 // Logs go to stderr (stdout carries the protocol in stdio mode).
+// EnvAgentToken names the agent that `hallmonitor mcp` over stdio records
+// its calls as.
+const EnvAgentToken = "HALLMONITOR_AGENT_TOKEN"
+
 func runMCP(args []string, stdout, stderr io.Writer) int {
 	return serveMCP(args, os.Stdin, stdout, stderr)
 }
@@ -55,7 +60,18 @@ func serveMCP(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) int 
 		return 1
 	}
 	go h.Decide.Maintain(ctx) // approvals expire, a changed rules file is reloaded
-	srv, err := mcpserver.New(mcpserver.Deps{Decide: h.Decide, Token: func() string { return string(h.Server.Token()) }, Store: st, Logger: logger, Version: VersionString()})
+	// Over stdio the agent host that started this process is the caller:
+	// named by its agent token when it passes one, else agent "mcp".
+	var stdio principal.Principal
+	if tok := os.Getenv(EnvAgentToken); tok != "" {
+		p, ok := h.Server.Agents().Authenticate(ctx, tok)
+		if !ok {
+			fmt.Fprintf(stderr, "mcp: $%s is not a valid agent token (revoked or rotated?): create one in Settings › Agents\n", EnvAgentToken)
+			return 1
+		}
+		stdio = p
+	}
+	srv, err := mcpserver.New(mcpserver.Deps{Decide: h.Decide, Agents: h.Server.Agents(), Stdio: stdio, Store: st, Logger: logger, Version: VersionString()})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcp: %v\n", err)
 		return 1

@@ -59,7 +59,7 @@ func runServe(args []string, stdout, stderr io.Writer, ui fs.FS) int {
 		fmt.Fprintf(stderr, "serve: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "Hall Monitor serving on http://127.0.0.1:%s/#token=%s\n", p, string(h.Server.Token()))
+	fmt.Fprintf(stdout, "Hall Monitor serving on http://127.0.0.1:%s/#token=%s\n", p, string(h.Server.AdminToken()))
 	if err := h.Server.Serve(ctx, ln); err != nil {
 		logger.Error("server stopped", "err", err)
 		return 1

@@ -39,7 +39,7 @@ func TestOpenServeClose(t *testing.T) {
 		t.Fatalf("health (public) must name no file: %v", health)
 	}
 	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/api/status", nil)
-	req.Header.Set("Authorization", "Bearer "+string(h.Server.Token()))
+	req.Header.Set("Authorization", "Bearer "+string(h.Server.AdminToken()))
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestLoginCallbackMode(t *testing.T) {
 			}
 			go h.Server.Serve(ctx, ln)
 			req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/api/auth/login", strings.NewReader("{}"))
-			req.Header.Set("Authorization", "Bearer "+string(h.Server.Token()))
+			req.Header.Set("Authorization", "Bearer "+string(h.Server.AdminToken()))
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

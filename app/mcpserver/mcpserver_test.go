@@ -15,8 +15,10 @@ import (
 
 	"hallmonitor/core"
 	"hallmonitor/core/attest"
+	"hallmonitor/hallapi/agents"
 	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
@@ -68,12 +70,20 @@ func copyExample(t *testing.T) (dir, pubHex string) {
 }
 
 type hall struct {
-	st  *store.Store
-	svc *workers.Service
-	srv *Server
-	cs  *mcp.ClientSession
-	pkg string
+	st     *store.Store
+	svc    *workers.Service
+	srv    *Server
+	dec    *decide.Service
+	agents *agents.Service
+	cs     *mcp.ClientSession
+	pkg    string
+	// agentToken is agent "test-agent"'s, for the HTTP transport.
+	agentToken string
+	agentID    string
 }
+
+// personCtx is the person's context (as the window's requests carry).
+var personCtx = principal.With(context.Background(), principal.Principal{Kind: principal.Person, Name: "octocat", Via: principal.ViaDesktop})
 
 func startHall(t *testing.T) *hall {
 	t.Helper()
@@ -114,7 +124,12 @@ func startHall(t *testing.T) *hall {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Deps{Decide: dec, Token: func() string { return "test-token" }, Store: st})
+	ag := agents.New(st, nil)
+	agent, agentToken, err := ag.Create(personCtx, "test-agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Deps{Decide: dec, Agents: ag, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +147,7 @@ func startHall(t *testing.T) *hall {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
-	return &hall{st: st, svc: svc, srv: srv, cs: cs, pkg: pkg}
+	return &hall{st: st, svc: svc, srv: srv, dec: dec, agents: ag, cs: cs, pkg: pkg, agentToken: agentToken, agentID: agent.AgentID}
 }
 
 func call(t *testing.T, cs *mcp.ClientSession, name string, args any) (map[string]any, bool) {
@@ -159,7 +174,7 @@ func TestMCPGovernedCalls(t *testing.T) {
 	for _, tl := range tools.Tools {
 		names = append(names, tl.Name)
 	}
-	for _, want := range []string{"cap.example.echo", "cap.example.gated", ToolRoute, ToolApprovalsPending, ToolApprovalResolve, ToolDispatchApproved} {
+	for _, want := range []string{"cap.example.echo", "cap.example.gated", ToolRoute, ToolApprovalsPending, ToolDispatchApproved} {
 		if !strings.Contains(","+strings.Join(names, ",")+",", ","+want+",") {
 			t.Fatalf("tool %s missing from %v", want, names)
 		}
@@ -233,25 +248,23 @@ func TestMCPApprovalFlow(t *testing.T) {
 	if !isErr {
 		t.Fatalf("unapproved dispatch ran: %v", out)
 	}
-	// By default only a person resolves approvals: the agent cannot approve its own call.
-	out, isErr = call(t, h.cs, ToolApprovalResolve, map[string]any{"approval_id": approvalID, "action": "approve"})
-	if !isErr || out["error"].(map[string]any)["code"] != "forbidden" {
-		t.Fatalf("MCP resolved an approval without the setting: %v", out)
+	// Only a person resolves approvals: no MCP tool can, and the decision
+	// service refuses an agent's context.
+	if _, err := h.dec.ResolveApproval(principal.With(context.Background(), principal.Principal{Kind: principal.Agent, Name: "mcp"}),
+		approvalID, "approve", ""); err == nil {
+		t.Fatal("an agent resolved an approval")
 	}
-	ctx := context.Background()
-	cur, _ := h.st.GetSettings(ctx)
-	next := cur
-	next.MCPResolvesApprovals = true
-	if _, err := h.st.PutSettings(ctx, next, cur.ETag()); err != nil {
-		t.Fatal(err)
-	}
-	out, isErr = call(t, h.cs, ToolApprovalResolve, map[string]any{"approval_id": approvalID, "action": "approve", "note": "ok"})
-	if isErr || out["approval"].(map[string]any)["status"] != store.ApprovalApproved {
-		t.Fatalf("resolve: %v", out)
+	a, err := h.dec.ResolveApproval(personCtx, approvalID, "approve", "ok")
+	if err != nil || a.Status != store.ApprovalApproved || a.ResolvedBy != "octocat" || a.Agent != "mcp" || a.Grant == nil {
+		t.Fatalf("resolve: %+v %v", a, err)
 	}
 	out, isErr = call(t, h.cs, ToolDispatchApproved, map[string]any{"decision_id": decisionID})
 	if isErr || out["result"].(map[string]any)["ok"] != true {
 		t.Fatalf("approved dispatch: %v", out)
+	}
+	// The grant is single use.
+	if out, isErr = call(t, h.cs, ToolDispatchApproved, map[string]any{"decision_id": decisionID}); !isErr {
+		t.Fatalf("an approval granted a second run: %v", out)
 	}
 }
 
@@ -294,7 +307,7 @@ func TestHTTPRejectsForeignHostAndOrigin(t *testing.T) {
 	go h.srv.ServeHTTP(ctx, "127.0.0.1:0", func(a net.Addr) { addrc <- a.String() })
 	addr := <-addrc
 	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
-	token := "Bearer test-token"
+	token := "Bearer " + h.agentToken
 	post := func(host, origin string) int {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -319,13 +332,13 @@ func TestHTTPRejectsForeignHostAndOrigin(t *testing.T) {
 	if code := post("", ""); code != http.StatusOK {
 		t.Fatalf("local client: %d", code)
 	}
-	for _, tok := range []string{"", "Bearer wrong", "test-token"} {
+	for _, tok := range []string{"", "Bearer wrong", h.agentToken} {
 		token = tok
 		if code := post("", ""); code != http.StatusUnauthorized {
 			t.Fatalf("Authorization %q: %d, want 401", tok, code)
 		}
 	}
-	token = "Bearer test-token"
+	token = "Bearer " + h.agentToken
 	if code := post("evil.example", ""); code != http.StatusForbidden {
 		t.Fatalf("foreign Host: %d", code)
 	}
@@ -334,6 +347,58 @@ func TestHTTPRejectsForeignHostAndOrigin(t *testing.T) {
 	}
 	if err := h.srv.ServeHTTP(ctx, "0.0.0.0:0", nil); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("non-loopback listen: %v", err)
+	}
+}
+
+// A token rotated or revoked in another process (the window, `serve`: here
+// another store handle on the same database) stops working in `mcp --http`
+// once agents.CacheTTL has passed: never more than a second.
+func TestHTTPAgentTokenRotatedElsewhereStops(t *testing.T) {
+	h := startHall(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	go h.srv.ServeHTTP(ctx, "127.0.0.1:0", func(a net.Addr) { addrc <- a.String() })
+	addr := <-addrc
+	initialize := func(tok string) int {
+		body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`
+		req, _ := http.NewRequest("POST", "http://"+addr+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := initialize(h.agentToken); code != http.StatusOK {
+		t.Fatalf("agent token: %d", code)
+	}
+	other, err := store.Open(h.st.Path(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	elsewhere := agents.New(other, nil)
+	_, fresh, err := elsewhere.Rotate(personCtx, h.agentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(agents.CacheTTL + 100*time.Millisecond)
+	if code := initialize(h.agentToken); code != http.StatusUnauthorized {
+		t.Fatalf("rotated-away token still works after %v: %d", agents.CacheTTL, code)
+	}
+	if code := initialize(fresh); code != http.StatusOK {
+		t.Fatalf("new token: %d", code)
+	}
+	if _, err := elsewhere.Revoke(personCtx, h.agentID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(agents.CacheTTL + 100*time.Millisecond)
+	if code := initialize(fresh); code != http.StatusUnauthorized {
+		t.Fatalf("revoked token still works: %d", code)
 	}
 }
 

@@ -12,7 +12,6 @@ package mcpserver
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,10 +27,13 @@ import (
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/core"
+	"hallmonitor/hallapi/agents"
 	"hallmonitor/hallapi/decide"
+	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/store"
 )
 
@@ -40,9 +42,12 @@ type Deps struct {
 	// Decide decides and records every call (decide.Service.Route) and
 	// runs allowed ones through its dispatcher. Required.
 	Decide *decide.Service
-	// Token is the bearer token `mcp --http` requires (nil refuses every
-	// HTTP request).
-	Token func() string
+	// Agents authenticates the agent tokens `mcp --http` requires (nil
+	// refuses every HTTP request).
+	Agents *agents.Service
+	// Stdio is the principal calls over stdio are recorded as (the agent
+	// host that started `hallmonitor mcp`); zero: agent "mcp".
+	Stdio principal.Principal
 	// Store lists the enrollments that become tools and the approvals
 	// (normally Decide.Store()); required.
 	Store   *store.Store
@@ -56,7 +61,8 @@ type Deps struct {
 // Server is the Hall's MCP server.
 type Server struct {
 	hall    *decide.Service
-	token   func() string
+	agents  *agents.Service
+	stdio   principal.Principal
 	st      *store.Store
 	log     *slog.Logger
 	refresh time.Duration
@@ -73,7 +79,6 @@ type Server struct {
 const (
 	ToolRoute            = "wcp_route"
 	ToolApprovalsPending = "wcp_approvals_pending"
-	ToolApprovalResolve  = "wcp_approval_resolve"
 	ToolDispatchApproved = "wcp_dispatch_approved"
 )
 
@@ -81,7 +86,7 @@ const (
 // Run, which keeps refreshing) to publish the capability tools.
 func New(d Deps) (*Server, error) {
 	if d.Decide == nil || d.Store == nil {
-		return nil, errors.New("mcpserver: Hall and Store are required")
+		return nil, errors.New("mcpserver: Decide and Store are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -92,12 +97,16 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{hall: d.Decide, token: d.Token, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}, version: d.Version}
+	s := &Server{hall: d.Decide, agents: d.Agents, stdio: d.Stdio, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}, version: d.Version}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "hallmonitor", Title: "Hall Monitor", Version: d.Version},
 		&mcp.ServerOptions{Logger: s.log, Instructions: "Each tool is a WCP capability served by an enrolled, attested worker. " +
 			"Every call is decided by the Hall's rules and recorded; a refusal is a tool error whose deny_code says why. " +
-			"A call that needs a human returns pending_approval_id: resolve it with " + ToolApprovalResolve +
-			", then run it with " + ToolDispatchApproved + "."})
+			"A call that needs a person returns pending_approval_id: the person approves it in Hall Monitor, " +
+			"then run it with " + ToolDispatchApproved + "."})
+	if s.stdio.Name == "" {
+		s.stdio = principal.Principal{Kind: principal.Agent, Name: "mcp", Via: principal.ViaMCP}
+	}
+	s.mcp.AddReceivingMiddleware(s.withPrincipal)
 	s.addFixedTools()
 	return s, nil
 }
@@ -156,27 +165,41 @@ func (s *Server) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr
 }
 
 // HTTPHandler is the streamable HTTP transport handler. Every request needs
-// the Hall's API token (Authorization: Bearer, as the Hall API): any local
-// process can reach a loopback port, and these tools run workers and resolve
-// approvals. Then cross-origin browser requests are refused
+// an agent token (Authorization: Bearer hma_…, Settings › Agents), checked
+// on every request, so a rotated or revoked token stops working at once
+// (within agents.CacheTTL across processes); the MCP session is bound to its
+// agent. Cross-origin browser requests are refused
 // (http.CrossOriginProtection) and the go-sdk handler rejects a Host that is
 // not loopback (DNS rebinding).
 func (s *Server) HTTPHandler() http.Handler {
 	h := http.NewCrossOriginProtection().Handler(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
 		&mcp.StreamableHTTPOptions{Logger: s.log}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := s.currentToken()
-		want := "Bearer " + tok
-		got := r.Header.Get("Authorization")
-		if tok == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmonitor-mcp"`)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"error":{"code":"unauthorized","message":"send the Hall's API token as Authorization: Bearer <token> (the file api-token in the config directory)","field":"Authorization"}}` + "\n"))
-			return
+	return auth.RequireBearerToken(s.verifyAgent, nil)(h)
+}
+
+// verifyAgent checks an agent token for the HTTP transport.
+func (s *Server) verifyAgent(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
+	if s.agents == nil {
+		return nil, fmt.Errorf("%w: this MCP server takes no HTTP clients", auth.ErrInvalidToken)
+	}
+	p, ok := s.agents.Authenticate(ctx, token)
+	if !ok {
+		return nil, fmt.Errorf("%w: send an agent token (Settings › Agents, or `hallmonitor agent add NAME`) as Authorization: Bearer hma_…", auth.ErrInvalidToken)
+	}
+	return &auth.TokenInfo{UserID: p.AgentID, Expiration: time.Now().Add(time.Minute), Extra: map[string]any{"agent": p.Name}}, nil
+}
+
+// withPrincipal puts the caller on every request's context: the agent of
+// the HTTP transport's token, else the stdio principal.
+func (s *Server) withPrincipal(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		p := s.stdio
+		if ex := req.GetExtra(); ex != nil && ex.TokenInfo != nil {
+			name, _ := ex.TokenInfo.Extra["agent"].(string)
+			p = principal.Principal{Kind: principal.Agent, Name: name, AgentID: ex.TokenInfo.UserID, Via: principal.ViaAgent}
 		}
-		h.ServeHTTP(w, r)
-	})
+		return next(principal.With(ctx, p), method, req)
+	}
 }
 
 func (s *Server) keepRefreshing(ctx context.Context) {
@@ -376,10 +399,3 @@ const (
 	defaultTenantRisk = "low"
 	defaultQoS        = "P2"
 )
-
-func (s *Server) currentToken() string {
-	if s.token == nil {
-		return ""
-	}
-	return s.token()
-}

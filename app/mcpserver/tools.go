@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/core"
+	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/store"
 )
 
@@ -129,7 +130,7 @@ func (s *Server) callCapability(ctx context.Context, capability string, raw json
 	case d.SupervisorRequired:
 		return textResult(true, map[string]any{"wcp_pending": true, "pending_approval_id": deref(d.PendingApprovalID),
 			"approval_expires_at": d.ApprovalExpiresAt, "decision_id": d.DecisionID, "matched_rule_id": d.MatchedRuleID,
-			"message": "A human must approve this call: resolve the approval (" + ToolApprovalResolve + "), then run it with " + ToolDispatchApproved + "."})
+			"message": "A person must approve this call in Hall Monitor (Approvals); then run it with " + ToolDispatchApproved + "."})
 	case d.DryRun:
 		return textResult(false, map[string]any{"wcp_dry_run": true, "wcp_governance": gov})
 	}
@@ -164,12 +165,7 @@ func deref(p *string) string {
 
 // Arguments of the approval tools.
 type (
-	pendingArgs struct{}
-	resolveArgs struct {
-		ApprovalID string `json:"approval_id" jsonschema:"the approval to resolve (pending_approval_id of a held call)"`
-		Action     string `json:"action" jsonschema:"approve, deny or escalate"`
-		Note       string `json:"note,omitempty" jsonschema:"why (kept with the approval)"`
-	}
+	pendingArgs  struct{}
 	dispatchArgs struct {
 		DecisionID string `json:"decision_id" jsonschema:"the decision whose approval was approved"`
 	}
@@ -183,37 +179,19 @@ func (s *Server) addFixedTools() {
 	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return s.callCapability(ctx, "", req.Params.Arguments), nil
 	})
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolApprovalsPending, Description: "List the approvals waiting for a human decision."},
+	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolApprovalsPending, Description: "List this agent's calls that wait for a person's approval in Hall Monitor."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ pendingArgs) (*mcp.CallToolResult, any, error) {
-			if _, err := s.st.ExpireApprovals(ctx); err != nil {
-				return nil, nil, err
-			}
 			list, err := s.st.ListApprovals(ctx, store.ApprovalPending)
 			if err != nil {
 				return nil, nil, err
 			}
-			return textResult(false, map[string]any{"approvals": list}), nil, nil
-		})
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolApprovalResolve, Description: "Approve, deny or escalate a pending approval."},
-		func(ctx context.Context, _ *mcp.CallToolRequest, a resolveArgs) (*mcp.CallToolResult, any, error) {
-			set, err := s.st.GetSettings(ctx)
-			if err != nil {
-				return nil, nil, err
+			mine := []store.Approval{}
+			for _, a := range list {
+				if a.Agent == principal.Label(ctx) {
+					mine = append(mine, a)
+				}
 			}
-			if !set.MCPResolvesApprovals {
-				return toolError("forbidden", "approvals are resolved by a person in Hall Monitor (Approvals screen); to let MCP clients resolve them, "+
-					"tick 'MCP clients may resolve approvals' in Settings"), nil, nil
-			}
-			ap, err := s.st.ResolveApproval(ctx, a.ApprovalID, a.Action, a.Note, "mcp")
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				return toolError("not_found", "approval "+a.ApprovalID+" does not exist: list them with "+ToolApprovalsPending), nil, nil
-			case errors.Is(err, store.ErrConflict):
-				return toolError("conflict", err.Error()), nil, nil
-			case err != nil:
-				return toolError("invalid_arguments", err.Error()), nil, nil
-			}
-			return textResult(false, map[string]any{"approval": ap}), nil, nil
+			return textResult(false, map[string]any{"approvals": mine}), nil, nil
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolDispatchApproved, Description: "Run a held call whose approval was approved."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a dispatchArgs) (*mcp.CallToolResult, any, error) {

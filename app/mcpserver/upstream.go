@@ -137,7 +137,7 @@ func (s *Server) callUpstream(ctx context.Context, serverID, tool string, args j
 	case d.SupervisorRequired:
 		return textResult(true, map[string]any{"wcp_pending": true, "pending_approval_id": deref(d.PendingApprovalID),
 			"approval_expires_at": d.ApprovalExpiresAt, "decision_id": d.DecisionID, "matched_rule_id": d.MatchedRuleID,
-			"message": "A human must approve this call: resolve the approval (" + ToolApprovalResolve + "), then run it with " + ToolDispatchApproved + "."})
+			"message": "A person must approve this call in Hall Monitor (Approvals); then run it with " + ToolDispatchApproved + "."})
 	}
 	return s.forward(ctx, m, d.DecisionID, tool, args, gov)
 }

@@ -42,13 +42,34 @@ type Receipt struct {
 	// package files when the decision was made; null when no worker was
 	// selected or the worker runs from no package. Always present in the
 	// JSON, so it is always covered by receipt_hash.
-	PackageHash     *string `json:"package_hash"`
-	DecisionHash    string  `json:"decision_hash"`
-	IssuedAt        string  `json:"issued_at"`
-	PrevReceiptHash *string `json:"prev_receipt_hash"`
-	SigningKeyID    string  `json:"signing_key_id"`
-	ReceiptHash     string  `json:"receipt_hash"`
-	Signature       string  `json:"signature"`
+	PackageHash  *string `json:"package_hash"`
+	DecisionHash string  `json:"decision_hash"`
+	IssuedAt     string  `json:"issued_at"`
+	// Kind is "" for a decision's receipt and "approval" for a person's
+	// answer (or the expiry) of a decision held for approval; Approval then
+	// says which. Both are left out of the JSON of a decision's receipt, so
+	// receipts made before approvals were receipted hash as they did.
+	Kind            string            `json:"kind,omitempty"`
+	Approval        *ApprovalEvidence `json:"approval,omitempty"`
+	PrevReceiptHash *string           `json:"prev_receipt_hash"`
+	SigningKeyID    string            `json:"signing_key_id"`
+	ReceiptHash     string            `json:"receipt_hash"`
+	Signature       string            `json:"signature"`
+}
+
+// KindApproval marks the receipt of an approval's resolution.
+const KindApproval = "approval"
+
+// ApprovalEvidence is what an approval receipt records: who answered (a
+// person's GitHub login or OS user, or "hall" for an expiry), the answer,
+// the agent whose call waited, and the hash of the grant an approve gave.
+type ApprovalEvidence struct {
+	ApprovalID string  `json:"approval_id"`
+	Status     string  `json:"status"` // approved, denied or expired
+	ResolvedBy string  `json:"resolved_by"`
+	ResolvedAt string  `json:"resolved_at"`
+	Agent      string  `json:"agent"`
+	GrantHash  *string `json:"grant_hash"` // SHA-256 of the grant's canonical JSON; null unless approved
 }
 
 // Signer is the Hall's signing identity.
@@ -110,14 +131,45 @@ func New(dec core.RouteDecision, packageHash *string, prev *Receipt, s Signer, r
 		code := dec.Code()
 		r.DenyCode = &code
 	}
+	return r.chainAndSign(prev, s)
+}
+
+// NewApproval builds and signs the receipt of an approval's resolution:
+// the decision's fields (and decision_hash) from the decision's own receipt
+// dec, the answer in ev, chained after prev in the tenant's chain.
+func NewApproval(dec Receipt, ev ApprovalEvidence, prev *Receipt, s Signer, receiptID string, issuedAt time.Time) (Receipt, error) {
+	if len(s.Key) != ed25519.PrivateKeySize || s.KeyID == "" {
+		return Receipt{}, errors.New("receipt: signer needs a key id and an Ed25519 private key")
+	}
+	if ev.ApprovalID == "" || ev.Status == "" || ev.ResolvedBy == "" {
+		return Receipt{}, errors.New("receipt: an approval receipt needs the approval id, its status and who resolved it")
+	}
+	r := dec
+	r.ReceiptID, r.IssuedAt, r.SigningKeyID = receiptID, core.Timestamp(issuedAt).String(), s.KeyID
+	r.Kind, r.Approval = KindApproval, &ev
+	r.PrevReceiptHash, r.Sequence, r.ReceiptHash, r.Signature = nil, 0, "", ""
+	return r.chainAndSign(prev, s)
+}
+
+// GrantHash is the SHA-256 (hex) of a grant's canonical JSON.
+func GrantHash(grantJSON []byte) (string, error) {
+	g, err := canon.Decode(grantJSON)
+	if err != nil {
+		return "", err
+	}
+	return hashCanonical(g)
+}
+
+func (r Receipt) chainAndSign(prev *Receipt, s Signer) (Receipt, error) {
 	if prev != nil {
-		if prev.TenantID != dec.TenantID {
-			return Receipt{}, fmt.Errorf("receipt: previous receipt belongs to tenant %q, not %q", prev.TenantID, dec.TenantID)
+		if prev.TenantID != r.TenantID {
+			return Receipt{}, fmt.Errorf("receipt: previous receipt belongs to tenant %q, not %q", prev.TenantID, r.TenantID)
 		}
 		h := prev.ReceiptHash
 		r.PrevReceiptHash = &h
 		r.Sequence = prev.Sequence + 1
 	}
+	var err error
 	if r.ReceiptHash, err = r.ComputeHash(); err != nil {
 		return Receipt{}, err
 	}

@@ -186,3 +186,52 @@ func TestPackageHashAlwaysInJSON(t *testing.T) {
 		t.Fatalf("package hash not covered by receipt_hash: %+v", r2)
 	}
 }
+
+// An approval's resolution is a receipt in the same chain: it verifies with
+// the decision receipts around it, keeps the decision's decision_hash, and
+// any edit of who resolved it or of its status breaks the chain.
+func TestApprovalReceiptInChain(t *testing.T) {
+	s, pub := signer(t, 2, "hall-key-2")
+	keys := func(id string) (ed25519.PublicKey, bool) { return pub, id == "hall-key-2" }
+	chain := buildChain(t, s, decisions(t, 3))
+	grant := []byte(`{"decision_id":"d2","agent":"ci-bot","package_hash":null}`)
+	gh, err := GrantHash(grant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := ApprovalEvidence{ApprovalID: "apr_1", Status: "approved", ResolvedBy: "octocat", ResolvedAt: "2026-01-01T00:01:00Z", Agent: "ci-bot", GrantHash: &gh}
+	ar, err := NewApproval(chain[2], ev, &chain[2], s, "rcpt-apr", time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain = append(chain, ar)
+	if err := Verify(chain, keys); err != nil {
+		t.Fatal(err)
+	}
+	if ar.Kind != KindApproval || ar.DecisionHash != chain[2].DecisionHash || ar.Sequence != 3 || ar.DecisionID != chain[2].DecisionID {
+		t.Fatalf("approval receipt fields: %+v", ar)
+	}
+	for name, edit := range map[string]func(r *Receipt){
+		"resolved_by": func(r *Receipt) { r.Approval.ResolvedBy = "api-token" },
+		"status":      func(r *Receipt) { r.Approval.Status = "denied" },
+		"grant":       func(r *Receipt) { h := strings.Repeat("0", 64); r.Approval.GrantHash = &h },
+	} {
+		c := slices.Clone(chain)
+		e := *c[3].Approval
+		c[3].Approval = &e
+		edit(&c[3])
+		var ce *ChainError
+		if err := Verify(c, keys); !errors.As(err, &ce) || ce.Index != 3 {
+			t.Errorf("%s edited: %v", name, err)
+		}
+	}
+	if _, err := NewApproval(chain[2], ApprovalEvidence{ApprovalID: "apr_1", Status: "approved"}, &chain[3], s, "x", time.Now()); err == nil {
+		t.Error("an approval receipt without its resolver was built")
+	}
+	// A decision receipt's JSON has no kind/approval keys: receipts made
+	// before approval receipts existed hash as they did.
+	b, _ := json.Marshal(chain[0])
+	if strings.Contains(string(b), `"kind"`) || strings.Contains(string(b), `"approval"`) {
+		t.Errorf("decision receipt JSON changed: %s", b)
+	}
+}

@@ -170,7 +170,6 @@ export interface Settings {
   notify_every_denial: boolean;
   default_profile: string;
   theme: "system" | "light" | "dark";
-  mcp_resolves_approvals: boolean;
   close_to_tray: boolean;
 }
 

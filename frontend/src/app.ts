@@ -23,7 +23,6 @@ export const DEFAULT_SETTINGS: Settings = {
   notify_every_denial: false,
   default_profile: "prof.dev.permissive",
   theme: "system",
-  mcp_resolves_approvals: false,
   close_to_tray: true,
 };
 

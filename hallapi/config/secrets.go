@@ -27,10 +27,29 @@ const tokenBytes = 32
 // a new random one (mode 0600) when the file does not exist. A file that is
 // readable by group or others is refused: fix its mode or rotate the token.
 func LoadOrCreateToken(configDir string) (Token, error) {
-	p := filepath.Join(configDir, TokenFileName)
+	return loadOrCreateSecret(configDir, TokenFileName, "")
+}
+
+// AdminTokenFileName holds the person's credential for the CLI and for
+// opening a browser session (docs/api.md "Who may call what").
+const AdminTokenFileName = "admin-token"
+
+// AdminTokenPrefix starts every admin credential, so a pasted credential
+// says what it is.
+const AdminTokenPrefix = "hmp_"
+
+// LoadOrCreateAdminToken returns the person's credential in
+// <configDir>/admin-token (0600), creating it when missing. Agents never get
+// it: it governs (approvals, rules, enrollment, settings, agent tokens).
+func LoadOrCreateAdminToken(configDir string) (Token, error) {
+	return loadOrCreateSecret(configDir, AdminTokenFileName, AdminTokenPrefix)
+}
+
+func loadOrCreateSecret(configDir, name, prefix string) (Token, error) {
+	p := filepath.Join(configDir, name)
 	st, err := os.Stat(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return RotateToken(configDir)
+		return writeSecret(configDir, name, prefix)
 	}
 	if err != nil {
 		return "", err
@@ -51,13 +70,26 @@ func LoadOrCreateToken(configDir string) (Token, error) {
 
 // RotateToken generates a new random token and writes it to <configDir>/api-token (0600).
 func RotateToken(configDir string) (Token, error) {
+	return writeSecret(configDir, TokenFileName, "")
+}
+
+// WriteToken writes t as the api-token file (0600): the token the first
+// agent reads.
+func WriteToken(configDir string, t Token) error {
+	if err := WriteFileAtomic(filepath.Join(configDir, TokenFileName), []byte(string(t)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write api token: %w", err)
+	}
+	return nil
+}
+
+func writeSecret(configDir, name, prefix string) (Token, error) {
 	buf := make([]byte, tokenBytes)
 	if _, err := rand.Read(buf); err != nil {
 		return "", err
 	}
-	t := hex.EncodeToString(buf)
-	if err := WriteFileAtomic(filepath.Join(configDir, TokenFileName), []byte(t+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write api token: %w", err)
+	t := prefix + hex.EncodeToString(buf)
+	if err := WriteFileAtomic(filepath.Join(configDir, name), []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", name, err)
 	}
 	return Token(t), nil
 }

@@ -84,6 +84,7 @@ func New(opts Options) (*Service, error) {
 	}
 	s.rules = newRulesHolder(opts.RulesPath)
 	s.rules.load()
+	s.st.SetApprovalReceipter(s.approvalReceipt)
 	return s, nil
 }
 

@@ -72,6 +72,8 @@ func (s *Service) RunDecision(ctx context.Context, decisionID string) (workers.R
 	switch {
 	case errors.As(err, &refused):
 		return run, apierr.New(apierr.Conflict, "decision_id", "%s", refused.Reason)
+	case errors.Is(err, store.ErrNotYours):
+		return run, apierr.New(apierr.Forbidden, "decision_id", "%v: an agent runs only the decisions the Hall made for it", err)
 	case errors.Is(err, store.ErrNotFound):
 		return run, apierr.New(apierr.NotFound, "decision_id", "no decision %s", apierr.Quote(decisionID))
 	}

@@ -10,6 +10,7 @@ import (
 	"hallmonitor/core"
 	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/mcpclient"
+	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
 )
@@ -95,6 +96,7 @@ func (s *Service) Route(ctx context.Context, inputJSON []byte, dryRun bool, sour
 	}
 	blast := int(core.BlastScore(&in))
 	sm := Summarize(&dec, source, &blast)
+	sm.Agent = principal.Label(ctx)
 	raw, err := json.Marshal(dec)
 	if err != nil {
 		return RouteResult{}, err
@@ -111,7 +113,7 @@ func (s *Service) Route(ctx context.Context, inputJSON []byte, dryRun bool, sour
 		RulesHash: rs.Hash, Receipt: s.receiptFunc(dec, packageHash)}
 	if dec.SupervisorRequired && dec.PendingApprovalID != nil && !dec.DryRun {
 		a := &store.Approval{ApprovalID: *dec.PendingApprovalID, CapabilityID: dec.CapabilityID, TenantID: dec.TenantID,
-			MatchedRuleID: dec.MatchedRuleID, Reason: "policy gate requires a human"}
+			MatchedRuleID: dec.MatchedRuleID, Reason: "policy gate requires a human", Agent: sm.Agent}
 		if dec.EscalationEffective.Rationale != nil {
 			a.Reason = *dec.EscalationEffective.Rationale
 		}

@@ -35,6 +35,7 @@ const (
 	MCPServerPinged    = "mcp.server.pinged"
 	MCPServerRemoved   = "mcp.server.removed"
 	UILock             = "ui.lock"
+	AgentChanged       = "agent.changed"
 	defaultSubscriberN = 256
 )
 
@@ -55,7 +56,7 @@ func Known(t string) bool {
 	case DecisionRecorded, DispatchStarted, DispatchFinished, AlertRaised, AlertAcknowledged,
 		ApprovalCreated, ApprovalResolved, WorkerEnrolled, WorkerUpdated, WorkerUnenrolled,
 		WorkerAttestation, StandingChanged, SettingsChanged, AuthChanged, SecurityDenied,
-		RulesReloaded, SetupChanged, MCPServerAdded, MCPServerPinged, MCPServerRemoved, UILock:
+		RulesReloaded, SetupChanged, MCPServerAdded, MCPServerPinged, MCPServerRemoved, UILock, AgentChanged:
 		return true
 	case CoordAgent, CoordTaskCreated, CoordTaskUpdated, CoordTaskCompleted, CoordLockAcquired, CoordLockReleased, CoordMessage:
 		return true

@@ -8,11 +8,11 @@ import (
 )
 
 // MountAccount registers the account routes (login, profile, go online, the
-// registry proxy; token-protected except the login callback) and makes the
+// registry proxy; the person's except the login callback) and makes the
 // account the state GET /api/status reports.
 func (s *Server) MountAccount(a *account.Service) {
 	for _, r := range a.Routes() {
-		access := Token
+		access := Person
 		if r.Public {
 			access = Public
 		}

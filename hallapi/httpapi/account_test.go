@@ -82,7 +82,7 @@ func TestMountedOnHallAPIServer(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&m)
 		return resp.StatusCode, m
 	}
-	tok := string(srv.Token())
+	tok := string(srv.AdminToken())
 
 	// Every account route but the browser's callback needs the API token.
 	for _, rt := range srv.Routes() {

@@ -295,7 +295,7 @@ func TestFeedFiltersPaginationExport(t *testing.T) {
 	if one2["decision_id"] == nil || one2["recorded"].(float64) != 1 {
 		t.Fatalf("single ingest: %v", one2)
 	}
-	e.apiErr(400, "invalid_field", "blast_score", "POST", "/api/decisions/ingest", map[string]any{"blast_score": 101})
+	e.apiErr(400, "invalid_field", "blast_score", "POST", "/api/decisions/ingest", map[string]any{"capability_id": "cap.z", "denied": true, "blast_score": 101})
 	e.apiErr(400, "invalid_field", "decisions", "POST", "/api/decisions/ingest", map[string]any{"decisions": []any{}})
 	e.apiErr(400, "unknown_field", "extra", "POST", "/api/decisions/ingest", map[string]any{"decisions": []any{}, "extra": 1})
 }
@@ -451,7 +451,7 @@ func TestSettingsETag(t *testing.T) {
 		e.apiErr(400, "invalid_field", field, "PUT", "/api/settings", s, "If-Match", hdr2.Get("ETag"))
 	}
 	e.apiErr(400, "missing_field", "theme", "PUT", "/api/settings", `{"timezone":"","locale":"","feed_max_rows":500,"notify_on":[],"notify_every_denial":false,"default_profile":"prof.x"}`, "If-Match", hdr2.Get("ETag"))
-	e.apiErr(400, "missing_field", "close_to_tray", "PUT", "/api/settings", `{"timezone":"","locale":"","feed_max_rows":500,"notify_on":[],"notify_every_denial":false,"default_profile":"prof.dev.permissive","theme":"dark","mcp_resolves_approvals":false}`, "If-Match", hdr2.Get("ETag"))
+	e.apiErr(400, "missing_field", "close_to_tray", "PUT", "/api/settings", `{"timezone":"","locale":"","feed_max_rows":500,"notify_on":[],"notify_every_denial":false,"default_profile":"prof.dev.permissive","theme":"dark"}`, "If-Match", hdr2.Get("ETag"))
 	if st := e.ok(200, "GET", "/api/settings", nil)["settings"].(map[string]any); st["close_to_tray"] != false {
 		t.Fatalf("close_to_tray not stored: %v", st)
 	}
@@ -500,13 +500,15 @@ func TestSetupWritesConfigAndRotatesToken(t *testing.T) {
 	if fi, _ := os.Stat(filepath.Join(e.cfgDir, "config.json")); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("config.json mode %v", fi.Mode())
 	}
-	old := e.token
+	old := e.agentToken
 	tok := e.ok(200, "POST", "/api/setup/token", nil)["token"].(string)
 	if tok == old || len(tok) < 32 {
 		t.Fatalf("rotated token %q", tok)
 	}
-	e.apiErr(401, "unauthorized", "", "GET", "/api/status", nil)
-	e.token = tok
+	// The old token of agent default stops working, the new one routes;
+	// the person's credential is not the agent's and did not change.
+	e.apiErr(401, "unauthorized", "", "POST", "/wcp/route", map[string]any{"input": routeInput("dev", "PUBLIC")}, "Authorization", "Bearer "+e.agentToken)
+	e.ok(200, "POST", "/wcp/route", map[string]any{"input": routeInput("dev", "PUBLIC")}, "Authorization", "Bearer "+tok)
 	e.ok(200, "GET", "/api/status", nil)
 	onDisk, _ := config.LoadOrCreateToken(e.cfgDir)
 	if string(onDisk) != tok {

@@ -124,7 +124,7 @@ func TestKill9LosesNoAcknowledgedDecision(t *testing.T) {
 				default: // batches of ingested decisions
 					var ds []map[string]any
 					for j := 0; j < 50; j++ {
-						ds = append(ds, map[string]any{"decision_id": fmt.Sprintf("w%d-%d-%d", w, i, j), "capability_id": "cap.a", "tenant_id": fmt.Sprintf("t%d", w)})
+						ds = append(ds, map[string]any{"decision_id": fmt.Sprintf("w%d-%d-%d", w, i, j), "capability_id": "cap.a", "denied": false, "tenant_id": fmt.Sprintf("t%d", w)})
 					}
 					if m, ok := post("/api/decisions/ingest", map[string]any{"decisions": ds}); ok {
 						mu.Lock()

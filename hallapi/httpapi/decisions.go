@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/store"
 )
 
@@ -17,7 +18,14 @@ import (
 func parseDecisionFilter(r *http.Request) (store.DecisionFilter, *httpError) {
 	q := r.URL.Query()
 	f := store.DecisionFilter{Outcome: q.Get("outcome"), Worker: q.Get("worker"), Capability: q.Get("capability"),
-		Tenant: q.Get("tenant"), Q: q.Get("q"), Cursor: q.Get("cursor")}
+		Tenant: q.Get("tenant"), Agent: q.Get("agent"), Q: q.Get("q"), Cursor: q.Get("cursor")}
+	// An agent reads its own decisions only.
+	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() {
+		if f.Agent != "" && f.Agent != p.Label() {
+			return f, errf(http.StatusForbidden, "forbidden_scope", "agent", "agent %s reads its own decisions only", quoteForMessage(p.Name))
+		}
+		f.Agent = p.Label()
+	}
 	switch f.Outcome {
 	case "", store.OutcomeAllowed, store.OutcomeDenied, store.OutcomePending:
 	default:
@@ -38,7 +46,7 @@ func parseDecisionFilter(r *http.Request) (store.DecisionFilter, *httpError) {
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		return f, errf(http.StatusBadRequest, "invalid_field", "to", "to must not be before from")
 	}
-	for name, v := range map[string]string{"q": f.Q, "worker": f.Worker, "capability": f.Capability, "tenant": f.Tenant} {
+	for name, v := range map[string]string{"q": f.Q, "worker": f.Worker, "capability": f.Capability, "tenant": f.Tenant, "agent": f.Agent} {
 		if len(v) > 200 {
 			return f, errf(http.StatusBadRequest, "invalid_field", name, "%s must be at most 200 characters", name)
 		}
@@ -73,6 +81,9 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := s.st.GetDecision(r.Context(), id)
+	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() && err == nil && d.Summary.Agent != p.Label() {
+		err = store.ErrNotFound // another principal's decision: as if it did not exist
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", quoteForMessage(id)))
 		return

@@ -17,7 +17,7 @@ func ingestN(t *testing.T, e *env, prefix string, n int) {
 	t.Helper()
 	var ds []map[string]any
 	for i := 0; i < n; i++ {
-		ds = append(ds, map[string]any{"decision_id": fmt.Sprintf("%s-%d", prefix, i), "capability_id": "cap.a", "tenant_id": "t"})
+		ds = append(ds, map[string]any{"decision_id": fmt.Sprintf("%s-%d", prefix, i), "capability_id": "cap.a", "denied": false, "tenant_id": "t"})
 		if len(ds) == 1000 || i == n-1 {
 			e.ok(201, "POST", "/api/decisions/ingest", map[string]any{"decisions": ds})
 			ds = nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"hallmonitor/hallapi/agents"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
@@ -195,7 +196,6 @@ type settingsBody struct {
 	NotifyEveryDenial *bool     `json:"notify_every_denial"`
 	DefaultProfile    *string   `json:"default_profile"`
 	Theme             *string   `json:"theme"`
-	MCPResolves       *bool     `json:"mcp_resolves_approvals"`
 	CloseToTray       *bool     `json:"close_to_tray"`
 }
 
@@ -221,8 +221,6 @@ func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 		missing = "default_profile"
 	case b.Theme == nil:
 		missing = "theme"
-	case b.MCPResolves == nil:
-		missing = "mcp_resolves_approvals"
 	case b.CloseToTray == nil:
 		missing = "close_to_tray"
 	}
@@ -232,7 +230,7 @@ func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	st := store.Settings{Timezone: *b.Timezone, Locale: *b.Locale, FeedMaxRows: *b.FeedMaxRows, NotifyOn: *b.NotifyOn,
 		NotifyEveryDenial: *b.NotifyEveryDenial, DefaultProfile: *b.DefaultProfile, Theme: *b.Theme,
-		MCPResolvesApprovals: *b.MCPResolves, CloseToTray: *b.CloseToTray}
+		CloseToTray: *b.CloseToTray}
 	if he := validateSettings(st); he != nil {
 		s.fail(w, r, he)
 		return
@@ -338,14 +336,37 @@ func (s *Server) setDefaultProfile(ctx context.Context, profile string) error {
 	return fmt.Errorf("settings kept changing while setup saved the default profile; save it in Settings")
 }
 
+// handleRotateToken gives agent "default" (the setup wizard's token, the
+// api-token file) a new token; the old one stops working.
 func (s *Server) handleRotateToken(w http.ResponseWriter, r *http.Request) {
-	t, err := s.RotateToken()
+	if he := emptyBody(w, r); he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	as, err := s.agents.List(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("API token rotated")
-	writeJSON(w, http.StatusOK, map[string]string{"token": string(t)})
+	var tok string
+	for _, a := range as {
+		if a.Name == agents.DefaultAgent && a.Active() {
+			_, tok, err = s.agents.Rotate(r.Context(), a.AgentID)
+		}
+	}
+	if tok == "" && err == nil {
+		_, tok, err = s.agents.Create(r.Context(), agents.DefaultAgent)
+	}
+	if err == nil {
+		err = config.WriteToken(s.opts.ConfigDir, config.Token(tok))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.token.Store(&tok)
+	s.log.Info("token of agent default rotated")
+	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
 }
 
 // ---- alerts ----
@@ -446,14 +467,7 @@ func (s *Server) handleResolveApproval(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	by := "api-token"
-	if IsTrusted(r) {
-		by = "desktop"
-	}
-	if acct := s.accountStatus(r); acct.GitHubLogin != "" {
-		by = acct.GitHubLogin
-	}
-	a, err := s.dec.ResolveApproval(r.Context(), r.PathValue("approval_id"), body.Action, body.Note, by)
+	a, err := s.dec.ResolveApproval(r.Context(), r.PathValue("approval_id"), body.Action, body.Note)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -502,6 +516,8 @@ func (s *Server) handleStartDispatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", quoteForMessage(id)))
 	case errors.As(err, &refused):
 		s.fail(w, r, errf(http.StatusConflict, "conflict", "decision_id", "%s", refused.Reason))
+	case errors.Is(err, store.ErrNotYours):
+		s.fail(w, r, errf(http.StatusForbidden, "forbidden_scope", "decision_id", "%v: an agent runs only the decisions the Hall made for it", err))
 	case err != nil:
 		s.fail(w, r, err)
 	default:
@@ -546,6 +562,8 @@ func (s *Server) handleFinishDispatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errf(http.StatusNotFound, "not_found", "dispatch_id", "no dispatch %s", quoteForMessage(id)))
 	case errors.Is(err, store.ErrConflict):
 		s.fail(w, r, errf(http.StatusConflict, "conflict", "dispatch_id", "%v", err))
+	case errors.Is(err, store.ErrNotYours):
+		s.fail(w, r, errf(http.StatusForbidden, "forbidden_scope", "dispatch_id", "%v", err))
 	case err != nil:
 		s.fail(w, r, err)
 	default:

@@ -32,6 +32,9 @@ type env struct {
 	t       testing.TB
 	srv     *httpapi.Server
 	dec     *decide.Service
+	// token is the person's admin credential; agentToken is agent
+	// "default"'s token.
+	agentToken string
 	st      *store.Store
 	base    string
 	host    string
@@ -96,7 +99,7 @@ func newEnv(t testing.TB, rules string, opts ...envOpt) *env {
 		st.Close()
 	})
 	e := &env{t: t, srv: srv, dec: o.Decide, st: st, base: "http://" + ln.Addr().String(), host: ln.Addr().String(),
-		token: string(srv.Token()), cfgDir: cfgDir, dataDir: dataDir, client: &http.Client{Timeout: 70 * time.Second}}
+		token: string(srv.AdminToken()), agentToken: string(srv.Token()), cfgDir: cfgDir, dataDir: dataDir, client: &http.Client{Timeout: 70 * time.Second}}
 	return e
 }
 

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/scrypt"
 
 	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/principal"
 )
 
 // The UI lock: an optional passphrase that keeps the Hall's own UI (the
@@ -125,20 +126,19 @@ func (l *uiLock) save(rec *lockRecord) error {
 var lockExempt = map[string]bool{"/api/health": true, "/health": true, "/wcp/health": true,
 	"/api/auth/passphrase-status": true, "/api/auth/unlock": true}
 
-// lockBlocks reports whether r is a UI request the lock refuses: any mounted
-// endpoint (legacy aliases like /workers included) but the exempt ones;
-// the UI's own files stay reachable.
-func (s *Server) lockBlocks(r *http.Request) bool {
-	if !IsTrusted(r) && r.Header.Get(UIHeader) == "" {
-		return false
-	}
-	if lockExempt[r.URL.Path] {
-		return false
-	}
-	if _, pattern := s.mux.Handler(r); pattern == "" && !isAPIPath(r.URL.Path) {
+// lockBlocks reports whether r is a UI request the lock refuses: any
+// mounted endpoint (legacy aliases like /workers included) but the exempt
+// ones, from the window, a browser session or a page that says it is the UI;
+// the UI's own files stay reachable, agents and the CLI are not UI.
+func (s *Server) lockBlocks(r *http.Request, p principal.Principal) bool {
+	if !isUI(r, p) || lockExempt[r.URL.Path] {
 		return false
 	}
 	return s.lock.locked.Load()
+}
+
+func isUI(r *http.Request, p principal.Principal) bool {
+	return p.Via == principal.ViaDesktop || p.Via == principal.ViaBrowser || r.Header.Get(UIHeader) != ""
 }
 
 func validPassphrase(field, p string) *httpError {

@@ -60,8 +60,9 @@ func TestOriginCheck(t *testing.T) {
 	}
 }
 
-// Every mounted route: Token routes refuse a request without the token and
-// store nothing; docs/api.md documents every route.
+// Every mounted route: Agent and Person routes refuse a request without a
+// credential, Person routes refuse an agent token with forbidden_scope, and
+// neither stores anything; docs/api.md documents every route.
 func TestEveryRouteAccessAndDocs(t *testing.T) {
 	e := newEnv(t, testRules)
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "api.md"))
@@ -81,14 +82,18 @@ func TestEveryRouteAccessAndDocs(t *testing.T) {
 		concrete := param.ReplaceAllString(path, "x")
 		code, _, _ := e.req(method, concrete, `{}`, "Authorization", "")
 		switch {
-		case rt.Access == httpapi.Token && code != 401:
+		case rt.Access != httpapi.Public && code != 401:
 			t.Errorf("%s without a token answered %d, want 401", rt.Pattern, code)
 		case rt.Access == httpapi.Public && code == 401:
 			t.Errorf("public %s asked for a token", rt.Pattern)
 		}
+		code, _, body := e.req(method, concrete, `{}`, "Authorization", "Bearer "+e.agentToken)
+		if rt.Access == httpapi.Person && (code != 403 || !strings.Contains(string(body), "forbidden_scope")) {
+			t.Errorf("%s with an agent token answered %d %s, want 403 forbidden_scope", rt.Pattern, code, body)
+		}
 	}
 	if n := e.count("decisions") + e.count("enrollments") + e.count("dispatches") + e.count("approvals"); n != 0 {
-		t.Fatalf("requests without a token stored %d rows", n)
+		t.Fatalf("requests without a token or with an agent token stored %d rows", n)
 	}
 }
 
@@ -168,7 +173,7 @@ func TestBodyErrors(t *testing.T) {
 	e.apiErr(413, "too_large", "", "POST", "/wcp/route", `{"input":{"request":{"x":"`+strings.Repeat("a", 1<<20)+`"}}}`)
 	e.apiErr(413, "too_large", "", "POST", "/api/decisions/ingest", `{"decisions":[{"capability_id":"`+strings.Repeat("a", 5<<20)+`"}]}`)
 	e.apiErr(415, "bad_json", "", "POST", "/wcp/route", `{}`, "Content-Type", "text/plain")
-	e.apiErr(400, "unknown_field", "decisions[1].bogus", "POST", "/api/decisions/ingest", `{"decisions":[{"capability_id":"cap.a"},{"bogus":1}]}`)
+	e.apiErr(400, "unknown_field", "decisions[1].bogus", "POST", "/api/decisions/ingest", `{"decisions":[{"capability_id":"cap.a","denied":false},{"capability_id":"cap.b","denied":true,"bogus":1}]}`)
 	e.apiErr(404, "not_found", "", "GET", "/api/nope", nil)
 	e.apiErr(405, "method_not_allowed", "", "DELETE", "/api/decisions", nil)
 	e.apiErr(400, "invalid_field", "decision_id", "GET", "/api/decisions/a%20b", nil)

@@ -20,21 +20,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hallmonitor/hallapi/agents"
 	"hallmonitor/hallapi/decide"
 
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
-)
-
-// Access says who may call a route mounted with Server.Handle.
-type Access int
-
-const (
-	// Token routes need the bearer token (or the trusted in-process session).
-	Token Access = iota
-	// Public routes need no token (Host and Origin checks still apply).
-	Public
 )
 
 // AccountStatus is the login/standing state reported by GET /api/status.
@@ -67,8 +58,14 @@ type Options struct {
 	Version   string
 	ConfigDir string        // holds config.json and api-token (required)
 	Config    config.Config // the effective configuration (data_dir, port, rules_path, ...)
-	// Token is the API token; empty: read or create <ConfigDir>/api-token.
+	// Token is the first agent's token; empty: read or create
+	// <ConfigDir>/api-token. It becomes agent "default" on upgrade.
 	Token config.Token
+	// AdminToken is the person's credential; empty: read or create
+	// <ConfigDir>/admin-token.
+	AdminToken config.Token
+	// Agents authenticates agent tokens; nil: one over Store.
+	Agents *agents.Service
 	// Decide is the decision service the routes call (required).
 	Decide   *decide.Service
 	UI       fs.FS // static UI (frontend/dist); nil serves no UI
@@ -91,9 +88,12 @@ type Server struct {
 	started time.Time
 	dec     *decide.Service
 
-	token    atomic.Pointer[string]
-	account  atomic.Pointer[AccountState]
-	packages atomic.Pointer[PackageVerifier]
+	token      atomic.Pointer[string]
+	adminToken config.Token
+	agents     *agents.Service
+	sessions   *sessions
+	account    atomic.Pointer[AccountState]
+	packages   atomic.Pointer[PackageVerifier]
 
 	hostsMu sync.RWMutex
 	hosts   map[string]bool
@@ -136,14 +136,27 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger, st: opts.Store, dec: opts.Decide, mux: http.NewServeMux(), started: opts.Now().UTC(),
 		hosts: map[string]bool{}, ports: map[string]bool{}}
 	tok := opts.Token
+	var err error
 	if tok == "" {
-		var err error
 		if tok, err = config.LoadOrCreateToken(opts.ConfigDir); err != nil {
 			return nil, err
 		}
 	}
 	t := string(tok)
 	s.token.Store(&t)
+	if s.adminToken = opts.AdminToken; s.adminToken == "" {
+		if s.adminToken, err = config.LoadOrCreateAdminToken(opts.ConfigDir); err != nil {
+			return nil, err
+		}
+	}
+	if s.agents = opts.Agents; s.agents == nil {
+		s.agents = agents.New(opts.Store, opts.Logger)
+	}
+	// The api-token of a Hall from before agents is the first agent's.
+	if err := s.agents.Import(context.Background(), agents.DefaultAgent, t); err != nil {
+		return nil, fmt.Errorf("record the api-token as agent %q: %w", agents.DefaultAgent, err)
+	}
+	s.sessions = newSessions()
 	wd := opts.Config.WorkersDir
 	s.workersDir.Store(&wd)
 	if opts.Account != nil {
@@ -158,7 +171,6 @@ func New(opts Options) (*Server, error) {
 	for _, h := range opts.AllowedHosts {
 		s.hosts[h] = true
 	}
-	var err error
 	if s.lock, err = loadUILock(opts.ConfigDir); err != nil {
 		return nil, err
 	}
@@ -191,10 +203,10 @@ func (s *Server) Logger() *slog.Logger { return s.log }
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Handle mounts h on pattern (net/http ServeMux syntax, e.g. "POST /api/auth/login")
-// behind the security middleware; Token access requires the bearer token.
+// behind the security middleware; access says which principals may call it.
 func (s *Server) Handle(pattern string, h http.Handler, access Access) {
-	if access == Token {
-		h = s.requireToken(h)
+	if access != Public {
+		h = s.authorize(h, access)
 	}
 	s.mux.Handle(pattern, h)
 	s.routesMu.Lock()
@@ -216,19 +228,14 @@ func (s *Server) Routes() []Route {
 	return slices.Clone(s.routeList)
 }
 
-// Token returns the current API token.
+// Token returns the token of agent "default" (the api-token file).
 func (s *Server) Token() config.Token { return config.Token(*s.token.Load()) }
 
-// RotateToken writes a new API token and makes it the only valid one.
-func (s *Server) RotateToken() (config.Token, error) {
-	t, err := config.RotateToken(s.opts.ConfigDir)
-	if err != nil {
-		return "", err
-	}
-	v := string(t)
-	s.token.Store(&v)
-	return t, nil
-}
+// AdminToken returns the person's credential (the admin-token file).
+func (s *Server) AdminToken() config.Token { return s.adminToken }
+
+// Agents is the agent-token service the routes authenticate with.
+func (s *Server) Agents() *agents.Service { return s.agents }
 
 // Listen returns the address the server is serving on ("" before Serve).
 func (s *Server) Listen() string {

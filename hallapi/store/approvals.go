@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -42,18 +43,29 @@ type Approval struct {
 	ResolvedAt    string `json:"resolved_at"`
 	ResolvedBy    string `json:"resolved_by"`
 	Note          string `json:"note"`
+	// Agent is the principal whose call waits (DecisionSummary.Agent).
+	Agent string `json:"agent"`
+	// Grant is what an approval allows, set when a person approves: one
+	// dispatch of exactly this call before ExpiresAt (see decide.Grant).
+	Grant json.RawMessage `json:"grant"`
+	// UsedAt is when the grant's one dispatch started ("" while unused).
+	UsedAt string `json:"used_at"`
 
 	// TTL is how long the approval stays pending (used on creation only; default 1 h).
 	TTL time.Duration `json:"-"`
 }
 
 const approvalCols = `approval_id, decision_id, capability_id, tenant_id, matched_rule_id, reason, status,
-	created_at, expires_at, resolved_at, resolved_by, note`
+	created_at, expires_at, resolved_at, resolved_by, note, agent, grant_json, used_at`
 
 func scanApproval(sc scanner) (Approval, error) {
 	var a Approval
+	var grant string
 	err := sc.Scan(&a.ApprovalID, &a.DecisionID, &a.CapabilityID, &a.TenantID, &a.MatchedRuleID, &a.Reason, &a.Status,
-		&a.CreatedAt, &a.ExpiresAt, &a.ResolvedAt, &a.ResolvedBy, &a.Note)
+		&a.CreatedAt, &a.ExpiresAt, &a.ResolvedAt, &a.ResolvedBy, &a.Note, &a.Agent, &grant, &a.UsedAt)
+	if grant != "" {
+		a.Grant = json.RawMessage(grant)
+	}
 	return a, err
 }
 
@@ -68,9 +80,9 @@ func (t *Tx) insertApproval(a *Approval) error {
 	exp := t.now.Add(ttl)
 	a.Status, a.CreatedAt, a.ExpiresAt = ApprovalPending, formatTime(t.now), formatTime(exp)
 	if _, err := t.tx.Exec(`INSERT INTO approvals(approval_id, decision_id, capability_id, tenant_id, matched_rule_id, reason, status,
-		created_at, created_us, expires_at, expires_us) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		created_at, created_us, expires_at, expires_us, agent) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.ApprovalID, a.DecisionID, a.CapabilityID, a.TenantID, a.MatchedRuleID, a.Reason, a.Status,
-		a.CreatedAt, t.now.UnixMicro(), a.ExpiresAt, exp.UnixMicro()); err != nil {
+		a.CreatedAt, t.now.UnixMicro(), a.ExpiresAt, exp.UnixMicro(), a.Agent); err != nil {
 		return err
 	}
 	_, err := t.Emit(events.ApprovalCreated, a)
@@ -98,8 +110,46 @@ const (
 	ActionEscalate = "escalate"
 )
 
+// Resolution is a person's answer to an approval.
+type Resolution struct {
+	Action, Note, By string
+	// Grant builds the grant of an approve from the approval (nil: none).
+	Grant func(a Approval) (json.RawMessage, error)
+}
+
+// ApprovalReceipter builds the receipt of an approval's resolution from the
+// resolved approval and the receipt of the decision it holds.
+type ApprovalReceipter func(a Approval, decisionReceipt json.RawMessage) ReceiptFunc
+
+// SetApprovalReceipter makes every approve, deny and expiry append a signed
+// receipt to the tenant's chain in the same transaction (the decide service
+// installs its signer; without one no approval receipt is written).
+func (s *Store) SetApprovalReceipter(f ApprovalReceipter) { s.approvalReceipts.Store(&f) }
+
+func approvalReceiptKey(approvalID, status string) string { return approvalID + ":" + status }
+
+// receiptApproval appends the receipt of a's resolution when a receipter is
+// installed and the decision it holds has a receipt.
+func (t *Tx) receiptApproval(a Approval) error {
+	p := t.s.approvalReceipts.Load()
+	if p == nil || *p == nil || a.Status == ApprovalEscalated || a.Status == ApprovalPending {
+		return nil
+	}
+	rc, err := t.Receipt(a.DecisionID)
+	if err != nil || rc == nil {
+		return err
+	}
+	return t.appendReceipt(approvalReceiptKey(a.ApprovalID, a.Status), a.DecisionID, kindApproval, a.TenantID, (*p)(a, rc))
+}
+
 // ResolveApproval applies approve/deny/escalate to a pending (or escalated) approval.
 func (s *Store) ResolveApproval(ctx context.Context, id, action, note, by string) (Approval, error) {
+	return s.Resolve(ctx, id, Resolution{Action: action, Note: note, By: by})
+}
+
+// Resolve applies a Resolution to a pending (or escalated) approval.
+func (s *Store) Resolve(ctx context.Context, id string, res Resolution) (Approval, error) {
+	action, note, by := res.Action, res.Note, res.By
 	var status string
 	switch action {
 	case ActionApprove:
@@ -131,9 +181,17 @@ func (s *Store) ResolveApproval(ctx context.Context, id, action, note, by string
 		if status != ApprovalEscalated {
 			a.ResolvedAt = formatTime(t.now)
 		}
-		if _, err := t.tx.Exec(`UPDATE approvals SET status = ?, note = ?, resolved_by = ?, resolved_at = ? WHERE approval_id = ?`,
-			a.Status, a.Note, a.ResolvedBy, a.ResolvedAt, id); err != nil {
+		if status == ApprovalApproved && res.Grant != nil {
+			if a.Grant, err = res.Grant(a); err != nil {
+				return err
+			}
+		}
+		if _, err := t.tx.Exec(`UPDATE approvals SET status = ?, note = ?, resolved_by = ?, resolved_at = ?, grant_json = ? WHERE approval_id = ?`,
+			a.Status, a.Note, a.ResolvedBy, a.ResolvedAt, string(a.Grant), id); err != nil {
 			return err
+		}
+		if err := t.receiptApproval(a); err != nil {
+			return fmt.Errorf("approval receipt: %w", err)
 		}
 		_, err = t.Emit(events.ApprovalResolved, a)
 		return err
@@ -173,6 +231,9 @@ func (s *Store) ExpireApprovals(ctx context.Context) (int, error) {
 			if _, err := t.tx.Exec(`UPDATE approvals SET status = ?, resolved_at = ?, resolved_by = ? WHERE approval_id = ?`,
 				a.Status, a.ResolvedAt, a.ResolvedBy, a.ApprovalID); err != nil {
 				return err
+			}
+			if err := t.receiptApproval(a); err != nil {
+				return fmt.Errorf("approval receipt: %w", err)
 			}
 			if _, err := t.Emit(events.ApprovalResolved, a); err != nil {
 				return err

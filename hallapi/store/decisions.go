@@ -45,6 +45,10 @@ type DecisionSummary struct {
 	PendingApprovalID       string `json:"pending_approval_id"`
 	DryRun                  bool   `json:"dry_run"`
 	Source                  string `json:"source"`
+	// Agent names the principal that asked: an agent's name, or
+	// "person:<login>" when the person routed ("" on rows from before
+	// principals were recorded).
+	Agent string `json:"agent"`
 }
 
 // ReceiptFunc builds the evidence receipt of a decision inside the recording
@@ -73,6 +77,11 @@ func (s *Store) RecordDecisions(ctx context.Context, ds []DecisionWrite) (int, e
 		n = 0
 		for i := range ds {
 			ok, err := t.RecordDecision(&ds[i])
+			var dup *DuplicateError
+			if errors.As(err, &dup) {
+				dup.Index = i
+				return dup
+			}
 			if err != nil {
 				return fmt.Errorf("decision %d (%s): %w", i, ds[i].Summary.DecisionID, err)
 			}
@@ -114,15 +123,15 @@ func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
 		sm.DecisionID, sm.Timestamp, d.Time.UnixMicro(), sm.Outcome, sm.DenyCode, sm.DenyMessage,
 		sm.CapabilityID, sm.TenantID, sm.Env, sm.DataLabel, sm.CorrelationID, sm.MatchedRuleID,
 		sm.SelectedWorkerSpeciesID, blast, boolInt(sm.SupervisorRequired), sm.PendingApprovalID,
-		boolInt(sm.DryRun), sm.Source, d.RulesHash, string(d.Decision), input)
+		boolInt(sm.DryRun), sm.Source, d.RulesHash, string(d.Decision), input, sm.Agent)
 	if err != nil {
 		return false, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+		return false, t.sameDecision(sm)
 	}
 	if d.Receipt != nil {
-		if err := t.appendReceipt(sm.DecisionID, sm.TenantID, d.Receipt); err != nil {
+		if err := t.appendReceipt(sm.DecisionID, sm.DecisionID, kindDecision, sm.TenantID, d.Receipt); err != nil {
 			return false, err
 		}
 	}
@@ -139,10 +148,49 @@ func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
 	return true, nil
 }
 
-func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) error {
+// Receipt kinds: a decision's own receipt, or an approval's resolution.
+const (
+	kindDecision = "decision"
+	kindApproval = "approval"
+)
+
+// appendReceipt builds the next receipt of tenant's chain and makes it the
+// head (receipt_heads.decision_id holds the head's receipt_key).
+// DuplicateError refuses a decision whose id is already stored with other
+// content (a replay of the same decision is skipped, not refused).
+type DuplicateError struct {
+	Index      int // in a batch
+	DecisionID string
+	Field      string // the first field that differs
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("decision_id %s is already recorded with a different %s: a decision id names one decision; give this one its own id",
+		e.DecisionID, e.Field)
+}
+
+// sameDecision checks that the stored decision with sm's id is sm (a replay).
+func (t *Tx) sameDecision(sm *DecisionSummary) error {
+	var cap, tenant, outcome, code, worker, corr, source, agent string
+	err := t.tx.QueryRow(`SELECT capability_id, tenant_id, outcome, deny_code, selected_worker, correlation_id, source, agent
+		FROM decisions WHERE decision_id = ?`, sm.DecisionID).Scan(&cap, &tenant, &outcome, &code, &worker, &corr, &source, &agent)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, stored, got string }{{"capability_id", cap, sm.CapabilityID}, {"tenant_id", tenant, sm.TenantID},
+		{"outcome", outcome, sm.Outcome}, {"deny code", code, sm.DenyCode}, {"selected worker", worker, sm.SelectedWorkerSpeciesID},
+		{"correlation_id", corr, sm.CorrelationID}, {"source", source, sm.Source}, {"agent", agent, sm.Agent}} {
+		if f.stored != f.got {
+			return &DuplicateError{DecisionID: sm.DecisionID, Field: f.name}
+		}
+	}
+	return nil
+}
+
+func (t *Tx) appendReceipt(key, decisionID, kind, tenant string, build ReceiptFunc) error {
 	var prevJSON sql.NullString
 	var prevHash string
-	err := t.tx.QueryRow(`SELECT r.receipt_json, r.receipt_hash FROM receipt_heads h JOIN receipts r ON r.decision_id = h.decision_id
+	err := t.tx.QueryRow(`SELECT r.receipt_json, r.receipt_hash FROM receipt_heads h JOIN receipts r ON r.receipt_key = h.decision_id
 		WHERE h.tenant_id = ?`, tenant).Scan(&prevJSON, &prevHash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
@@ -155,13 +203,13 @@ func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) error {
 	if err != nil {
 		return fmt.Errorf("build receipt: %w", err)
 	}
-	if _, err := t.tx.Exec(`INSERT INTO receipts(decision_id, tenant_id, receipt_hash, prev_receipt_hash, receipt_json) VALUES (?,?,?,?,?)`,
-		decisionID, tenant, hash, prevHash, string(body)); err != nil {
+	if _, err := t.tx.Exec(`INSERT INTO receipts(receipt_key, decision_id, kind, tenant_id, receipt_hash, prev_receipt_hash, receipt_json) VALUES (?,?,?,?,?,?,?)`,
+		key, decisionID, kind, tenant, hash, prevHash, string(body)); err != nil {
 		return err
 	}
 	_, err = t.tx.Exec(`INSERT INTO receipt_heads(tenant_id, decision_id, receipt_hash, length) VALUES (?,?,?,1)
 		ON CONFLICT(tenant_id) DO UPDATE SET decision_id = excluded.decision_id, receipt_hash = excluded.receipt_hash, length = length + 1`,
-		tenant, decisionID, hash)
+		tenant, key, hash)
 	return err
 }
 
@@ -171,6 +219,7 @@ type DecisionFilter struct {
 	Worker     string // selected worker species id
 	Capability string
 	Tenant     string
+	Agent      string    // the principal that asked (DecisionSummary.Agent)
 	From, To   time.Time // inclusive range on the decision time
 	Q          string    // substring of ids, codes, messages
 	Limit      int
@@ -201,7 +250,7 @@ func parseCursor(s string) (cursor, error) {
 }
 
 const summaryCols = `seq, ts_us, decision_id, ts, outcome, deny_code, deny_message, capability_id, tenant_id, env, data_label,
-	correlation_id, matched_rule_id, selected_worker, blast_score, supervisor_required, pending_approval_id, dry_run, source`
+	correlation_id, matched_rule_id, selected_worker, blast_score, supervisor_required, pending_approval_id, dry_run, source, agent`
 
 // scanSummary scans the summaryCols of a row, then extra columns into extra.
 func scanSummary(sc scanner, extra ...any) (DecisionSummary, cursor, error) {
@@ -211,7 +260,7 @@ func scanSummary(sc scanner, extra ...any) (DecisionSummary, cursor, error) {
 	var sup, dry int
 	err := sc.Scan(append([]any{&c.seq, &c.us, &d.DecisionID, &d.Timestamp, &d.Outcome, &d.DenyCode, &d.DenyMessage, &d.CapabilityID,
 		&d.TenantID, &d.Env, &d.DataLabel, &d.CorrelationID, &d.MatchedRuleID, &d.SelectedWorkerSpeciesID, &blast,
-		&sup, &d.PendingApprovalID, &dry, &d.Source}, extra...)...)
+		&sup, &d.PendingApprovalID, &dry, &d.Source, &d.Agent}, extra...)...)
 	if blast.Valid {
 		v := int(blast.Int64)
 		d.BlastScore = &v
@@ -256,7 +305,7 @@ func whereSQL(cs []cond) (string, []any) {
 func (f DecisionFilter) conds() (base, rest []cond, err error) {
 	fields := []cond{}
 	for _, fc := range []struct{ col, v string }{{"capability_id", f.Capability}, {"selected_worker", f.Worker},
-		{"tenant_id", f.Tenant}, {"outcome", f.Outcome}} {
+		{"tenant_id", f.Tenant}, {"agent", f.Agent}, {"outcome", f.Outcome}} {
 		if fc.v != "" {
 			fields = append(fields, cond{fc.col + ` = ?`, []any{fc.v}})
 		}
@@ -318,7 +367,7 @@ func (s *Store) QueryDecisions(ctx context.Context, f DecisionFilter) ([]Decisio
 	// A field index walk reaches rows scattered over the table (a page read
 	// each), so its window is smaller than the time index's dense one.
 	window := SearchWindow
-	if f.Capability != "" || f.Worker != "" || f.Tenant != "" || f.Outcome != "" {
+	if f.Capability != "" || f.Worker != "" || f.Tenant != "" || f.Agent != "" || f.Outcome != "" {
 		window = FilterWindow
 	}
 	var bound cursor
@@ -385,7 +434,7 @@ func (s *Store) EachDecision(ctx context.Context, f DecisionFilter, fn func(d De
 		return err
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+summaryCols+`, decision_json,
-		(SELECT receipt_json FROM receipts r WHERE r.decision_id = decisions.decision_id) FROM decisions`+where+
+		(SELECT receipt_json FROM receipts r WHERE r.receipt_key = decisions.decision_id) FROM decisions`+where+
 		` ORDER BY ts_us DESC, seq DESC`, args...)
 	if err != nil {
 		return err
@@ -431,7 +480,7 @@ func (s *Store) GetDecision(ctx context.Context, id string) (*DecisionDetail, er
 	sm := &d.Summary
 	err := row.Scan(&c.seq, &c.us, &sm.DecisionID, &sm.Timestamp, &sm.Outcome, &sm.DenyCode, &sm.DenyMessage, &sm.CapabilityID,
 		&sm.TenantID, &sm.Env, &sm.DataLabel, &sm.CorrelationID, &sm.MatchedRuleID, &sm.SelectedWorkerSpeciesID, &blast,
-		&sup, &sm.PendingApprovalID, &dry, &sm.Source, &full, &input, &d.RulesHash)
+		&sup, &sm.PendingApprovalID, &dry, &sm.Source, &sm.Agent, &full, &input, &d.RulesHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -446,7 +495,7 @@ func (s *Store) GetDecision(ctx context.Context, id string) (*DecisionDetail, er
 	sm.SupervisorRequired, sm.DryRun = sup != 0, dry != 0
 	d.Decision, d.Input = json.RawMessage(full), json.RawMessage(input)
 	var receipt string
-	err = s.r.QueryRowContext(ctx, `SELECT receipt_json FROM receipts WHERE decision_id = ?`, id).Scan(&receipt)
+	err = s.r.QueryRowContext(ctx, `SELECT receipt_json FROM receipts WHERE receipt_key = ?`, id).Scan(&receipt)
 	switch {
 	case err == nil:
 		d.Receipt = json.RawMessage(receipt)
@@ -472,8 +521,7 @@ func (s *Store) GetDecision(ctx context.Context, id string) (*DecisionDetail, er
 
 // ReceiptChain returns the receipts of a tenant in chain order (for verification).
 func (s *Store) ReceiptChain(ctx context.Context, tenant string) ([]json.RawMessage, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT r.receipt_json FROM receipts r JOIN decisions d ON d.decision_id = r.decision_id
-		WHERE r.tenant_id = ? ORDER BY d.seq`, tenant)
+	rows, err := s.r.QueryContext(ctx, `SELECT receipt_json FROM receipts WHERE tenant_id = ? ORDER BY seq`, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +547,7 @@ type ChainEntry struct {
 // so a verifier can recompute decision_hash.
 func (s *Store) ReceiptChainEntries(ctx context.Context, tenant string) ([]ChainEntry, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT r.receipt_json, d.decision_json FROM receipts r JOIN decisions d ON d.decision_id = r.decision_id
-		WHERE r.tenant_id = ? ORDER BY d.seq`, tenant)
+		WHERE r.tenant_id = ? ORDER BY r.seq`, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -545,7 +593,7 @@ func (s *Store) ReceiptHeads(ctx context.Context) (map[string]ReceiptHead, error
 // Receipt returns the receipt of a decision written earlier in t (nil if none).
 func (t *Tx) Receipt(decisionID string) (json.RawMessage, error) {
 	var b string
-	err := t.tx.QueryRow(`SELECT receipt_json FROM receipts WHERE decision_id = ?`, decisionID).Scan(&b)
+	err := t.tx.QueryRow(`SELECT receipt_json FROM receipts WHERE receipt_key = ?`, decisionID).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	"hallmonitor/hallapi/principal"
+
 	"hallmonitor/hallapi/events"
 )
 
@@ -92,14 +94,17 @@ func (s *Store) StartDispatch(ctx context.Context, decisionID string) (Dispatch,
 func (s *Store) StartDispatchBy(ctx context.Context, decisionID, runner string) (Dispatch, error) {
 	var d Dispatch
 	err := s.Write(ctx, func(t *Tx) error {
-		var outcome, capID, tenant, worker, approvalID string
+		var outcome, capID, tenant, worker, approvalID, source, agent string
 		var dry int
-		err := t.tx.QueryRow(`SELECT outcome, capability_id, tenant_id, selected_worker, dry_run, pending_approval_id FROM decisions WHERE decision_id = ?`,
-			decisionID).Scan(&outcome, &capID, &tenant, &worker, &dry, &approvalID)
+		err := t.tx.QueryRow(`SELECT outcome, capability_id, tenant_id, selected_worker, dry_run, pending_approval_id, source, agent
+			FROM decisions WHERE decision_id = ?`, decisionID).Scan(&outcome, &capID, &tenant, &worker, &dry, &approvalID, &source, &agent)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
+			return err
+		}
+		if err := mayRun(ctx, decisionID, source, agent); err != nil {
 			return err
 		}
 		switch {
@@ -108,12 +113,8 @@ func (s *Store) StartDispatchBy(ctx context.Context, decisionID, runner string) 
 		case outcome == OutcomeDenied:
 			return &DispatchRefusedError{"decision " + decisionID + " was denied: a denied decision cannot be dispatched"}
 		case outcome == OutcomePending:
-			var status string
-			if err := t.tx.QueryRow(`SELECT status FROM approvals WHERE approval_id = ?`, approvalID).Scan(&status); err != nil {
+			if err := t.useGrant(decisionID, approvalID); err != nil {
 				return err
-			}
-			if status != "approved" {
-				return &DispatchRefusedError{"decision " + decisionID + " waits for approval " + approvalID + " (status " + status + "): approve it first"}
 			}
 		}
 		if worker == "" {
@@ -140,14 +141,53 @@ func (s *Store) StartDispatchBy(ctx context.Context, decisionID, runner string) 
 		now := t.now
 		d = Dispatch{DispatchID: NewID("dsp"), DecisionID: decisionID, CapabilityID: capID, TenantID: tenant,
 			WorkerSpeciesID: worker, WorkerID: workerID, StartedAt: formatTime(now)}
-		if _, err := t.tx.Exec(`INSERT INTO dispatches(dispatch_id, decision_id, capability_id, tenant_id, worker_species_id, worker_id, started_at, started_us, runner)
-			VALUES (?,?,?,?,?,?,?,?,?)`, d.DispatchID, decisionID, capID, tenant, worker, workerID, d.StartedAt, now.UnixMicro(), runner); err != nil {
+		if _, err := t.tx.Exec(`INSERT INTO dispatches(dispatch_id, decision_id, capability_id, tenant_id, worker_species_id, worker_id, started_at, started_us, runner, agent)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`, d.DispatchID, decisionID, capID, tenant, worker, workerID, d.StartedAt, now.UnixMicro(), runner,
+			principal.Label(ctx)); err != nil {
 			return err
 		}
 		_, err = t.Emit(events.DispatchStarted, d)
 		return err
 	})
 	return d, err
+}
+
+// ErrNotYours refuses an agent's run of a decision the Hall made for
+// another principal.
+var ErrNotYours = errors.New("decision belongs to another principal")
+
+// mayRun refuses what no principal may run (an ingested decision: evidence
+// of a call the Hall did not decide) and an agent's run of a decision made
+// for someone else. The person may run any decision the Hall made; in-process
+// work without a principal is the Hall's own.
+func mayRun(ctx context.Context, decisionID, source, agent string) error {
+	if source == SourceIngest {
+		return &DispatchRefusedError{"decision " + decisionID + " was ingested: it is evidence of a call the Hall did not decide, and is never dispatched; route the request through POST /wcp/route"}
+	}
+	if p, ok := principal.From(ctx); ok && !p.IsPerson() && agent != p.Label() {
+		return fmt.Errorf("%w: decision %s was made for %q, not for agent %q", ErrNotYours, decisionID, agent, p.Name)
+	}
+	return nil
+}
+
+// useGrant spends the grant of a held decision's approval: approved, before
+// its expiry, once.
+func (t *Tx) useGrant(decisionID, approvalID string) error {
+	var status, usedAt string
+	var expUS int64
+	if err := t.tx.QueryRow(`SELECT status, used_at, expires_us FROM approvals WHERE approval_id = ?`, approvalID).Scan(&status, &usedAt, &expUS); err != nil {
+		return err
+	}
+	switch {
+	case status != ApprovalApproved:
+		return &DispatchRefusedError{"decision " + decisionID + " waits for approval " + approvalID + " (status " + status + "): approve it first"}
+	case usedAt != "":
+		return &DispatchRefusedError{"the approval " + approvalID + " of decision " + decisionID + " granted one dispatch, used at " + usedAt + ": route the request again for another run"}
+	case t.now.UnixMicro() >= expUS:
+		return &DispatchRefusedError{"the approval " + approvalID + " of decision " + decisionID + " expired before the dispatch: route the request again"}
+	}
+	_, err := t.tx.Exec(`UPDATE approvals SET used_at = ? WHERE approval_id = ?`, formatTime(t.now), approvalID)
+	return err
 }
 
 // RecoverDispatches finishes, as cancelled, every unfinished dispatch whose
@@ -205,6 +245,15 @@ func (s *Store) FinishDispatch(ctx context.Context, dispatchID, outcome, errText
 		}
 		if err != nil {
 			return err
+		}
+		if p, ok := principal.From(ctx); ok && !p.IsPerson() {
+			var agent string
+			if err := t.tx.QueryRow(`SELECT agent FROM dispatches WHERE dispatch_id = ?`, dispatchID).Scan(&agent); err != nil {
+				return err
+			}
+			if agent != p.Label() {
+				return fmt.Errorf("%w: dispatch %s was started by %q, not by agent %q", ErrNotYours, dispatchID, agent, p.Name)
+			}
 		}
 		if d.FinishedAt != "" {
 			return fmt.Errorf("%w: dispatch %s already finished (%s)", ErrConflict, dispatchID, d.Outcome)

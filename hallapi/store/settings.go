@@ -21,10 +21,6 @@ type Settings struct {
 	NotifyEveryDenial bool     `json:"notify_every_denial"`
 	DefaultProfile    string   `json:"default_profile"`
 	Theme             string   `json:"theme"`
-	// MCPResolvesApprovals lets MCP clients resolve approvals
-	// (wcp_approval_resolve). Off by default: an agent must not approve
-	// the calls that were held for a person.
-	MCPResolvesApprovals bool `json:"mcp_resolves_approvals"`
 	// CloseToTray makes closing the desktop window hide it to the system
 	// tray (when a tray is present) instead of quitting.
 	CloseToTray bool `json:"close_to_tray"`

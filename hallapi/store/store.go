@@ -81,6 +81,8 @@ type Store struct {
 	// stmts are the prepared statements of the hot write paths (read-only after Open).
 	stmts map[string]*sql.Stmt
 	now   func() time.Time
+	// approvalReceipts signs approvals' resolutions (SetApprovalReceipter).
+	approvalReceipts atomic.Pointer[ApprovalReceipter]
 }
 
 // Options tunes Open. The zero value is the production setting.
@@ -315,8 +317,8 @@ const (
 	sqlInsertEvent    = `INSERT INTO events(type, time, data) VALUES (?,?,?)`
 	sqlInsertDecision = `INSERT OR IGNORE INTO decisions(decision_id, ts, ts_us, outcome, deny_code, deny_message,
 		capability_id, tenant_id, env, data_label, correlation_id, matched_rule_id, selected_worker, blast_score,
-		supervisor_required, pending_approval_id, dry_run, source, rules_hash, decision_json, input_json)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		supervisor_required, pending_approval_id, dry_run, source, rules_hash, decision_json, input_json, agent)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 )
 
 func (s *Store) prepare() error {

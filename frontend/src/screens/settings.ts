@@ -48,7 +48,6 @@ export function createSettingsScreen(): Screen {
     const notifyBoxes = NOTIFIABLE.map(([type, label]) =>
       h("label", { class: "check" }, h("input", { type: "checkbox", name: "notify_on", value: type, checked: s.notify_on.includes(type) }), " ", label),
     );
-    const mcpResolves = h("input", { type: "checkbox", name: "mcp_resolves_approvals", "data-field": "mcp_resolves_approvals", checked: s.mcp_resolves_approvals });
     const closeToTray = h("input", { type: "checkbox", name: "close_to_tray", "data-field": "close_to_tray", checked: s.close_to_tray });
     const everyDenial = h("input", { type: "checkbox", name: "notify_every_denial", "data-field": "notify_every_denial", checked: s.notify_every_denial });
     const perm = typeof Notification === "undefined" ? "unsupported" : Notification.permission;
@@ -97,8 +96,7 @@ export function createSettingsScreen(): Screen {
         { class: "panel" },
         h("h2", null, "Routing"),
         field("set-profile", "Default policy profile", profile, "MCP tool calls that name no env are routed in this profile's environment (prof.dev.* → dev, prof.prod.* → prod, prof.edge.* → edge), so the matching rules apply."),
-        h("label", { class: "check" }, mcpResolves, " MCP clients may resolve approvals (wcp_approval_resolve)"),
-        h("p", { class: "hint" }, "Off: calls held for a human are approved only here, on the Approvals screen, so an agent cannot approve its own request."),
+        h("p", { class: "hint" }, "Calls held for a person are approved only by you (here, in a browser session you opened, or your CLI): no agent can approve a call, its own or another's."),
       ),
       h("div", { class: "sticky-actions" }, status, h("div", { class: "actions" }, save)),
     );
@@ -112,7 +110,6 @@ export function createSettingsScreen(): Screen {
         notify_every_denial: everyDenial.checked,
         default_profile: profile.value,
         theme: theme.value as Settings["theme"],
-        mcp_resolves_approvals: mcpResolves.checked,
         close_to_tray: closeToTray.checked,
       };
       status.replaceChildren();

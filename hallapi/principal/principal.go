@@ -1,0 +1,68 @@
+// Package principal names who is asking the Hall: an agent (an AI agent,
+// an SDK, an MCP client) holding its own named token, who is governed, or
+// the person at the machine (the desktop window, a browser session they
+// opened, or their CLI with the 0600 admin credential), who governs. Every
+// record the Hall keeps names its principal, and every route says which
+// kind may call it (docs/api.md "Who may call what").
+package principal
+
+import "context"
+
+// Kind is the kind of principal.
+type Kind string
+
+// The two kinds of principal.
+const (
+	Agent  Kind = "agent"
+	Person Kind = "person"
+)
+
+// How the person reached the Hall.
+const (
+	ViaDesktop = "desktop" // the window's in-process session
+	ViaBrowser = "browser" // a browser session opened with the admin credential
+	ViaCLI     = "cli"     // the admin credential itself (the same OS user's CLI)
+	ViaAgent   = "agent"   // an agent token
+	ViaMCP     = "mcp"     // `hallmonitor mcp` over stdio, started by an agent host
+)
+
+// Principal is who made a request.
+type Principal struct {
+	Kind    Kind   `json:"principal"`
+	Name    string `json:"name"`               // agent name, or the person's GitHub login / OS user
+	AgentID string `json:"agent_id,omitempty"` // for agents
+	Via     string `json:"via"`
+}
+
+// IsPerson reports whether p governs.
+func (p Principal) IsPerson() bool { return p.Kind == Person }
+
+// Label is how records name p: the agent's name, or "person:<name>".
+func (p Principal) Label() string {
+	if p.Kind == Person {
+		return "person:" + p.Name
+	}
+	return p.Name
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying p.
+func With(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// From returns the principal ctx carries; ok is false for in-process work
+// of the Hall itself (maintenance, tests), which no request started.
+func From(ctx context.Context) (p Principal, ok bool) {
+	p, ok = ctx.Value(ctxKey{}).(Principal)
+	return p, ok
+}
+
+// Label is the label of ctx's principal ("" when there is none).
+func Label(ctx context.Context) string {
+	if p, ok := From(ctx); ok {
+		return p.Label()
+	}
+	return ""
+}
