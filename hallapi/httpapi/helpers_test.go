@@ -29,19 +29,19 @@ const testRules = `{"rules":[
 ]}`
 
 type env struct {
-	t       testing.TB
-	srv     *httpapi.Server
-	dec     *decide.Service
+	t   testing.TB
+	srv *httpapi.Server
+	dec *decide.Service
 	// token is the person's admin credential; agentToken is agent
 	// "default"'s token.
 	agentToken string
-	st      *store.Store
-	base    string
-	host    string
-	token   string
-	cfgDir  string
-	dataDir string
-	client  *http.Client
+	st         *store.Store
+	base       string
+	host       string
+	token      string
+	cfgDir     string
+	dataDir    string
+	client     *http.Client
 }
 
 type envOpt func(*httpapi.Options)
