@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"attest":  {"build and sign a worker package manifest; generate keys", plain(runAttest)},
 		"verify":  {"verify a worker package against its manifest, or a receipt chain", plain(runVerify)},
 		"status":  {"print the Hall's status (workers, decisions, alerts)", plain(runStatus)},
+		"agent":   {"agent tokens: add NAME | list | rotate NAME | revoke NAME", plain(runAgent)},
 		"version": {"print the version", plain(runVersion)},
 	}
 }

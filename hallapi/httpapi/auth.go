@@ -3,8 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"os"
-	"os/user"
 	"strings"
 
 	"hallmonitor/hallapi/agents"
@@ -74,18 +72,8 @@ func (s *Server) personName(ctx context.Context) string {
 			return login
 		}
 	}
-	return osUser
+	return principal.OSUser()
 }
-
-var osUser = func() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if n := os.Getenv("USER"); n != "" {
-		return n
-	}
-	return "local-user"
-}()
 
 // scopeOf names what a person-only path governs, for the 403 message.
 func scopeOf(path string) string {

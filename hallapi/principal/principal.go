@@ -6,7 +6,12 @@
 // kind may call it (docs/api.md "Who may call what").
 package principal
 
-import "context"
+import (
+	"context"
+	"os"
+	"os/user"
+	"sync"
+)
 
 // Kind is the kind of principal.
 type Kind string
@@ -66,3 +71,15 @@ func Label(ctx context.Context) string {
 	}
 	return ""
 }
+
+// OSUser is the name of the OS user running the Hall: the person's name
+// when they are not signed in to the registry.
+var OSUser = sync.OnceValue(func() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if n := os.Getenv("USER"); n != "" {
+		return n
+	}
+	return "local-user"
+})
