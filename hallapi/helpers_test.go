@@ -18,6 +18,7 @@ import (
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
 )
 
 const testRules = `{"rules":[
@@ -195,7 +196,7 @@ func workerRecord(t testing.TB, mods map[string]any) map[string]any {
 			rec[k] = v
 		}
 	}
-	h, err := hallapi.RecordArtifactHash(rec)
+	h, err := workers.RecordArtifactHash(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
