@@ -53,6 +53,9 @@ func (s *Server) routes() {
 	tok("POST /api/workers/enroll", s.handleEnroll)
 	tok("POST /enroll", s.handleLegacyEnroll)
 	tok("DELETE /api/workers/{worker_id}", s.handleUnenroll)
+	tok("GET /api/keys", s.handleKeys)
+	tok("POST /api/keys", s.handleMakeKey)
+	tok("POST /api/keys/sign", s.handleSignPackage)
 
 	tok("GET /api/rules", s.handleRules)
 	tok("GET /api/settings", s.handleGetSettings)
