@@ -110,22 +110,6 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
-	rs := s.rules.get()
-	rules := []any{}
-	if rs.set != nil {
-		for _, ru := range rs.set.Rules() {
-			rules = append(rules, ru)
-		}
-	}
-	var loadedAt any
-	if !rs.loadedAt.IsZero() {
-		loadedAt = rs.loadedAt.UTC().Format(time.RFC3339)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": rules, "rules_hash": rs.hash, "path": rs.path, "loaded_at": loadedAt,
-		"error": rs.err, "shadowed_rule_ids": rs.shadowed()})
-}
-
 // ---- settings ----
 
 func validateSettings(st store.Settings) *httpError {

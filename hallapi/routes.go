@@ -58,6 +58,8 @@ func (s *Server) routes() {
 	tok("POST /api/keys/sign", s.handleSignPackage)
 
 	tok("GET /api/rules", s.handleRules)
+	tok("PUT /api/rules", s.handlePutRules)
+	tok("POST /api/rules/preview", s.handlePreviewRules)
 	tok("GET /api/settings", s.handleGetSettings)
 	tok("PUT /api/settings", s.handlePutSettings)
 	tok("GET /api/setup", s.handleGetSetup)

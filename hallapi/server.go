@@ -24,6 +24,7 @@ import (
 	"hallmonitor/core"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/rulebook"
 	"hallmonitor/hallapi/store"
 )
 
@@ -114,8 +115,9 @@ type Server struct {
 	// looked up (setup changes it at once).
 	workersDir atomic.Pointer[string]
 
-	rules *rulesHolder
-	lock  *uiLock
+	rules    *rulesHolder
+	rulebook rulebook.Book // serialises PUT /api/rules
+	lock     *uiLock
 
 	routesMu  sync.Mutex
 	routeList []Route
