@@ -12,6 +12,9 @@ import (
 // package, and the package then enrolls verified with the public key.
 func TestMakeKeySignAndEnroll(t *testing.T) {
 	e := newEnv(t, echoRules)
+	if keys := e.ok(200, "GET", "/api/keys?namespace=x.example", nil)["keys"]; keys == nil {
+		t.Fatal("no keys must be an empty list, not null")
+	}
 	k := e.ok(201, "POST", "/api/keys", map[string]any{"namespace": "x.example"})
 	pub, _ := k["public_key"].(string)
 	if len(pub) != 64 || k["can_sign"] != true {

@@ -57,7 +57,7 @@ export function keyPicker(ctx: { workerId: () => string; speciesId: () => string
       }
       try {
         const ns = namespaceOf(workerId);
-        const have = (await api.listKeys(ns)).keys.find((k) => k.can_sign && k.namespace === ns);
+        const have = ((await api.listKeys(ns)).keys ?? []).find((k) => k.can_sign && k.namespace === ns);
         if (!have) await api.makeKey(ns);
         const r = await api.signPackage({ package_path: ctx.packagePath(), worker_id: workerId, worker_species_id: ctx.speciesId() });
         await refresh(workerId);

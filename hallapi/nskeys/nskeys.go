@@ -85,7 +85,7 @@ func Generate(dir, ns string, force bool) (Key, error) {
 // in dir, then the keys recorded with enrolled workers of the namespace,
 // each key once.
 func Known(dir, ns string, enrolled []store.Worker) ([]Key, error) {
-	var out []Key
+	out := []Key{}
 	seen := map[string]bool{}
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -29,7 +29,7 @@ function outcome(o: FlipOutcome): HTMLElement {
     null,
     badge(o.outcome.toUpperCase(), kind),
     h("div", { class: "mono small wrap" }, o.worker || o.deny_code || "—"),
-    o.rule_id ? h("div", { class: "muted small wrap" }, "rule ", o.rule_id) : null,
+    o.rule_id && o.rule_id !== "NO_MATCH" ? h("div", { class: "muted small wrap" }, "rule ", o.rule_id) : h("div", { class: "muted small" }, "no rule matches"),
   );
 }
 

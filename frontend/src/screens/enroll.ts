@@ -312,7 +312,7 @@ export function createEnrollScreen(): Screen {
           "section",
           { class: "panel" },
           h("h2", null, "From the command line"),
-          h("pre", { class: "json" }, "hallmonitor enroll --record path/to/registry_record.json --package path/to/worker"),
+          h("pre", { class: "json" }, "hallmonitor enroll --record path/to/registry_record.json --package path/to/worker --public-key path/to/<namespace>.pub"),
           h("p", { class: "muted small" }, "Same checks, same result; the worker appears here live."),
         ),
       );

@@ -251,7 +251,7 @@ export function createRulesScreen(): Screen {
     discard.addEventListener("click", () => void load());
     return h(
       "section",
-      { class: "panel save-panel" },
+      { class: "panel" },
       stale
         ? h("p", { class: "error-box", role: "alert" }, "The rules file changed since you opened it (another editor, or a hand edit). Your draft was not saved: reload to see the file, then apply your change again.")
         : dirty
