@@ -58,12 +58,18 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	got, err := enrollRecord(ctx, st, rec, *pkg, pub, hmacSecret(*hmacEnv))
 	for _, c := range checksOf(got) {
-		if c.Warning || !c.OK {
+		if c.Warning {
 			fmt.Fprintf(stderr, "enroll: %s: %s\n", c.Field, c.Message)
 		}
 	}
 	if err != nil {
+		// The first failing check, then the others: fix them all before trying again.
 		fmt.Fprintf(stderr, "enroll: refused: %v\n", err)
+		for _, c := range checksOf(got) {
+			if !c.OK && c.Field != got.Validation.Failing().Field {
+				fmt.Fprintf(stderr, "enroll: also: %s: %s\n", c.Field, c.Message)
+			}
+		}
 		return 1
 	}
 	w, created := got.Worker, got.Created
