@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/nskeys"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -51,42 +50,24 @@ func attestKeygen(args []string, stdout, stderr io.Writer) int {
 	if !parseFlags(fset, args, stderr) {
 		return 2
 	}
-	got, err := attest.Namespace(*ns)
-	if err != nil || got != *ns {
-		fmt.Fprintf(stderr, "attest keygen: --namespace %q must be exactly x.<name> or org.<name>\n", *ns)
+	k, err := nskeys.Generate(*out, *ns, *force)
+	switch {
+	case errors.Is(err, nskeys.ErrExists):
+		fmt.Fprintf(stderr, "attest keygen: %v; pass --force to replace it\n", err)
+		return 1
+	case err != nil && strings.Contains(err.Error(), "must be exactly"):
+		fmt.Fprintf(stderr, "attest keygen: --namespace %v\n", err)
 		return 2
-	}
-	keyPath, pubPath := filepath.Join(*out, *ns+".key"), filepath.Join(*out, *ns+".pub")
-	if !*force {
-		for _, p := range []string{keyPath, pubPath} {
-			if _, err := os.Stat(p); err == nil {
-				fmt.Fprintf(stderr, "attest keygen: %s exists: pass --force to replace it (manifests signed with the old key stop verifying)\n", p)
-				return 1
-			}
-		}
-	}
-	pub, priv, err := attest.GenerateKey(rand.Reader)
-	if err != nil {
+	case err != nil:
 		fmt.Fprintf(stderr, "attest keygen: %v\n", err)
 		return 1
 	}
-	if err := os.MkdirAll(*out, 0o700); err != nil {
-		fmt.Fprintf(stderr, "attest keygen: %v\n", err)
-		return 1
-	}
-	if err := config.WriteFileAtomic(keyPath, []byte(attest.EncodePrivateKey(priv)), 0o600); err != nil {
-		fmt.Fprintf(stderr, "attest keygen: %v\n", err)
-		return 1
-	}
-	if err := config.WriteFileAtomic(pubPath, []byte(attest.EncodePublicKey(pub)+"\n"), 0o644); err != nil {
-		fmt.Fprintf(stderr, "attest keygen: %v\n", err)
-		return 1
-	}
+	keyPath, pubPath := filepath.Join(*out, *ns+".key"), k.Path
 	if *asJSON {
-		emitJSON(stdout, map[string]string{"namespace": *ns, "private_key_path": keyPath, "public_key_path": pubPath, "public_key": attest.EncodePublicKey(pub)})
+		emitJSON(stdout, map[string]string{"namespace": *ns, "private_key_path": keyPath, "public_key_path": pubPath, "public_key": k.PublicKey})
 		return 0
 	}
-	fmt.Fprintf(stdout, "namespace   %s\nprivate key %s (keep it secret)\npublic key  %s\n            %s\n", *ns, keyPath, pubPath, attest.EncodePublicKey(pub))
+	fmt.Fprintf(stdout, "namespace   %s\nprivate key %s (keep it secret)\npublic key  %s\n            %s\n", *ns, keyPath, pubPath, k.PublicKey)
 	return 0
 }
 
@@ -144,21 +125,9 @@ func attestBuild(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "attest build: --package %s is not a directory\n", *pkg)
 		return 1
 	}
-	m, err := attest.Build(os.DirFS(*pkg), attest.BuildOptions{WorkerID: *workerID, WorkerSpeciesID: *species,
+	m, final, err := nskeys.WriteManifest(*pkg, nskeys.BuildOptions{WorkerID: *workerID, WorkerSpeciesID: *species,
 		WorkerVersion: *version, BuildSource: *source, Now: time.Now(), Signer: signer})
 	if err != nil {
-		fmt.Fprintf(stderr, "attest build: %v\n", err)
-		return 1
-	}
-	// manifest.tmp is excluded from the hash, so the rename is atomic and
-	// does not change the package hash.
-	tmp, final := filepath.Join(*pkg, "manifest.tmp"), filepath.Join(*pkg, attest.ManifestName)
-	if err := os.WriteFile(tmp, m.Encode(), 0o644); err != nil {
-		fmt.Fprintf(stderr, "attest build: %v\n", err)
-		return 1
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
 		fmt.Fprintf(stderr, "attest build: %v\n", err)
 		return 1
 	}

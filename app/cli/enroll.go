@@ -2,15 +2,14 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
-	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -40,10 +39,6 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "enroll: --record: %v\n", err)
 		return 1
 	}
-	if err := checkArtifactHash(rec); err != nil {
-		fmt.Fprintf(stderr, "enroll: %v\n", err)
-		return 1
-	}
 	var pub string
 	if *pubFile != "" {
 		b, err := os.ReadFile(*pubFile)
@@ -61,12 +56,23 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	defer st.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	w, created, err := workers.Enroll(ctx, st, workers.EnrollRequest{Record: rec, PackagePath: *pkg, PublicKeyEd25519: pub,
-		HMACSecret: hmacSecret(*hmacEnv), Now: time.Now()})
+	got, err := enrollRecord(ctx, st, rec, *pkg, pub, hmacSecret(*hmacEnv))
+	for _, c := range checksOf(got) {
+		if c.Warning {
+			fmt.Fprintf(stderr, "enroll: %s: %s\n", c.Field, c.Message)
+		}
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "enroll: %v\n", err)
+		// The first failing check, then the others: fix them all before trying again.
+		fmt.Fprintf(stderr, "enroll: refused: %v\n", err)
+		for _, c := range checksOf(got) {
+			if !c.OK && c.Field != got.Validation.Failing().Field {
+				fmt.Fprintf(stderr, "enroll: also: %s: %s\n", c.Field, c.Message)
+			}
+		}
 		return 1
 	}
+	w, created := got.Worker, got.Created
 	if *asJSON {
 		emitJSON(stdout, map[string]any{"enrolled": true, "updated": !created, "worker": w})
 		return 0
@@ -82,23 +88,24 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkArtifactHash refuses a record whose artifact_hash (when present) does
-// not match its content, like POST /api/workers/enroll does.
-func checkArtifactHash(rec []byte) error {
-	var m map[string]any
-	if err := json.Unmarshal(rec, &m); err != nil {
-		return fmt.Errorf("--record is not a JSON object: %w", err)
+// enrollRecord is the CLI's call of the Hall's one enrollment rule
+// (workers.Enroll, as POST /api/workers/enroll): a relative package path is
+// relative to the working directory.
+func enrollRecord(ctx context.Context, st workers.EnrollStore, rec []byte, pkg, pub string, hmac []byte) (workers.Enrolled, error) {
+	if pkg != "" {
+		abs, err := filepath.Abs(pkg)
+		if err != nil {
+			return workers.Enrolled{}, fmt.Errorf("--package %s: %w", pkg, err)
+		}
+		pkg = abs
 	}
-	ah, ok := m["artifact_hash"]
-	if !ok {
+	return workers.Enroll(ctx, st, workers.EnrollRequest{Record: rec, PackagePath: pkg, PublicKeyEd25519: pub,
+		Packages: workers.StaticVerifier{HMACSecret: hmac}})
+}
+
+func checksOf(e workers.Enrolled) []workers.RecordCheck {
+	if e.Validation == nil {
 		return nil
 	}
-	want, err := httpapi.RecordArtifactHash(m)
-	if err != nil {
-		return fmt.Errorf("record cannot be hashed: %w", err)
-	}
-	if ah != want {
-		return fmt.Errorf("record.artifact_hash does not match the record (DENY_WORKER_TAMPERED): expected %s; fix the record or remove artifact_hash", want)
-	}
-	return nil
+	return e.Validation.Checks
 }

@@ -110,7 +110,7 @@ func TestWorkerLifecycleCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"state": "verified"`) {
 		t.Fatalf("enroll: %d %s %s", code, out, errs)
 	}
-	if code, _, errs := run(t, runEnroll, "--record", filepath.Join(pkg, "config.schema.json")); code != 1 || !strings.Contains(errs, "record.worker_id") {
+	if code, _, errs := run(t, runEnroll, "--record", filepath.Join(pkg, "config.schema.json")); code != 1 || !strings.Contains(errs, "refused: record.worker_species_id") {
 		t.Fatalf("enroll of a non-record must name the field: %s", errs)
 	}
 	// A record edited after its artifact_hash was computed is refused.

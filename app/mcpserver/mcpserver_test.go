@@ -102,8 +102,9 @@ func startHall(t *testing.T) *hall {
 	var r map[string]any
 	json.Unmarshal(rec, &r)
 	r["capabilities"] = []string{"cap.example.echo", "cap.example.gated"}
+	delete(r, "artifact_hash") // the record was changed: its self-hash no longer holds
 	rec, _ = json.Marshal(r)
-	if _, _, err := workers.Enroll(ctx, st, workers.EnrollRequest{Record: rec, PackagePath: pkg, PublicKeyEd25519: pub, Now: time.Now()}); err != nil {
+	if _, err := workers.Enroll(ctx, st, workers.EnrollRequest{Record: rec, PackagePath: pkg, PublicKeyEd25519: pub}); err != nil {
 		t.Fatal(err)
 	}
 	rules := filepath.Join(tmp, "rules.json")

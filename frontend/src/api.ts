@@ -491,13 +491,30 @@ export interface AvailablePackage {
 }
 export const listAvailableWorkers = () =>
   json<{ workers_dir: string; packages: AvailablePackage[]; truncated: boolean; error: string }>("GET", "/api/workers/available");
-function enrollBody(record: unknown, packagePath?: string) {
-  return packagePath ? { record, package_path: packagePath } : { record };
+function enrollBody(record: unknown, packagePath?: string, publicKey?: string) {
+  const b: Record<string, unknown> = { record };
+  if (packagePath) b.package_path = packagePath;
+  if (publicKey) b.public_key_ed25519 = publicKey;
+  return b;
 }
-export const validateWorker = (record: unknown, packagePath?: string) =>
-  json<ValidationResult>("POST", "/api/workers/validate", { body: enrollBody(record, packagePath) });
-export const enrollWorker = (record: unknown, packagePath?: string) =>
-  json<{ enrolled: boolean; updated?: boolean; worker: Worker }>("POST", "/api/workers/enroll", { body: enrollBody(record, packagePath) });
+export const validateWorker = (record: unknown, packagePath?: string, publicKey?: string) =>
+  json<ValidationResult>("POST", "/api/workers/validate", { body: enrollBody(record, packagePath, publicKey) });
+export const enrollWorker = (record: unknown, packagePath?: string, publicKey?: string) =>
+  json<{ enrolled: boolean; updated?: boolean; worker: Worker }>("POST", "/api/workers/enroll", { body: enrollBody(record, packagePath, publicKey) });
+
+// ---- namespace keys (the private half stays in the Hall's config dir)
+export interface NamespaceKey {
+  namespace: string;
+  public_key: string;
+  source: string;
+  can_sign: boolean;
+  public_key_path?: string;
+}
+export const listKeys = (namespace: string) =>
+  json<{ keys: NamespaceKey[]; keys_dir: string }>("GET", "/api/keys?namespace=" + encodeURIComponent(namespace));
+export const makeKey = (namespace: string) => json<NamespaceKey>("POST", "/api/keys", { body: { namespace } });
+export const signPackage = (b: { package_path: string; worker_id: string; worker_species_id: string; worker_version?: string }) =>
+  json<{ namespace: string; public_key: string; package_hash: string; manifest_path: string; package_path: string }>("POST", "/api/keys/sign", { body: b });
 export const unenrollWorker = (id: string) => json<{ unenrolled: boolean }>("DELETE", "/api/workers/" + enc(id));
 export const verifyWorker = (id: string) => json<VerifyResponse>("GET", "/wcp/registry/verify/" + enc(id));
 export const banList = () =>
@@ -508,6 +525,47 @@ export const banList = () =>
 export const capabilities = () => json<{ capabilities: { capability_id: string; workers: string[] }[] }>("GET", "/wcp/capabilities");
 export const getRules = () =>
   json<{ rules: Rule[]; rules_hash: string; path: string; loaded_at: string; error: string }>("GET", "/api/rules");
+
+// ---- rules editor (ETag / If-Match)
+export interface ShadowWarning {
+  shadower_rule_id: string;
+  shadowed_rule_id: string;
+  shadowed_index: number;
+  identical: boolean;
+}
+export interface RulesDoc {
+  rules: Rule[];
+  rules_hash: string;
+  path: string;
+  error: string;
+  shadow_warnings: ShadowWarning[];
+  etag: string;
+}
+export interface FlipOutcome {
+  outcome: Outcome;
+  worker: string;
+  deny_code: string;
+  rule_id: string;
+}
+export interface Flip {
+  decision_id: string;
+  capability_id: string;
+  env: string;
+  tenant_id: string;
+  kind: string;
+  before: FlipOutcome;
+  after: FlipOutcome;
+}
+export interface RulesPreview {
+  preview: { replayed: number; skipped: number; unchanged: number; flipped: number; counts: Record<string, number>; flips: Flip[]; truncated: boolean };
+  limit: number;
+  rules_hash: string;
+  in_force_hash: string;
+  shadow_warnings: ShadowWarning[];
+}
+export const getRulesDoc = () => json<RulesDoc>("GET", "/api/rules");
+export const putRules = (rules: Rule[], etag: string) => json<RulesDoc>("PUT", "/api/rules", { body: { rules }, headers: { "If-Match": etag } });
+export const previewRules = (rules: Rule[], limit?: number) => json<RulesPreview>("POST", "/api/rules/preview", { body: limit ? { rules, limit } : { rules } });
 
 // ---- settings (ETag / If-Match)
 export async function getSettings(): Promise<{ settings: Settings; etag: string }> {

@@ -16,6 +16,7 @@ import { createFeedScreen } from "./screens/feed";
 import { createProfileScreen } from "./screens/profile";
 import { createSettingsScreen } from "./screens/settings";
 import { createStatusScreen, onlineButton, stateLabel } from "./screens/status";
+import { createRulesScreen } from "./screens/rules";
 import { createWorkersScreen } from "./screens/workers";
 import { EventFollower, type StreamState } from "./sse";
 import { effectiveTimeZone, formatClock } from "./time";
@@ -39,6 +40,7 @@ const NAV: NavItem[] = [
   { id: "alerts", label: "Alerts", icon: "⚠", badge: "open_alerts", group: "top" },
   { id: "approvals", label: "Approvals", icon: "✓", badge: "pending_approvals", group: "top" },
   { id: "workers", label: "Workers", icon: "☷", group: "top" },
+  { id: "rules", label: "Rules", icon: "⚖", group: "top" },
   { id: "coordination", label: "Coordination", icon: "⇄", group: "top" },
   { id: "enroll", label: "Enroll Worker", icon: "+", group: "top" },
   { id: "profile", label: "My Profile", icon: "◉", group: "bottom" },
@@ -52,6 +54,7 @@ const screens: Record<string, () => Screen> = {
   alerts: createAlertsScreen,
   approvals: createApprovalsScreen,
   workers: createWorkersScreen,
+  rules: createRulesScreen,
   coordination: createCoordinationScreen,
   enroll: createEnrollScreen,
   profile: createProfileScreen,

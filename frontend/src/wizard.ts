@@ -7,11 +7,12 @@ import type { Config } from "./api";
 import { browseButton } from "./desktop";
 import { copyText, h, replace } from "./dom";
 import { loginWidget } from "./login";
+import { firstRule } from "./rules/model";
 import { enrollPanel } from "./screens/enroll";
 import { PROFILES } from "./screens/settings";
 import { busy, errorBox, showFieldError, toast } from "./ui";
 
-const STEPS = ["Storage", "API token", "Registry & sign-in", "Workers", "Default profile", "Review"];
+const STEPS = ["Storage", "API token", "Registry & sign-in", "Workers", "First rule", "Default profile", "Review"];
 
 const STEP_FIELDS: Record<number, (keyof Config)[]> = { 0: ["data_dir", "port"], 2: ["registry_url"], 3: ["workers_dir"] };
 
@@ -50,6 +51,8 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
   let tokenShown = false;
   let signedIn = false;
   let enrolled = "";
+  let firstWorker: api.Worker | null = null;
+  let ruleWritten = "";
 
   const overlay = h("div", { class: "wizard-overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": "wizard-title" });
   const body = h("div", { class: "wizard-body" });
@@ -132,9 +135,11 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
       case 3:
         return [
           input("workers_dir", "Workers directory", "Where your worker packages live: at enrollment a package folder given by name (my-worker) is looked up here. Enrolled packages are watched for changes."),
-          h("details", { class: "panel-lite", open: !!enrolled }, h("summary", null, enrolled ? `✓ Enrolled ${enrolled}` : "Enroll a first worker now (optional)"), enrollPanel({ compact: true, onEnrolled: (w) => (enrolled = w.worker_id) })),
+          h("details", { class: "panel-lite", open: !!enrolled }, h("summary", null, enrolled ? `✓ Enrolled ${enrolled}` : "Enroll a first worker now (optional)"), enrollPanel({ compact: true, onEnrolled: (w) => ((enrolled = w.worker_id), (firstWorker = w)) })),
         ];
-      case 4: {
+      case 4:
+        return firstRuleStep();
+      case 5: {
         const sel = h("select", { id: "wz-profile", name: "default_profile", "data-field": "default_profile" }, PROFILES.map((p) => h("option", { value: p }, p)));
         if (!PROFILES.includes(cfg.default_profile)) sel.appendChild(h("option", { value: cfg.default_profile }, cfg.default_profile));
         sel.value = cfg.default_profile;
@@ -167,10 +172,42 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
               ["API token", tokenShown ? "new token generated" : "unchanged"],
               ["GitHub", signedIn ? "signed in" : "not signed in (optional)"],
               ["First worker", enrolled || "none (optional)"],
+              ["First rule", ruleWritten || "none (optional; the Rules screen adds rules later)"],
             ] as [string, string][]).flatMap(([k, v]) => [h("dt", null, k), h("dd", { class: "mono" }, v)]),
           ),
         ];
     }
+  }
+
+  /** firstRuleStep writes a rule for the first worker through the rules API (GET, then PUT with If-Match). */
+  function firstRuleStep(): HTMLElement[] {
+    const intro = h("p", null, "With no rules the Hall denies every request. Write a first rule that sends the first worker's capability to it in dev; the Rules screen edits rules later.");
+    if (ruleWritten) return [intro, h("p", { class: "ok-text", "data-testid": "first-rule-written" }, `✓ Rule ${ruleWritten} written.`)];
+    const w = firstWorker;
+    if (!w) return [intro, h("p", { class: "muted" }, "No worker was enrolled in the previous step: go back to enroll one, or add rules later on the Rules screen.")];
+    const cap = h("select", { id: "wz-rule-cap", "data-field": "capability_id" }, (w.capabilities ?? []).map((c) => h("option", { value: c }, c)));
+    const out = h("div");
+    const write = h("button", { type: "button", class: "btn btn-primary", "data-action": "write-first-rule" }, "Write this rule");
+    write.addEventListener("click", () =>
+      busy(write, "Writing…", async () => {
+        try {
+          const doc = await api.getRulesDoc();
+          const rule = firstRule(w.worker_species_id, cap.value, doc.rules);
+          await api.putRules([...doc.rules, rule], doc.etag);
+          ruleWritten = String(rule.rule_id);
+          render();
+        } catch (e) {
+          replace(out, errorBox(e, "Rule not written"));
+        }
+      }),
+    );
+    return [
+      intro,
+      h("div", { class: "field" }, h("label", { for: "wz-rule-cap" }, "Capability"), cap, h("p", { class: "hint" }, `Requests for it in env dev go to ${w.worker_species_id}.`)),
+      h("div", { class: "actions" }, write),
+      out,
+      h("p", { class: "muted small" }, "Optional: Next skips it."),
+    ];
   }
 
   function render(): void {
@@ -258,7 +295,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
         // jump to the step that owns the failing field
         if (e instanceof api.ApiError && e.field) {
           const f = e.field.split(".").pop();
-          const owner: Record<string, number> = { data_dir: 0, port: 0, registry_url: 2, workers_dir: 3, default_profile: 4 };
+          const owner: Record<string, number> = { data_dir: 0, port: 0, registry_url: 2, workers_dir: 3, default_profile: 5 };
           if (f && f in owner) {
             step = owner[f];
             render();

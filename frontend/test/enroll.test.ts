@@ -18,10 +18,16 @@ async function load(panel: HTMLElement, text: string): Promise<void> {
 
 describe("enroll panel", () => {
   let replies: Response[];
+  let routeReply: unknown;
   beforeEach(() => {
     api.configure({ base: "", token: "t" });
     replies = [];
-    vi.stubGlobal("fetch", async () => replies.shift() ?? respond(500, {}));
+    routeReply = { decision: { denied: true, deny_reason_if_denied: { code: "DENY_NO_MATCHING_RULE" } } };
+    vi.stubGlobal("fetch", async (url: string) => {
+      if (url.startsWith("/api/keys")) return respond(200, { keys: [] });
+      if (url === "/wcp/route") return respond(200, routeReply);
+      return replies.shift() ?? respond(500, {});
+    });
   });
   afterEach(() => vi.unstubAllGlobals());
 
@@ -46,9 +52,24 @@ describe("enroll panel", () => {
     const btn = panel.querySelector<HTMLButtonElement>('[data-action="enroll"]')!;
     expect(btn.disabled).toBe(false);
     replies.push(respond(201, { enrolled: true, worker: { worker_id: "x.a.b", worker_species_id: "wrk.a.b", capabilities: ["cap.a"], attestation: { state: "verified" } } }));
+    routeReply = { decision: { denied: false, selected_worker_species_id: "wrk.a.b", matched_rule_id: "r" } };
     btn.click();
     await flush();
-    expect(panel.textContent).toContain("Worker enrolled with the Hall");
+    expect(panel.querySelector('[data-testid="enroll-routed"]')?.textContent).toContain("Worker enrolled, and requests reach it");
+    panel.remove();
+  });
+
+  it("says what is missing when a test route does not reach the new worker", async () => {
+    const panel = enrollPanel();
+    document.body.appendChild(panel);
+    replies.push(respond(200, { valid: true, record: {}, checks: [] }));
+    await load(panel, '{"worker_id":"x.a.b"}');
+    replies.push(respond(201, { enrolled: true, worker: { worker_id: "x.a.b", worker_species_id: "wrk.a.b", capabilities: ["cap.a"], attestation: { state: "verified" } } }));
+    panel.querySelector<HTMLButtonElement>('[data-action="enroll"]')!.click();
+    await flush();
+    const box = panel.querySelector('[data-testid="enroll-not-routed"]');
+    expect(box?.textContent).toContain("no rule routes cap.a to this worker: add one on the Rules screen");
+    expect(panel.querySelector('[data-testid="enroll-routed"]')).toBeNull();
     panel.remove();
   });
 

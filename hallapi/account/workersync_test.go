@@ -48,7 +48,7 @@ func TestSyncWorkersStoresBansAndVerification(t *testing.T) {
 	for _, id := range []string{"x.acme.good", "x.acme.evil", "x.acme.pkg"} {
 		rec, _ := json.Marshal(map[string]any{"worker_id": id, "worker_species_id": "wrk." + strings.TrimPrefix(id, "x.acme."),
 			"capabilities": []string{"cap.doc.summarize"}, "blast_score": 10, "guarantee": "at-least-once"})
-		if _, _, err := workers.Enroll(ctx, st, workers.EnrollRequest{Record: rec, Now: time.Now()}); err != nil {
+		if _, err := workers.Enroll(ctx, st, workers.EnrollRequest{Record: rec}); err != nil {
 			t.Fatal(err)
 		}
 	}

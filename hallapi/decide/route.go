@@ -26,6 +26,51 @@ var HallPolicyGate = core.PolicyGateFunc(func(c core.PolicyContext) (core.Policy
 	return core.PolicyResult{Decision: core.GateAllow, PolicyVersion: version, Reason: "hall_policy_allow"}, nil
 })
 
+// engineInputs are what core.Decide needs besides the input and the rules:
+// the registry view of the enrolled workers (banned ones unavailable,
+// tampered ones available so that the attestation step answers
+// DENY_WORKER_TAMPERED) and of the connected MCP servers whose last ping
+// answered, and the options (Hall config, policy gate, attestation).
+func (s *Service) engineInputs(ctx context.Context, dryRun bool, taskID string) (workers.View, core.Options, core.AttestationSource, error) {
+	ws, err := s.st.ListWorkers(ctx)
+	if err != nil {
+		return workers.View{}, core.Options{}, nil, fmt.Errorf("load enrolled workers: %w", err)
+	}
+	// Connected MCP servers are workers too (species wrk.mcp.<name>).
+	ms, err := s.st.ListMCPServers(ctx)
+	if err != nil {
+		return workers.View{}, core.Options{}, nil, fmt.Errorf("load connected MCP servers: %w", err)
+	}
+	ws = append(ws, mcpWorkers(ms)...)
+	src := s.AttestationSource()
+	view := workers.NewView(ws, src)
+	cfg := core.DefaultHallConfig()
+	if s.opts.HallConfig != nil {
+		cfg = *s.opts.HallConfig
+	}
+	// The Hall runs worker packages, so it attests them once any enrolled
+	// worker runs from one (workers without a package are not checked:
+	// View.Attests); without a source that is DENY_ATTESTATION_UNCONFIGURED.
+	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || workers.AttestationRequired(ws)
+	opts := core.Options{Config: &cfg, PolicyGate: s.opts.PolicyGate, Privilege: view, DryRun: dryRun, Now: s.opts.Now, TaskID: taskID}
+	if src != nil {
+		opts.Attestation, opts.Attests = view, view.Attests
+	}
+	return view, opts, src, nil
+}
+
+// Replayer decides like Route (same registry view, configuration and policy
+// gate) as a dry run that records nothing: the rules preview's engine.
+func (s *Service) Replayer(ctx context.Context) (func(in core.RouteInput, set *core.RuleSet) core.RouteDecision, error) {
+	view, opts, _, err := s.engineInputs(ctx, true, "rules_preview")
+	if err != nil {
+		return nil, err
+	}
+	return func(in core.RouteInput, set *core.RuleSet) core.RouteDecision {
+		return core.Decide(in, set, view, opts)
+	}, nil
+}
+
 // RouteResult is the answer of POST /wcp/route.
 type RouteResult struct {
 	Decision core.RouteDecision `json:"decision"`
@@ -52,40 +97,21 @@ func (s *Service) Route(ctx context.Context, inputJSON []byte, dryRun bool, sour
 		}
 		return RouteResult{}, apierr.New(apierr.InvalidField, field, "%s", e.Msg)
 	}
-	ws, err := s.st.ListWorkers(ctx)
-	if err != nil {
-		return RouteResult{}, fmt.Errorf("load enrolled workers: %w", err)
-	}
-	// Connected MCP servers are workers too (species wrk.mcp.<name>).
-	ms, err := s.st.ListMCPServers(ctx)
-	if err != nil {
-		return RouteResult{}, fmt.Errorf("load connected MCP servers: %w", err)
-	}
-	ws = append(ws, mcpWorkers(ms)...)
-	src := s.AttestationSource()
-	view := workers.NewView(ws, src)
-	cfg := core.DefaultHallConfig()
-	if s.opts.HallConfig != nil {
-		cfg = *s.opts.HallConfig
-	}
-	// The Hall runs worker packages, so it attests them once any enrolled
-	// worker runs from one (workers without a package are not checked:
-	// View.Attests); without a source that is DENY_ATTESTATION_UNCONFIGURED.
-	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || workers.AttestationRequired(ws)
 	rs := s.rules.get()
 	set := rs.Set
 	if set == nil {
+		var err error
 		if set, err = core.CompileRules(nil); err != nil {
 			return RouteResult{}, err
 		}
 	}
-	opts := core.Options{Config: &cfg, PolicyGate: s.opts.PolicyGate, Privilege: view, DryRun: dryRun, Now: s.opts.Now,
-		TaskID: "hall_route"}
+	taskID := "hall_route"
 	if source == store.SourceMCP {
-		opts.TaskID = "mcp_tools_call"
+		taskID = "mcp_tools_call"
 	}
-	if src != nil {
-		opts.Attestation, opts.Attests = view, view.Attests
+	view, opts, src, err := s.engineInputs(ctx, dryRun, taskID)
+	if err != nil {
+		return RouteResult{}, err
 	}
 	dec := core.Decide(in, set, view, opts)
 	var packageHash *string

@@ -308,7 +308,7 @@ func TestWorkersEnrollment(t *testing.T) {
 	}
 	checks := v["checks"].([]any)
 	want := []string{"Species ID must start with 'wrk.'", "No capabilities declared", "Missing or invalid blast_score (required, 0–100)",
-		"Missing required field: guarantee", "WARNING: No DLQ handler declared (recommended for production workers)"}
+		"Missing required field: guarantee (best-effort | at-least-once | exactly-once)", "WARNING: No DLQ handler declared (recommended for production workers)"}
 	for i, w := range want {
 		if checks[i].(map[string]any)["message"] != w {
 			t.Fatalf("check %d: %v, want %q", i, checks[i], w)
@@ -343,7 +343,13 @@ func TestWorkersEnrollment(t *testing.T) {
 	delete(noHash, "artifact_hash")
 	e.apiErr(400, "missing_field", "record.artifact_hash", "POST", "/enroll", noHash)
 
-	r := e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": t.TempDir()})
+	// A package that does not verify is refused, saying what is missing.
+	unsigned := filepath.Join(t.TempDir(), "pkg")
+	unsignedPackage(t, unsigned)
+	if _, _, b := e.req("POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": unsigned}); !strings.Contains(string(b), "package unsigned") {
+		t.Fatalf("unsigned package: %s", b)
+	}
+	r := e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil)})
 	w := r["worker"].(map[string]any)
 	if w["status"] != "unverified" || w["attestation"].(map[string]any)["state"] != "unknown" {
 		t.Fatalf("worker: %v", w)
@@ -384,13 +390,15 @@ func (f fakeVerifier) VerifyPackage(_ context.Context, w store.Worker) (store.At
 
 func TestEnrollUsesPackageVerifier(t *testing.T) {
 	e := newEnv(t, testRules, func(o *httpapi.Options) { o.Packages = fakeVerifier{store.AttestationVerified} })
-	r := e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": t.TempDir()})
+	pkg := filepath.Join(t.TempDir(), "pkg")
+	unsignedPackage(t, pkg)
+	r := e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": pkg})
 	if w := r["worker"].(map[string]any); w["status"] != "active" || w["attestation"].(map[string]any)["state"] != "verified" {
 		t.Fatalf("verified worker: %v", w)
 	}
 	e.srv.SetPackageVerifier(fakeVerifier{store.AttestationTampered})
 	e.apiErr(400, "invalid_field", "package_path", "POST", "/api/workers/enroll",
-		map[string]any{"record": workerRecord(t, map[string]any{"worker_id": "org.acme.other"}), "package_path": t.TempDir()})
+		map[string]any{"record": workerRecord(t, map[string]any{"worker_id": "org.acme.other"}), "package_path": pkg})
 }
 
 type fakeAccount struct{}
@@ -519,10 +527,10 @@ func TestSetupWritesConfigAndRotatesToken(t *testing.T) {
 // A package folder given by name is found in the configured workers directory.
 func TestRelativePackagePathIsInWorkersDir(t *testing.T) {
 	wd := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(wd, "my-worker"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, testRules, func(o *httpapi.Options) { o.Config.WorkersDir = wd })
+	unsignedPackage(t, filepath.Join(wd, "my-worker"))
+	e := newEnv(t, testRules, func(o *httpapi.Options) {
+		o.Config.WorkersDir, o.Packages = wd, fakeVerifier{store.AttestationVerified}
+	})
 	r := e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": "my-worker"})
 	if got := r["worker"].(map[string]any)["package_path"]; got != filepath.Join(wd, "my-worker") {
 		t.Fatalf("package_path %v, want it under %s", got, wd)
@@ -569,7 +577,10 @@ func TestAvailableWorkersInWorkersDir(t *testing.T) {
 	write("broken", string(bad))
 	write("garbled", "{not json")
 	write("not-a-package", "")
-	e := newEnv(t, testRules, func(o *httpapi.Options) { o.Config.WorkersDir = wd })
+	unsignedPackage(t, filepath.Join(wd, "summarizer"))
+	e := newEnv(t, testRules, func(o *httpapi.Options) {
+		o.Config.WorkersDir, o.Packages = wd, fakeVerifier{store.AttestationVerified}
+	})
 
 	list := func() map[string]map[string]any {
 		r := e.ok(200, "GET", "/api/workers/available", nil)

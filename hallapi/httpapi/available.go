@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"hallmonitor/hallapi/workers"
 )
 
 // maxAvailable bounds the folders one listing of the workers directory
@@ -83,23 +85,23 @@ func (s *Server) handleAvailableWorkers(w http.ResponseWriter, r *http.Request) 
 			out = append(out, pkg)
 			continue
 		}
-		v, he := s.validateRecord(r.Context(), raw, "", false)
-		if he != nil {
-			pkg.Problem = "registry_record.json: " + he.Message
+		v, err := workers.ValidateRecord(r.Context(), workers.EnrollRequest{Record: raw})
+		if err != nil {
+			pkg.Problem = "registry_record.json: " + err.Error()
 			out = append(out, pkg)
 			continue
 		}
-		if ids[v.worker.WorkerID] && v.worker.WorkerID != "" {
+		if ids[v.Worker.WorkerID] && v.Worker.WorkerID != "" {
 			continue // enrolled from another folder
 		}
 		pkg.Record = raw
-		pkg.WorkerID, pkg.WorkerSpeciesID, pkg.RiskTier = v.worker.WorkerID, v.worker.WorkerSpeciesID, v.worker.RiskTier
-		if v.worker.Capabilities != nil {
-			pkg.Capabilities = v.worker.Capabilities
+		pkg.WorkerID, pkg.WorkerSpeciesID, pkg.RiskTier = v.Worker.WorkerID, v.Worker.WorkerSpeciesID, v.Worker.RiskTier
+		if v.Worker.Capabilities != nil {
+			pkg.Capabilities = v.Worker.Capabilities
 		}
-		pkg.Valid = v.valid()
-		if v.failing != nil {
-			pkg.Problem = v.failing.Field + ": " + v.failing.Message
+		pkg.Valid = v.Valid()
+		if f := v.Failing(); f != nil {
+			pkg.Problem = f.Field + ": " + f.Message
 		}
 		out = append(out, pkg)
 	}

@@ -26,6 +26,15 @@ const echoRules = `{"rules":[
 func signedEchoPackage(t *testing.T) (dir, pubHex string, priv ed25519.PrivateKey) {
 	t.Helper()
 	dir = filepath.Join(t.TempDir(), "echo")
+	unsignedPackage(t, dir)
+	pub, priv, _ := attest.GenerateKey(nil)
+	signPackage(t, dir, priv)
+	return dir, attest.EncodePublicKey(pub), priv
+}
+
+// unsignedPackage writes an echo worker package without a manifest.
+func unsignedPackage(t *testing.T, dir string) {
+	t.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "code"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -38,9 +47,6 @@ func signedEchoPackage(t *testing.T) (dir, pubHex string, priv ed25519.PrivateKe
 	if err := os.WriteFile(filepath.Join(dir, "code", "run"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	pub, priv, _ := attest.GenerateKey(nil)
-	signPackage(t, dir, priv)
-	return dir, attest.EncodePublicKey(pub), priv
 }
 
 // signPackage writes the package's manifest signed with priv.
@@ -62,7 +68,7 @@ func enrollEcho(t *testing.T, e *env, pkg, pubHex string) {
 	rec := workerRecord(t, map[string]any{"worker_id": "x.example.echo", "worker_species_id": "wrk.example.echo",
 		"capabilities": []any{"cap.example.echo"}})
 	b, _ := json.Marshal(rec)
-	if _, _, err := workers.Enroll(context.Background(), e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: pubHex, Now: time.Now()}); err != nil {
+	if _, err := workers.Enroll(context.Background(), e.st, workers.EnrollRequest{Record: b, PackagePath: pkg, PublicKeyEd25519: pubHex}); err != nil {
 		t.Fatal(err)
 	}
 }

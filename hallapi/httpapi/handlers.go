@@ -111,22 +111,6 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
-	rs := s.dec.Rules()
-	rules := []any{}
-	if rs.Set != nil {
-		for _, ru := range rs.Set.Rules() {
-			rules = append(rules, ru)
-		}
-	}
-	var loadedAt any
-	if !rs.LoadedAt.IsZero() {
-		loadedAt = rs.LoadedAt.UTC().Format(time.RFC3339)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": rules, "rules_hash": rs.Hash, "path": rs.Path, "loaded_at": loadedAt,
-		"error": rs.Err, "shadowed_rule_ids": rs.Shadowed()})
-}
-
 // ---- settings ----
 
 func validateSettings(st store.Settings) *httpError {

@@ -19,6 +19,7 @@ import (
 	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
 )
 
 const testRules = `{"rules":[
@@ -206,7 +207,7 @@ func workerRecord(t testing.TB, mods map[string]any) map[string]any {
 			rec[k] = v
 		}
 	}
-	h, err := httpapi.RecordArtifactHash(rec)
+	h, err := workers.RecordArtifactHash(rec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,8 +63,13 @@ func (s *Server) routes() {
 	person("POST /api/workers/enroll", s.handleEnroll)
 	person("POST /enroll", s.handleLegacyEnroll)
 	person("DELETE /api/workers/{worker_id}", s.handleUnenroll)
+	person("GET /api/keys", s.handleKeys)
+	person("POST /api/keys", s.handleMakeKey)
+	person("POST /api/keys/sign", s.handleSignPackage)
 
 	person("GET /api/rules", s.handleRules)
+	person("PUT /api/rules", s.handlePutRules)
+	person("POST /api/rules/preview", s.handlePreviewRules)
 	person("GET /api/settings", s.handleGetSettings)
 	person("PUT /api/settings", s.handlePutSettings)
 	person("GET /api/setup", s.handleGetSetup)

@@ -25,6 +25,7 @@ import (
 
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/rulebook"
 	"hallmonitor/hallapi/store"
 )
 
@@ -103,7 +104,8 @@ type Server struct {
 	// looked up (setup changes it at once).
 	workersDir atomic.Pointer[string]
 
-	lock *uiLock
+	rulebook rulebook.Book // serialises PUT /api/rules
+	lock     *uiLock
 
 	routesMu  sync.Mutex
 	routeList []Route

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"hallmonitor/core/attest"
@@ -142,25 +140,4 @@ func Check(e Enrollment, hmacSecret []byte, now time.Time) Attestation {
 		a.State, a.DenyCode, a.Reason = StateTampered, r.Code, r.Message
 	}
 	return a
-}
-
-// PreparePackage verifies a package for enrollment and returns the record
-// attestation to store with it (code_hash = the verified package hash). It
-// is what `hallmonitor enroll` and POST /api/workers/enroll with a
-// package_path must call: a package that does not verify cannot be enrolled.
-func PreparePackage(dir, workerID, speciesID, publicKeyHex string, hmacSecret []byte, now time.Time) (RecordAttestation, Attestation, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return RecordAttestation{}, Attestation{}, fmt.Errorf("package_path %q: %w", dir, err)
-	}
-	if err := CheckLayout(abs); err != nil {
-		return RecordAttestation{}, Attestation{State: StateMissing, Reason: err.Error()}, fmt.Errorf("package_path: %w", err)
-	}
-	e := Enrollment{WorkerID: workerID, WorkerSpeciesID: speciesID, PackagePath: abs, PublicKeyEd25519: strings.TrimSpace(publicKeyHex)}
-	a := Check(e, hmacSecret, now)
-	if a.State != StateVerified {
-		return RecordAttestation{}, a, fmt.Errorf("package_path %s does not verify (%s): %s", abs, a.DenyCode, a.Reason)
-	}
-	a.RegisteredHash = a.PackageHash
-	return RecordAttestation{CodeHash: a.PackageHash, SourceFile: abs, PublicKeyEd25519: e.PublicKeyEd25519}, a, nil
 }

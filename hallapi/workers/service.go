@@ -451,31 +451,13 @@ func (s *Service) resyncLoop(ctx context.Context) {
 	}
 }
 
-// VerifyPackage checks a worker's package for enrollment (hallapi's
-// PackageVerifier). The namespace key comes from w.Record's
-// attestation.public_key_ed25519, so w.Record must be set. The registered
-// hash is the record's attestation.code_hash when given, else the verified
-// package hash (a later change is detected against what was enrolled). Every
-// outcome is an attestation state (verified, tampered, unsigned, missing);
-// the error is only for a check that could not run.
-func (s *Service) VerifyPackage(ctx context.Context, w store.Worker) (store.Attestation, error) {
-	e, err := EnrollmentOf(w)
-	if err != nil {
-		return store.Attestation{}, err
-	}
-	if e.PackagePath == "" {
-		return store.Attestation{}, fmt.Errorf("package_path is empty: pass the worker's package directory")
-	}
-	if e.PackagePath, err = filepath.Abs(e.PackagePath); err != nil {
-		return store.Attestation{}, fmt.Errorf("package_path %q: %w", w.PackagePath, err)
-	}
-	// (Re-)enrollment registers what verifies now, unless the record pins
-	// a code_hash.
-	ra, _ := ReadRecordAttestation(w.Record)
-	e.RegisteredHash = ra.CodeHash
-	a := Check(e, s.opts.HMACSecret, s.opts.Now())
-	if a.State == StateVerified && a.RegisteredHash == "" {
-		a.RegisteredHash = a.PackageHash
-	}
-	return a, nil
+// VerifyPackage checks a worker's package for enrollment (PackageVerifier).
+// The namespace key comes from w.Record's attestation.public_key_ed25519, so
+// w.Record must be set. The registered hash is the record's
+// attestation.code_hash when given, else the verified package hash (a later
+// change is detected against what was enrolled). Every outcome is an
+// attestation state (verified, tampered, unsigned, missing); the error is
+// only for a check that could not run.
+func (s *Service) VerifyPackage(_ context.Context, w store.Worker) (store.Attestation, error) {
+	return verifyForEnrollment(w, s.opts.HMACSecret, s.opts.Now())
 }

@@ -10,7 +10,7 @@ import (
 // View is core's registry view of the enrolled workers (controls,
 // availability, privilege envelopes) combined with the live package hashes
 // of the workers service for the attestation step. It is the Hall's one
-// registry view: hallapi.Server.Route builds it for every decision. Banned
+// registry view: decide.Service.Route builds it for every decision. Banned
 // workers are unavailable. A tampered worker whose package the attestation
 // step checks stays available, so that core answers DENY_WORKER_TAMPERED
 // rather than DENY_NO_AVAILABLE_WORKER; one that step cannot check (no

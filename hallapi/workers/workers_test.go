@@ -62,13 +62,13 @@ func openStore(t *testing.T) *store.Store {
 
 func enroll(t *testing.T, st *store.Store, dir, workerID, species string, pub ed25519.PublicKey) Enrollment {
 	t.Helper()
-	rec := fmt.Sprintf(`{"worker_id":%q,"worker_species_id":%q,"capabilities":["cap.test.echo"],"currently_implements":["ctrl.obs.audit_log_append_only"]}`, workerID, species)
-	w, created, err := Enroll(context.Background(), st, EnrollRequest{Record: json.RawMessage(rec), PackagePath: dir,
-		PublicKeyEd25519: attest.EncodePublicKey(pub), Now: time.Now()})
-	if err != nil || !created {
-		t.Fatal(created, err)
+	rec := fmt.Sprintf(`{"worker_id":%q,"worker_species_id":%q,"capabilities":["cap.test.echo"],"currently_implements":["ctrl.obs.audit_log_append_only"],"blast_score":10,"guarantee":"at-least-once"}`, workerID, species)
+	got, err := Enroll(context.Background(), st, EnrollRequest{Record: json.RawMessage(rec), PackagePath: dir,
+		PublicKeyEd25519: attest.EncodePublicKey(pub)})
+	if err != nil || !got.Created {
+		t.Fatal(got.Created, err)
 	}
-	e, err := EnrollmentOf(w)
+	e, err := EnrollmentOf(got.Worker)
 	if err != nil || e.RegisteredHash == "" || e.PublicKeyEd25519 == "" {
 		t.Fatalf("enrollment %+v: %v", e, err)
 	}
@@ -257,8 +257,9 @@ func TestCheckStates(t *testing.T) {
 	if a := Check(e, nil, now); a.State != StateMissing {
 		t.Fatalf("%+v", a)
 	}
-	if _, _, err := PreparePackage(dir, "org.acme.w", "wrk.w", "", nil, now); err == nil {
-		t.Fatal("a missing package cannot be prepared for enrollment")
+	rec := `{"worker_id":"org.acme.w","worker_species_id":"wrk.w","capabilities":["cap.w"],"blast_score":1,"guarantee":"best-effort"}`
+	if v, err := ValidateRecord(context.Background(), EnrollRequest{Record: json.RawMessage(rec), PackagePath: dir}); err != nil || v.Valid() {
+		t.Fatalf("a missing package cannot be enrolled: %v %+v", err, v)
 	}
 }
 

@@ -6,7 +6,9 @@ import type { ValidationResult } from "../api";
 import { app, type Screen } from "../app";
 import { browseButton } from "../desktop";
 import { h, replace } from "../dom";
-import { busy, errorBox, kv, showFieldError } from "../ui";
+import { keyPicker } from "../keypicker";
+import { routeVerdict, testInput } from "../rules/model";
+import { busy, errorBox, errorText, kv, showFieldError } from "../ui";
 
 export interface EnrollPanelOptions {
   /** called after a successful enrollment */
@@ -46,6 +48,8 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
   );
   const pathInput = h("input", { type: "text", name: "package_path", id: "enroll-path", placeholder: "/home/you/hallmonitor-workers/my-worker", "data-field": "package_path", autocomplete: "off" });
   const paste = h("textarea", { name: "record_json", rows: "6", class: "mono", placeholder: '{"worker_species_id": "wrk.…", …}', "aria-label": "Registry record JSON" });
+  const str = (k: string) => (record && typeof record[k] === "string" ? (record[k] as string) : "");
+  const key = keyPicker({ workerId: () => str("worker_id"), speciesId: () => str("worker_species_id") || str("species_id"), packagePath: () => pathInput.value.trim(), onChange: () => void validate() });
   const checklist = h("div", { class: "checklist", "aria-live": "polite" });
   const errorSlot = h("div");
   const enrollBtn = h("button", { type: "button", class: "btn btn-primary", disabled: true, "data-action": "enroll" }, "Enroll worker");
@@ -63,6 +67,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
       h("p", { class: "hint" }, "The directory holding the worker's package and signed manifest (a name alone is looked up in the workers directory from Setup); the Hall hashes it and watches it for changes."),
       h("p", { class: "field-error", "data-error-for": "package_path" }),
     ),
+    key.el,
     h("p", { class: "field-error", "data-error-for": "record" }),
     errorSlot,
     checklist,
@@ -76,6 +81,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
     fileName = "";
     fileInput.value = "";
     paste.value = "";
+    key.clear();
     drop.classList.remove("bad", "ok");
     replace(drop.querySelector(".drop-name")!, "No file chosen");
     checklist.replaceChildren();
@@ -93,7 +99,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
     const my = ++validating;
     replace(checklist, h("p", { class: "muted" }, "Validating…"));
     try {
-      const r = await api.validateWorker(record, pathInput.value.trim() || undefined);
+      const r = await api.validateWorker(record, pathInput.value.trim() || undefined, key.value() || undefined);
       if (my !== validating) return;
       result = r;
       renderChecks();
@@ -141,6 +147,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
     replace(drop.querySelector(".drop-name")!, name);
     try {
       record = parseRecord(textValue, name);
+      void key.refresh(str("worker_id"));
     } catch (e) {
       record = null;
       result = null;
@@ -201,8 +208,8 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
       if (!record || !result?.valid) return;
       errorSlot.replaceChildren();
       try {
-        const r = await api.enrollWorker(record, pathInput.value.trim() || undefined);
-        success(r.worker, !!r.updated);
+        const r = await api.enrollWorker(record, pathInput.value.trim() || undefined, key.value() || undefined);
+        success(r.worker, !!r.updated, await reachable(r.worker));
         opts.onEnrolled?.(r.worker, !!r.updated);
         void app.refreshStatus();
       } catch (e) {
@@ -214,14 +221,37 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
     }),
   );
 
-  function success(w: api.Worker, updated: boolean): void {
+  /** reachable routes a dry-run test request per capability; it returns what is missing per capability (empty: all routed to w). */
+  async function reachable(w: api.Worker): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    for (const cap of w.capabilities ?? []) {
+      try {
+        const r = await api.route(testInput(cap), true);
+        const why = routeVerdict(r.decision, cap, w.worker_species_id);
+        if (why) out.push([cap, why]);
+      } catch (e) {
+        out.push([cap, `the test route failed: ${errorText(e)}`]);
+      }
+    }
+    return out;
+  }
+
+  function success(w: api.Worker, updated: boolean, missing: [string, string][]): void {
+    const routed = missing.length === 0;
     replace(
       panel,
       h(
         "div",
-        { class: "success", role: "status" },
-        h("h3", null, updated ? "✓ Worker re-enrolled (updated)." : "✓ Worker enrolled with the Hall."),
-        h("p", null, h("code", null, w.worker_species_id || w.worker_id), ` is on the books. The Hall will route ${(w.capabilities ?? []).join(", ") || "its"} requests to it under the rules.`),
+        { class: routed ? "success" : "panel-lite", role: "status", "data-testid": routed ? "enroll-routed" : "enroll-not-routed" },
+        h("h3", null, routed ? (updated ? "✓ Worker re-enrolled, and requests reach it." : "✓ Worker enrolled, and requests reach it.") : updated ? "Worker re-enrolled, but requests do not reach it yet" : "Worker enrolled, but requests do not reach it yet"),
+        routed
+          ? h("p", null, "A test request (dry run, env dev) for ", h("code", null, (w.capabilities ?? []).join(", ")), " is routed to ", h("code", null, w.worker_species_id), ".")
+          : h(
+              "ul",
+              { class: "checks" },
+              missing.map(([cap, why]) => h("li", { class: "check-bad", "data-capability": cap }, h("code", null, cap), " — ", why)),
+            ),
+        routed ? null : h("p", null, h("a", { href: "#/rules", class: "btn btn-primary", "data-action": "open-rules" }, "Open Rules")),
         kv([
           ["Worker id", h("span", { class: "mono" }, w.worker_id)],
           ["Species", h("span", { class: "mono" }, w.worker_species_id)],
@@ -282,7 +312,7 @@ export function createEnrollScreen(): Screen {
           "section",
           { class: "panel" },
           h("h2", null, "From the command line"),
-          h("pre", { class: "json" }, "hallmonitor enroll --record path/to/registry_record.json --package path/to/worker"),
+          h("pre", { class: "json" }, "hallmonitor enroll --record path/to/registry_record.json --package path/to/worker --public-key path/to/<namespace>.pub"),
           h("p", { class: "muted small" }, "Same checks, same result; the worker appears here live."),
         ),
       );
