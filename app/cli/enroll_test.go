@@ -155,6 +155,7 @@ func startHall(t *testing.T, dir string) hallUnderTest {
 		t.Fatal(err)
 	}
 	cfg.DataDir, cfg.Port = dir, 0
+	cfg.WorkersDir = filepath.Dir(dir) // the test's packages are beside the Hall's folder
 	dec, err := decide.New(decide.Options{Store: st, KeyDir: dir, RulesPath: cfg.RulesPath})
 	if err != nil {
 		t.Fatal(err)

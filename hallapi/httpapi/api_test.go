@@ -621,3 +621,28 @@ func TestAvailableWorkersWithoutWorkersDir(t *testing.T) {
 		t.Fatalf("missing workers dir: %v", r)
 	}
 }
+
+// What the window or a browser enrolls must be in the workers folder: a
+// package elsewhere, or a symbolic link inside the folder that leads out of
+// it, is refused naming package_path, and nothing is enrolled.
+func TestEnrollStaysInWorkersFolder(t *testing.T) {
+	wd, outside := t.TempDir(), t.TempDir()
+	unsignedPackage(t, filepath.Join(wd, "inside"))
+	unsignedPackage(t, filepath.Join(outside, "elsewhere"))
+	if err := os.Symlink(filepath.Join(outside, "elsewhere"), filepath.Join(wd, "sneaky")); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, testRules, func(o *httpapi.Options) {
+		o.Config.WorkersDir, o.Packages = wd, fakeVerifier{store.AttestationVerified}
+	})
+	for _, p := range []string{filepath.Join(outside, "elsewhere"), "sneaky", filepath.Join(wd, "sneaky"), "../" + filepath.Base(outside) + "/elsewhere", wd} {
+		code, _, body := e.req("POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": p})
+		if code != 400 || !strings.Contains(string(body), `"field":"package_path"`) || !strings.Contains(string(body), "workers folder") {
+			t.Errorf("package_path %s: %d %s", p, code, body)
+		}
+	}
+	if n := e.count("enrollments"); n != 0 {
+		t.Fatalf("%d workers enrolled from outside the workers folder", n)
+	}
+	e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": "inside"})
+}

@@ -18,11 +18,11 @@ type enrollBody struct {
 }
 
 // enrollRequest adapts a request body to the one enrollment rule
-// (workers.ValidateRecord): relative package paths resolve in workers_dir,
-// packages are verified by the Hall's verifier.
+// (workers.ValidateRecord): package paths resolve in workers_dir and must
+// stay inside it, packages are verified by the Hall's verifier.
 func (s *Server) enrollRequest(b enrollBody, requireHash bool) workers.EnrollRequest {
 	req := workers.EnrollRequest{Record: b.Record, PackagePath: b.PackagePath, PublicKeyEd25519: b.PublicKeyEd25519,
-		RequireArtifactHash: requireHash, WorkersDir: *s.workersDir.Load()}
+		RequireArtifactHash: requireHash, WorkersDir: *s.workersDir.Load(), Confined: true}
 	if pv := s.packages.Load(); pv != nil && *pv != nil {
 		req.Packages = *pv
 	}

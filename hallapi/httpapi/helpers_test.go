@@ -69,6 +69,9 @@ func newEnv(t testing.TB, rules string, opts ...envOpt) *env {
 		t.Fatal(err)
 	}
 	cfg.DataDir, cfg.RulesPath, cfg.Port = dataDir, rulesPath, 0
+	// The workers folder holds every t.TempDir() of the test (they share
+	// its parent), so the packages tests make can be enrolled.
+	cfg.WorkersDir = filepath.Dir(dir)
 	o := httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Version: "test",
 		Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		UI:     fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Hall</title>")}, "assets/app.js": {Data: []byte("console.log(1)")}}}

@@ -71,6 +71,12 @@ type EnrollRequest struct {
 	RequireArtifactHash bool
 	// WorkersDir resolves a relative PackagePath ("" refuses it).
 	WorkersDir string
+	// Confined refuses a package that does not resolve (symbolic links
+	// followed) inside WorkersDir: the API's rule, so that what the window
+	// or a browser enrolls is only ever code in the person's workers
+	// folder. The CLI, given an explicit folder at the person's own shell,
+	// is not confined.
+	Confined bool
 	// Packages verifies the package; nil is StaticVerifier{} (no HMAC).
 	Packages PackageVerifier
 }
@@ -332,6 +338,12 @@ func checkPackage(ctx context.Context, v *Validation, req EnrollRequest, stored 
 		p = filepath.Join(req.WorkersDir, p)
 	}
 	p = filepath.Clean(p)
+	if req.Confined {
+		if msg := outsideWorkersDir(p, req.WorkersDir); msg != "" {
+			v.add(RecordCheck{Field: "package_path", Message: msg, Code: "invalid_field"})
+			return
+		}
+	}
 	if err := CheckLayout(p); err != nil {
 		v.add(RecordCheck{Field: "package_path", Message: err.Error(), Code: "invalid_field"})
 		return
@@ -378,6 +390,30 @@ func checkPackage(ctx context.Context, v *Validation, req EnrollRequest, stored 
 	default:
 		v.add(RecordCheck{Field: "package_path", Message: "package " + att.State + ": " + att.Reason + " (choose the namespace public key its manifest was signed with)", Code: "invalid_field"})
 	}
+}
+
+// outsideWorkersDir explains why package p may not be enrolled from the
+// workers folder dir ("" when it may): p must resolve, symbolic links
+// followed, to a folder inside dir, so the Hall only ever runs code the
+// person put in their workers folder.
+func outsideWorkersDir(p, dir string) string {
+	if dir == "" {
+		return "no workers folder is configured: set workers_dir in Settings › Setup and put the package there"
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "the workers folder " + dir + " cannot be read (" + err.Error() + "): create it, or set workers_dir in Settings › Setup"
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "package_path " + p + " does not exist: give the package's folder inside the workers folder " + dir
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "package_path " + p + " resolves to " + real + ", outside the workers folder " + root +
+			": copy the package into the workers folder (workers_dir) and enroll it from there"
+	}
+	return ""
 }
 
 // recordAttestation reads the record's attestation block, if any.
