@@ -18,7 +18,7 @@ import (
 
 	"hallmonitor/app/login"
 	"hallmonitor/hallapi/registry"
-	"hallmonitor/hallapi/registry/registrytest"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 // syncBuffer collects log output written from several goroutines.

@@ -16,8 +16,8 @@ import (
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/mcpclient"
-	"hallmonitor/hallapi/mcpclient/mcptest"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/internal/testservers/mcptest"
 )
 
 func TestMain(m *testing.M) {

@@ -20,8 +20,8 @@ import (
 	"hallmonitor/app/login"
 	"hallmonitor/hallapi/account"
 	"hallmonitor/hallapi/registry"
-	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 type syncBuffer struct {

@@ -17,8 +17,8 @@ import (
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/account"
 	"hallmonitor/hallapi/config"
-	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 // TestMountedOnHallAPIServer wires the account service into the real Hall API

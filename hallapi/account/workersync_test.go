@@ -14,9 +14,9 @@ import (
 	"hallmonitor/app/login"
 	"hallmonitor/hallapi/account"
 	"hallmonitor/hallapi/registry"
-	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 // The registry's answers about enrolled workers reach the store: a ban by
