@@ -9,7 +9,7 @@ APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-d
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all run test deps apt npm gomod frontend build vet unit-go unit-web e2e window-smoke bench fuzz clean
+.PHONY: all run test deps apt npm gomod frontend build vet unit-go unit-race unit-web e2e window-smoke bench fuzz clean
 
 all: build
 
@@ -19,7 +19,7 @@ run: build
 	else echo "No display found: starting the headless Hall (open the URL below in a browser)."; exec ./$(BIN) serve; fi
 
 ## test: every test the project has: Go vet/format/unit/integration, web unit, browser e2e, real window under Xvfb
-test: build vet unit-go unit-web e2e window-smoke
+test: build vet unit-go unit-race unit-web e2e window-smoke
 	@echo "make test: all suites passed"
 
 deps: apt npm gomod
@@ -53,6 +53,12 @@ vet: frontend
 
 unit-go: frontend
 	go test -count=1 ./...
+
+## unit-race: the packages with locks and goroutines again under the race detector (the Hall API and its services,
+## the MCP server, the desktop shell); hallapi/... holds events, workers, mcpclient, store and account
+RACE_PKGS := ./hallapi/... ./app/mcpserver ./app/desktop
+unit-race: frontend
+	go test -race -count=1 $(RACE_PKGS)
 
 unit-web: npm
 	cd frontend && npm test

@@ -223,6 +223,8 @@ type decider struct {
 	events       []TelemetryEnvelope
 	selected     *string
 	artifactHash *string
+	// What the pipeline learned once a rule matched.
+	match matchState
 }
 
 // Candidates share these skip reasons: replace a SkipReason pointer, never
@@ -354,50 +356,118 @@ func (d *decider) ruleDeny(cr *compiledRule, esc Escalation, reason DenyReason) 
 
 func ptr[T any](v T) *T { return &v }
 
+// run is the decision pipeline (spec section 5), one named step per stage.
+// Each step returns the denial that ends the pipeline, or nil to go on; the
+// steps after matchRule read and fill the matched rule's state in d.match.
 func (d *decider) run() *RouteDecision {
+	if dec := d.checkPreRouting(); dec != nil {
+		return dec
+	}
+	if dec := d.matchRule(); dec != nil {
+		return dec
+	}
+	if dec := d.checkPreconditions(); dec != nil {
+		return dec
+	}
+	if dec := d.gateBlastRadius(); dec != nil {
+		return dec
+	}
+	if dec := d.askPolicyGate(); dec != nil {
+		return dec
+	}
+	if dec := d.selectWorker(); dec != nil {
+		return dec
+	}
+	if dec := d.checkAttestation(); dec != nil {
+		return dec
+	}
+	if dec := d.checkPrivilegeEnvelope(); dec != nil {
+		return dec
+	}
+	dec := d.routed()
+	d.recordRouted(dec)
+	return dec
+}
+
+// matchState is what the pipeline learns once a rule matched (steps 6-13),
+// read by the steps after it and by the routed answer.
+type matchState struct {
+	cr       *compiledRule
+	esc      Escalation // the rule's escalation, HumanRequiredIf never nil
+	prodEdge bool
+	// Blast radius (step 9): active for the rule or in prod/edge by config.
+	blastActive bool
+	gated       int64
+	// Policy gate (step 10): the version it answered with, and its
+	// REQUIRE_HUMAN answer when the decision is held for a supervisor.
+	policyVersion string
+	pending       PolicyResult
+	held          bool
+	// Worker selection and attestation (steps 11-12).
+	worker     string
+	attChecked bool
+	attValid   *bool
+	attSkip    string
+	// Privilege envelope (step 13).
+	privActive bool
+}
+
+// checkPreRouting is steps 1-5: signatory tenants, the tenant credential
+// (enforced here; the reference only warns), a blank tenant, the range of a
+// given blast_score, and shadowed rules in prod/edge.
+func (d *decider) checkPreRouting() *RouteDecision {
 	in, cfg := &d.in, &d.cfg
-	// 1. Signatory tenants.
 	if cfg.RequireSignatory && !containsString(cfg.AllowedTenants, in.TenantID) {
 		return d.deny(MatchedPreRouting, DenyReason{Code: DenyUnknownTenant, Message: msgUnknownTenant, TenantID: ptr(in.TenantID)}, nil)
 	}
-	// 2. Credential (enforced here; the reference only warns).
 	if cfg.RequireCredential {
 		cred := in.TenantCredential
 		if cred == nil || IsBlank(*cred) || d.opts.Credentials == nil || d.verifyCredential(*cred) != nil {
 			return d.deny(MatchedPreRouting, DenyReason{Code: DenyTenantCredentialInvalid, Message: msgCredentialInvalid, TenantID: ptr(in.TenantID)}, nil)
 		}
 	}
-	// 3. Blank tenant.
 	if IsBlank(in.TenantID) {
 		return d.deny(MatchedPreRouting, DenyReason{Code: DenyMissingTenantID, Message: msgMissingTenantID}, nil)
 	}
-	// 4. blast_score range.
 	if bs := in.BlastScore; bs != nil && (*bs < 0 || *bs > 100) {
 		return d.deny(MatchedPreRouting, DenyReason{Code: DenyInvalidInput, Message: msgInvalidBlast, BlastScore: ptr(*bs)}, nil)
 	}
-	prodEdge := isProdEdge(in.Env)
-	// 5. Shadow rules (computed once at compile time).
-	if prodEdge && d.rs != nil && len(d.rs.shadowed) > 0 {
+	// Shadowed rules are computed once at compile time.
+	if isProdEdge(in.Env) && d.rs != nil && len(d.rs.shadowed) > 0 {
 		return d.deny(MatchedNoMatch, DenyReason{Code: DenyShadowRulesDetected, Message: msgShadowRules,
 			ShadowedRuleIDs: append([]string(nil), d.rs.shadowed...), ShadowCount: ptr(len(d.rs.shadowed))}, nil)
 	}
-	// 6. First match, fail closed.
+	return nil
+}
+
+// matchRule is step 6: the first matching rule, failing closed when none
+// matches.
+func (d *decider) matchRule() *RouteDecision {
 	idx := -1
 	if d.rs != nil {
-		idx = d.rs.firstMatch(in)
+		idx = d.rs.firstMatch(&d.in)
 	}
 	if idx < 0 {
 		return d.deny(MatchedNoMatch, DenyReason{Code: DenyNoMatchingRule, Message: msgNoMatchingRule}, nil)
 	}
 	cr := &d.rs.rules[idx]
-	rule := cr.rule
-	pre := rule.Decision.Preconditions
-	defaultEsc := Escalation{HumanRequiredIf: []map[string]any{}}
-	// 7. Correlation id.
-	if (pre.MustHaveCorrelationID || cfg.EnforceCorrelationID) && IsBlank(in.CorrelationID) {
-		return d.ruleDeny(cr, defaultEsc, DenyReason{Code: DenyMissingCorrelationID, Message: msgMissingCorrelationID})
+	esc := cr.rule.Decision.Escalation
+	if esc.HumanRequiredIf == nil {
+		esc.HumanRequiredIf = []map[string]any{}
 	}
-	// 8. Required controls.
+	d.match = matchState{cr: cr, esc: esc, prodEdge: isProdEdge(d.in.Env), policyVersion: DefaultPolicyVersion}
+	return nil
+}
+
+// checkPreconditions is steps 7-8: the correlation id and the required
+// controls, each when the rule's preconditions or the config ask for it.
+// These denials carry the default escalation, not the rule's.
+func (d *decider) checkPreconditions() *RouteDecision {
+	cr, cfg := d.match.cr, &d.cfg
+	pre := &cr.rule.Decision.Preconditions
+	if (pre.MustHaveCorrelationID || cfg.EnforceCorrelationID) && IsBlank(d.in.CorrelationID) {
+		return d.ruleDeny(cr, Escalation{HumanRequiredIf: []map[string]any{}}, DenyReason{Code: DenyMissingCorrelationID, Message: msgMissingCorrelationID})
+	}
 	if pre.DenyIfMissingRequiredControls || cfg.EnforceRequiredControls {
 		var missing []string
 		for _, c := range cr.controls {
@@ -406,70 +476,84 @@ func (d *decider) run() *RouteDecision {
 			}
 		}
 		if len(missing) > 0 {
-			return d.ruleDeny(cr, defaultEsc, DenyReason{Code: DenyMissingRequiredControls, Message: msgMissingControls, Missing: missing})
+			return d.ruleDeny(cr, Escalation{HumanRequiredIf: []map[string]any{}}, DenyReason{Code: DenyMissingRequiredControls, Message: msgMissingControls, Missing: missing})
 		}
 	}
-	esc := rule.Decision.Escalation
-	if esc.HumanRequiredIf == nil {
-		esc.HumanRequiredIf = []map[string]any{}
+	return nil
+}
+
+// gateBlastRadius is step 9: when blast scoring is active, the gated score is
+// the larger of the computed and the given score; in prod/edge a score at or
+// over BlastGateThreshold requires a human.
+func (d *decider) gateBlastRadius() *RouteDecision {
+	m := &d.match
+	m.blastActive = m.cr.blast || (m.prodEdge && d.cfg.EnforceBlastScoringInProd)
+	if !m.blastActive {
+		return nil
 	}
-	// 9. Blast radius.
-	blastActive := cr.blast || (prodEdge && cfg.EnforceBlastScoringInProd)
-	var gated int64
-	if blastActive {
-		gated = BlastScore(in)
-		if in.BlastScore != nil && *in.BlastScore > gated {
-			gated = *in.BlastScore
-		}
-		if prodEdge && gated >= BlastGateThreshold {
-			e := esc
+	m.gated = BlastScore(&d.in)
+	if d.in.BlastScore != nil && *d.in.BlastScore > m.gated {
+		m.gated = *d.in.BlastScore
+	}
+	if m.prodEdge && m.gated >= BlastGateThreshold {
+		e := m.esc
+		e.HumanRequiredDefault = true
+		e.Rationale = ptr(reasonHighBlast)
+		return d.ruleDeny(m.cr, e, DenyReason{Code: DenyRequiresHuman, Message: msgRequiresHuman, BlastScore: ptr(m.gated), Reason: ptr(reasonHighBlast)})
+	}
+	return nil
+}
+
+// askPolicyGate is step 10: a rule with a policy gate asks the configured
+// gate; DENY denies, REQUIRE_HUMAN denies or holds the decision for a
+// supervisor (Options.Approvals), anything but ALLOW is an invalid answer.
+func (d *decider) askPolicyGate() *RouteDecision {
+	m := &d.match
+	if !m.esc.PolicyGate {
+		return nil
+	}
+	if d.opts.PolicyGate == nil {
+		return d.ruleDeny(m.cr, m.esc, DenyReason{Code: DenyPolicyGateUnconfigured, Message: msgGateUnconfigured})
+	}
+	res, err := d.evaluateGate()
+	if err != nil {
+		return d.ruleDeny(m.cr, m.esc, DenyReason{Code: DenyInternalError, Message: msgGateRaised})
+	}
+	switch res.Decision {
+	case GateDeny:
+		e := m.esc
+		e.Rationale = ptr(res.Reason)
+		return d.ruleDeny(m.cr, e, DenyReason{Code: DenyPolicyGate, Message: msgPolicyGateDenied, Reason: ptr(res.Reason), PolicyVersion: ptr(res.PolicyVersion)})
+	case GateRequireHuman:
+		if d.opts.Approvals == DenyRequireHuman {
+			e := m.esc
 			e.HumanRequiredDefault = true
-			e.Rationale = ptr(reasonHighBlast)
-			return d.ruleDeny(cr, e, DenyReason{Code: DenyRequiresHuman, Message: msgRequiresHuman, BlastScore: ptr(gated), Reason: ptr(reasonHighBlast)})
-		}
-	}
-	// 10. Policy gate.
-	policyVersion := DefaultPolicyVersion
-	var pending *PolicyResult
-	if esc.PolicyGate {
-		if d.opts.PolicyGate == nil {
-			return d.ruleDeny(cr, esc, DenyReason{Code: DenyPolicyGateUnconfigured, Message: msgGateUnconfigured})
-		}
-		res, err := d.evaluateGate()
-		if err != nil {
-			return d.ruleDeny(cr, esc, DenyReason{Code: DenyInternalError, Message: msgGateRaised})
-		}
-		switch res.Decision {
-		case GateDeny:
-			e := esc
 			e.Rationale = ptr(res.Reason)
-			return d.ruleDeny(cr, e, DenyReason{Code: DenyPolicyGate, Message: msgPolicyGateDenied, Reason: ptr(res.Reason), PolicyVersion: ptr(res.PolicyVersion)})
-		case GateRequireHuman:
-			if d.opts.Approvals == DenyRequireHuman {
-				e := esc
-				e.HumanRequiredDefault = true
-				e.Rationale = ptr(res.Reason)
-				return d.ruleDeny(cr, e, DenyReason{Code: DenyRequiresHumanApproval, Message: msgRequiresHumanApproval,
-					Reason: ptr(res.Reason), PolicyVersion: ptr(res.PolicyVersion), SupervisorRequired: true})
-			}
-			pending = &res
-		case GateAllow:
-		default:
-			e := esc
-			e.Rationale = ptr(reasonInvalidGateResponse)
-			return d.ruleDeny(cr, e, DenyReason{Code: DenyPolicyGateInvalidResponse, Message: fmt.Sprintf(msgGateInvalidFmt, PyRepr(res.Decision))})
+			return d.ruleDeny(m.cr, e, DenyReason{Code: DenyRequiresHumanApproval, Message: msgRequiresHumanApproval,
+				Reason: ptr(res.Reason), PolicyVersion: ptr(res.PolicyVersion), SupervisorRequired: true})
 		}
-		policyVersion = res.PolicyVersion
+		m.pending, m.held = res, true
+	case GateAllow:
+	default:
+		e := m.esc
+		e.Rationale = ptr(reasonInvalidGateResponse)
+		return d.ruleDeny(m.cr, e, DenyReason{Code: DenyPolicyGateInvalidResponse, Message: fmt.Sprintf(msgGateInvalidFmt, PyRepr(res.Decision))})
 	}
-	// 11. Worker selection.
-	cands := rule.Decision.CandidateWorkersRanked
+	m.policyVersion = res.PolicyVersion
+	return nil
+}
+
+// selectWorker is step 11: the rule's candidates in rank order, the first
+// available one selected, each other one with its skip reason.
+func (d *decider) selectWorker() *RouteDecision {
+	m := &d.match
+	cands := m.cr.rule.Decision.CandidateWorkersRanked
 	ranked := d.ranked
 	if cap(ranked) < len(cands) {
 		ranked = make([]CandidateWorker, len(cands))
 	}
 	ranked = nonNil(ranked[:len(cands)])
 	d.ranked = ranked
-	selected := ""
 	found := false
 	for i, c := range cands {
 		wid := c.WorkerSpeciesID
@@ -484,100 +568,125 @@ func (d *decider) run() *RouteDecision {
 		case found:
 			cw.SkipReason = &skipReasonAlreadySelected
 		default:
-			found, selected = true, wid
+			found, m.worker = true, wid
 		}
 		ranked[i] = cw
 	}
 	if !found {
-		dec := d.ruleDeny(cr, esc, DenyReason{Code: DenyNoAvailableWorker, Message: msgNoAvailableWorker})
+		dec := d.ruleDeny(m.cr, m.esc, DenyReason{Code: DenyNoAvailableWorker, Message: msgNoAvailableWorker})
 		dec.CandidateWorkersRanked = ranked
 		return dec
 	}
-	// 12. Worker attestation.
-	attChecked, attValid := false, (*bool)(nil)
-	attSkip := attestationSkipReason
-	attRequired := cfg.RequireWorkerAttestation
-	if attRequired && d.opts.Attests != nil && !d.opts.Attests(selected) {
-		attRequired, attSkip = false, attestationNoPackageReason
+	return nil
+}
+
+// checkAttestation is step 12: when the config requires worker attestation
+// (and the selected worker has a package, Options.Attests), its registered
+// and current package hashes must be valid and equal.
+func (d *decider) checkAttestation() *RouteDecision {
+	m := &d.match
+	m.attSkip = attestationSkipReason
+	required := d.cfg.RequireWorkerAttestation
+	if required && d.opts.Attests != nil && !d.opts.Attests(m.worker) {
+		required, m.attSkip = false, attestationNoPackageReason
 	}
-	if attRequired {
-		src := d.opts.Attestation
-		if src == nil {
-			return d.ruleDeny(cr, esc, DenyReason{Code: DenyAttestationUnconfigured, Message: msgAttestationUnconfigured})
-		}
-		reg, regOK := d.hash(src.RegisteredHash, selected)
-		cur, curOK := d.hash(src.CurrentHash, selected)
-		var code, msg string
-		switch {
-		case !regOK:
-			code, msg = DenyWorkerAttestationMissing, fmt.Sprintf(msgAttestationMissingFmt, selected)
-		case !IsSHA256Hex(reg):
-			code, msg = DenyWorkerAttestationInvalidHash, fmt.Sprintf(msgAttestationInvalidFmt, selected)
-		case !curOK || !IsSHA256Hex(cur):
-			code, msg = DenyWorkerHashUnavailable, fmt.Sprintf(msgHashUnavailableFmt, selected)
-		case cur != reg:
-			code, msg = DenyWorkerTampered, fmt.Sprintf(msgTamperedFmt, selected)
-		}
-		if code != "" {
-			reason := DenyReason{Code: code, Message: msg}
-			if code == DenyWorkerTampered {
-				reason.WorkerSpeciesID = ptr(selected)
-			}
-			dec := d.ruleDeny(cr, esc, reason)
-			dec.WorkerAttestationChecked = true
-			dec.WorkerAttestationValid = ptr(false)
-			return dec
-		}
-		attChecked, attValid = true, ptr(true)
+	if !required {
+		return nil
 	}
-	// 13. Privilege envelope.
-	privActive := cr.priv || cfg.EnforcePrivilegeEnvelopes
-	if privActive {
-		pc := d.opts.Privilege
-		if pc == nil {
-			return d.ruleDeny(cr, esc, DenyReason{Code: DenyPrivilegeEnvelopeUnconfigured, Message: msgPrivilegeUnconfigured})
-		}
-		ok, why, err := d.checkPrivilege(pc, selected)
-		if err != nil {
-			return d.ruleDeny(cr, esc, DenyReason{Code: DenyInternalError, Message: msgPrivilegeRaised})
-		}
-		if !ok {
-			return d.ruleDeny(cr, esc, DenyReason{Code: DenyPrivilegeEnvelopeViolated,
-				Message: fmt.Sprintf(msgPrivilegeViolatedFmt, in.Env, in.DataLabel, why),
-				Reason:  ptr(why), WorkerSpeciesID: ptr(selected)})
-		}
+	src := d.opts.Attestation
+	if src == nil {
+		return d.ruleDeny(m.cr, m.esc, DenyReason{Code: DenyAttestationUnconfigured, Message: msgAttestationUnconfigured})
 	}
-	// 14. Telemetry and assembly.
+	reg, regOK := d.hash(src.RegisteredHash, m.worker)
+	cur, curOK := d.hash(src.CurrentHash, m.worker)
+	var code, msg string
+	switch {
+	case !regOK:
+		code, msg = DenyWorkerAttestationMissing, fmt.Sprintf(msgAttestationMissingFmt, m.worker)
+	case !IsSHA256Hex(reg):
+		code, msg = DenyWorkerAttestationInvalidHash, fmt.Sprintf(msgAttestationInvalidFmt, m.worker)
+	case !curOK || !IsSHA256Hex(cur):
+		code, msg = DenyWorkerHashUnavailable, fmt.Sprintf(msgHashUnavailableFmt, m.worker)
+	case cur != reg:
+		code, msg = DenyWorkerTampered, fmt.Sprintf(msgTamperedFmt, m.worker)
+	}
+	if code != "" {
+		reason := DenyReason{Code: code, Message: msg}
+		if code == DenyWorkerTampered {
+			reason.WorkerSpeciesID = ptr(m.worker)
+		}
+		dec := d.ruleDeny(m.cr, m.esc, reason)
+		dec.WorkerAttestationChecked = true
+		dec.WorkerAttestationValid = ptr(false)
+		return dec
+	}
+	m.attChecked, m.attValid = true, ptr(true)
+	return nil
+}
+
+// checkPrivilegeEnvelope is step 13: when the rule or the config enforces
+// privilege envelopes, the selected worker's envelope must allow the input's
+// env and data label.
+func (d *decider) checkPrivilegeEnvelope() *RouteDecision {
+	m := &d.match
+	m.privActive = m.cr.priv || d.cfg.EnforcePrivilegeEnvelopes
+	if !m.privActive {
+		return nil
+	}
+	pc := d.opts.Privilege
+	if pc == nil {
+		return d.ruleDeny(m.cr, m.esc, DenyReason{Code: DenyPrivilegeEnvelopeUnconfigured, Message: msgPrivilegeUnconfigured})
+	}
+	ok, why, err := d.checkPrivilege(pc, m.worker)
+	if err != nil {
+		return d.ruleDeny(m.cr, m.esc, DenyReason{Code: DenyInternalError, Message: msgPrivilegeRaised})
+	}
+	if !ok {
+		return d.ruleDeny(m.cr, m.esc, DenyReason{Code: DenyPrivilegeEnvelopeViolated,
+			Message: fmt.Sprintf(msgPrivilegeViolatedFmt, d.in.Env, d.in.DataLabel, why),
+			Reason:  ptr(why), WorkerSpeciesID: ptr(m.worker)})
+	}
+	return nil
+}
+
+// routed is step 14's answer: the selected worker, the ranked candidates, the
+// rule's controls, profiles, escalation and preconditions, the attestation
+// result and the artifact hash.
+func (d *decider) routed() *RouteDecision {
+	m := &d.match
+	rule := m.cr.rule
 	if d.selected == nil || d.artifactHash == nil {
 		// One allocation holds the decision's two optional strings.
 		box := &struct{ selected, hash string }{}
 		d.selected, d.artifactHash = &box.selected, &box.hash
 	}
 	dec := d.begin(rule.RuleID)
-	*d.selected, *d.artifactHash = selected, ArtifactHash(in)
+	*d.selected, *d.artifactHash = m.worker, ArtifactHash(&d.in)
 	dec.SelectedWorkerSpeciesID = d.selected
-	dec.CandidateWorkersRanked = ranked
-	dec.RequiredControlsEffective = d.ruleControls(cr)
+	dec.CandidateWorkersRanked = d.ranked
+	dec.RequiredControlsEffective = d.ruleControls(m.cr)
 	if p := rule.Decision.RecommendedProfiles; len(p) > 0 {
 		dec.RecommendedProfilesEffective = append([]map[string]any(nil), p...)
 	}
-	dec.EscalationEffective = esc
-	dec.PreconditionsChecked = pre
-	dec.WorkerAttestationChecked, dec.WorkerAttestationValid = attChecked, attValid
+	dec.EscalationEffective = m.esc
+	dec.PreconditionsChecked = rule.Decision.Preconditions
+	dec.WorkerAttestationChecked, dec.WorkerAttestationValid = m.attChecked, m.attValid
 	dec.ArtifactHash = d.artifactHash
+	return dec
+}
 
+// recordRouted is step 14's telemetry: the events of the active gates, then
+// task routed, worker selected and policy gated; a decision held for a
+// supervisor (spec 5.8) also gets its approval id, expiry and an approval
+// requested event.
+func (d *decider) recordRouted(dec *RouteDecision) {
+	m, in := &d.match, &d.in
+	skipped := !m.attChecked && m.prodEdge
 	n := 3
-	if blastActive {
-		n++
-	}
-	if privActive {
-		n++
-	}
-	if !attChecked && prodEdge {
-		n++
-	}
-	if pending != nil {
-		n++
+	for _, on := range [...]bool{m.blastActive, m.privActive, skipped, m.held} {
+		if on {
+			n++
+		}
 	}
 	// Events are filled in place (no temporaries: an envelope is ~400 bytes).
 	ev := d.eventSlots(n)
@@ -591,33 +700,32 @@ func (d *decider) run() *RouteDecision {
 		}
 		return e
 	}
-	if blastActive {
+	if m.blastActive {
 		e := next(EvtBlastScored, true)
-		e.Env, e.DataLabel, e.PolicyVersion, e.BlastScore, e.Decision = in.Env, in.DataLabel, policyVersion, gated, GateAllow
+		e.Env, e.DataLabel, e.PolicyVersion, e.BlastScore, e.Decision = in.Env, in.DataLabel, m.policyVersion, m.gated, GateAllow
 	}
-	if privActive {
+	if m.privActive {
 		e := next(EvtPrivilegeChecked, true)
-		e.Env, e.DataLabel, e.PolicyVersion, e.WorkerSpeciesID, e.Decision = in.Env, in.DataLabel, policyVersion, selected, GateAllow
+		e.Env, e.DataLabel, e.PolicyVersion, e.WorkerSpeciesID, e.Decision = in.Env, in.DataLabel, m.policyVersion, m.worker, GateAllow
 	}
-	if !attChecked && prodEdge {
+	if skipped {
 		e := next(EvtAttestationSkipped, false)
-		e.WorkerSpeciesID, e.Env, e.Reason, e.Severity = selected, in.Env, attSkip, attestationSkipSeverity
+		e.WorkerSpeciesID, e.Env, e.Reason, e.Severity = m.worker, in.Env, m.attSkip, attestationSkipSeverity
 	}
 	e := next(EvtTaskRouted, true)
-	e.TaskID, e.CapabilityID, e.MatchedRuleID, e.SelectedWorkerSpeciesID = d.taskID(), d.capS, rule.RuleID, selected
-	e.PolicyVersion, e.QoSClass = policyVersion, in.QoSClass
+	e.TaskID, e.CapabilityID, e.MatchedRuleID, e.SelectedWorkerSpeciesID = d.taskID(), d.capS, m.cr.rule.RuleID, m.worker
+	e.PolicyVersion, e.QoSClass = m.policyVersion, in.QoSClass
 	e = next(EvtWorkerSelected, true)
-	e.CapabilityID, e.SelectedWorkerSpeciesID, e.Reason = d.capS, selected, workerSelectedReason
-	e = next(EvtPolicyGated, true)
-	e.CapabilityID, e.Decision, e.PolicyVersion, e.Reason = d.capS, GateAllow, policyVersion, policyNoGateReason
-	if esc.PolicyGate {
-		e.Reason = policyGateAllowReason
+	e.CapabilityID, e.SelectedWorkerSpeciesID, e.Reason = d.capS, m.worker, workerSelectedReason
+	gated := next(EvtPolicyGated, true)
+	gated.CapabilityID, gated.Decision, gated.PolicyVersion, gated.Reason = d.capS, GateAllow, m.policyVersion, policyNoGateReason
+	if m.esc.PolicyGate {
+		gated.Reason = policyGateAllowReason
 	}
 	dec.TelemetryEnvelopes = ev
-	if pending == nil {
-		return dec
+	if !m.held {
+		return
 	}
-	// Spec 5.8: REQUIRE_HUMAN holds the decision for a supervisor.
 	ttl := d.opts.ApprovalTTL
 	if ttl <= 0 {
 		ttl = DefaultApprovalTTL
@@ -628,12 +736,11 @@ func (d *decider) run() *RouteDecision {
 	dec.PendingApprovalID = ptr(approvalID)
 	dec.ApprovalExpiresAt = &expires
 	dec.EscalationEffective.HumanRequiredDefault = true
-	dec.EscalationEffective.Rationale = ptr(pending.Reason)
-	e.Decision, e.Reason = GateRequireHuman, pending.Reason
+	dec.EscalationEffective.Rationale = ptr(m.pending.Reason)
+	gated.Decision, gated.Reason = GateRequireHuman, m.pending.Reason
 	e = next(EvtApprovalRequested, true)
-	e.CapabilityID, e.SelectedWorkerSpeciesID, e.PendingApprovalID = d.capS, selected, approvalID
-	e.ExpiresAt, e.PolicyVersion, e.Reason = expires.String(), policyVersion, pending.Reason
-	return dec
+	e.CapabilityID, e.SelectedWorkerSpeciesID, e.PendingApprovalID = d.capS, m.worker, approvalID
+	e.ExpiresAt, e.PolicyVersion, e.Reason = expires.String(), m.policyVersion, m.pending.Reason
 }
 
 func (d *decider) taskID() string {

@@ -70,107 +70,137 @@ func ParseRouteInput(data []byte) (RouteInput, ValidationErrors) {
 }
 
 // RouteInputFromMap validates an already decoded JSON object (numbers as
-// json.Number or float64).
+// json.Number or float64). Every field is checked; the errors name each bad
+// field in input order.
 func RouteInputFromMap(obj map[string]any) (RouteInput, ValidationErrors) {
 	var in RouteInput
-	var errs ValidationErrors
-	str := func(key string, dst *string) {
-		v, present := obj[key]
-		if !present {
-			errs = append(errs, verr([]string{key}, "missing", "%s is required; add it as a string", key))
-			return
-		}
-		s, ok := v.(string)
-		if !ok {
-			errs = append(errs, verr([]string{key}, "string_type", "%s must be a string, got %s", key, jsonKind(v)))
-			return
-		}
-		*dst = s
-	}
-	literal := func(key string, allowed []string, dst *string) {
-		v, present := obj[key]
-		if !present {
-			errs = append(errs, verr([]string{key}, "missing", "%s is required; use one of %s", key, strings.Join(allowed, ", ")))
-			return
-		}
-		s, ok := v.(string)
-		if !ok || !slices.Contains(allowed, s) {
-			errs = append(errs, verr([]string{key}, "literal_error",
-				"%s must be exactly one of %s (case-sensitive, no spaces), got %s", key, strings.Join(allowed, ", "), short(v)))
-			return
-		}
-		*dst = s
-	}
-	dict := func(key string, optional bool) map[string]any {
-		v, present := obj[key]
-		if !present || (v == nil && optional) {
-			if optional {
-				return nil
-			}
-			return map[string]any{}
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			errs = append(errs, verr([]string{key}, "dict_type", "%s must be a JSON object, got %s", key, jsonKind(v)))
-			return nil
-		}
-		return m
-	}
-
-	str("capability_id", &in.CapabilityID)
-	literal("env", envs(), &in.Env)
-	literal("data_label", dataLabels(), &in.DataLabel)
-	literal("tenant_risk", tenantRisks(), &in.TenantRisk)
-	literal("qos_class", qosClasses(), &in.QoSClass)
-	if v, present := obj["tenant_id"]; present {
-		if s, ok := v.(string); ok && IsBlank(s) {
-			errs = append(errs, verr([]string{"tenant_id"}, "value_error",
-				"tenant_id must not be empty or whitespace; send the tenant's id"))
-		} else {
-			str("tenant_id", &in.TenantID)
-		}
-	} else {
-		str("tenant_id", &in.TenantID)
-	}
-	str("correlation_id", &in.CorrelationID)
-	in.Request = dict("request", false)
-	in.BlastRadius = dict("blast_radius", true)
-	if v, present := obj["blast_score"]; present && v != nil {
-		n, typ, msg := LaxInt(v)
-		if typ != "" {
-			errs = append(errs, verr([]string{"blast_score"}, typ, "blast_score %s", msg))
-		} else {
-			in.BlastScore = &n
-		}
-	}
-	in.PrivilegeContext = dict("privilege_context", true)
-	if v, present := obj["dry_run"]; present {
-		b, typ := LaxBool(v)
-		if typ != "" {
-			errs = append(errs, verr([]string{"dry_run"}, typ,
-				"dry_run must be a boolean (true/false), got %s", short(v)))
-		}
-		in.DryRun = b
-	}
-	if v, present := obj["tenant_credential"]; present && v != nil {
-		s, ok := v.(string)
-		if !ok {
-			errs = append(errs, verr([]string{"tenant_credential"}, "string_type",
-				"tenant_credential must be a string or null, got %s", jsonKind(v)))
-		} else {
-			in.TenantCredential = &s
-		}
-	}
+	f := inputFields{obj: obj}
+	f.str("capability_id", &in.CapabilityID)
+	f.literal("env", envs(), &in.Env)
+	f.literal("data_label", dataLabels(), &in.DataLabel)
+	f.literal("tenant_risk", tenantRisks(), &in.TenantRisk)
+	f.literal("qos_class", qosClasses(), &in.QoSClass)
+	f.tenantID(&in.TenantID)
+	f.str("correlation_id", &in.CorrelationID)
+	in.Request = f.dict("request", false)
+	in.BlastRadius = f.dict("blast_radius", true)
+	f.blastScore(&in.BlastScore)
+	in.PrivilegeContext = f.dict("privilege_context", true)
+	f.dryRun(&in.DryRun)
+	f.credential(&in.TenantCredential)
 	for k := range obj {
 		if !isRouteInputField(k) {
 			in.IgnoredKeys = append(in.IgnoredKeys, k)
 		}
 	}
 	sort.Strings(in.IgnoredKeys)
-	if len(errs) > 0 {
-		return RouteInput{}, errs
+	if len(f.errs) > 0 {
+		return RouteInput{}, f.errs
 	}
 	return in, nil
+}
+
+// inputFields reads the fields of a RouteInput object, collecting one
+// validation error per bad field.
+type inputFields struct {
+	obj  map[string]any
+	errs ValidationErrors
+}
+
+func (f *inputFields) fail(key, typ, format string, args ...any) {
+	f.errs = append(f.errs, verr([]string{key}, typ, format, args...))
+}
+
+// str reads a required string.
+func (f *inputFields) str(key string, dst *string) {
+	v, present := f.obj[key]
+	if !present {
+		f.fail(key, "missing", "%s is required; add it as a string", key)
+		return
+	}
+	s, ok := v.(string)
+	if !ok {
+		f.fail(key, "string_type", "%s must be a string, got %s", key, jsonKind(v))
+		return
+	}
+	*dst = s
+}
+
+// literal reads a required string that must be one of allowed.
+func (f *inputFields) literal(key string, allowed []string, dst *string) {
+	v, present := f.obj[key]
+	if !present {
+		f.fail(key, "missing", "%s is required; use one of %s", key, strings.Join(allowed, ", "))
+		return
+	}
+	s, ok := v.(string)
+	if !ok || !slices.Contains(allowed, s) {
+		f.fail(key, "literal_error",
+			"%s must be exactly one of %s (case-sensitive, no spaces), got %s", key, strings.Join(allowed, ", "), short(v))
+		return
+	}
+	*dst = s
+}
+
+// dict reads a JSON object: absent is {} (nil when optional, as is null).
+func (f *inputFields) dict(key string, optional bool) map[string]any {
+	v, present := f.obj[key]
+	if !present || (v == nil && optional) {
+		if optional {
+			return nil
+		}
+		return map[string]any{}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		f.fail(key, "dict_type", "%s must be a JSON object, got %s", key, jsonKind(v))
+		return nil
+	}
+	return m
+}
+
+// tenantID reads the required tenant_id, which must not be blank.
+func (f *inputFields) tenantID(dst *string) {
+	if s, ok := f.obj["tenant_id"].(string); ok && IsBlank(s) {
+		f.fail("tenant_id", "value_error", "tenant_id must not be empty or whitespace; send the tenant's id")
+		return
+	}
+	f.str("tenant_id", dst)
+}
+
+// blastScore reads the optional integer blast_score (null: absent).
+func (f *inputFields) blastScore(dst **int64) {
+	if v, present := f.obj["blast_score"]; present && v != nil {
+		n, typ, msg := LaxInt(v)
+		if typ != "" {
+			f.fail("blast_score", typ, "blast_score %s", msg)
+			return
+		}
+		*dst = &n
+	}
+}
+
+// dryRun reads the optional lax boolean dry_run.
+func (f *inputFields) dryRun(dst *bool) {
+	if v, present := f.obj["dry_run"]; present {
+		b, typ := LaxBool(v)
+		if typ != "" {
+			f.fail("dry_run", typ, "dry_run must be a boolean (true/false), got %s", short(v))
+		}
+		*dst = b
+	}
+}
+
+// credential reads the optional string tenant_credential (null: absent).
+func (f *inputFields) credential(dst **string) {
+	if v, present := f.obj["tenant_credential"]; present && v != nil {
+		s, ok := v.(string)
+		if !ok {
+			f.fail("tenant_credential", "string_type", "tenant_credential must be a string or null, got %s", jsonKind(v))
+			return
+		}
+		*dst = &s
+	}
 }
 
 // ParseHallConfig decodes a HallConfig object over DefaultHallConfig with

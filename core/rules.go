@@ -237,166 +237,227 @@ func RulesFromJSON(g any) ([]Rule, error) {
 	return rules, nil
 }
 
+// ruleFromJSON parses one rule of a rules document: its id, its match block
+// and its decision block, each field checked for its type.
 func ruleFromJSON(g any) (Rule, error) {
 	obj, ok := g.(map[string]any)
 	if !ok {
 		return Rule{}, &RuleError{Msg: "a rule must be an object with rule_id, match and decision, got " + jsonKind(g)}
 	}
-	var r Rule
 	rid, ok := obj["rule_id"].(string)
 	if !ok {
 		return Rule{}, &RuleError{Path: "rule_id", Msg: "rule_id is required and must be a string"}
 	}
-	r.RuleID = rid
-	fail := func(path, format string, args ...any) (Rule, error) {
-		return Rule{}, &RuleError{RuleID: rid, Path: path, Msg: fmt.Sprintf(format, args...)}
+	r := Rule{RuleID: rid}
+	err := parseMatch(&r.Match, obj["match"])
+	if err == nil {
+		r.Decision.Preconditions = DefaultPreconditions()
+		err = parseRuleDecision(&r.Decision, obj["decision"])
 	}
-	if mv := obj["match"]; mv != nil {
-		m, ok := mv.(map[string]any)
-		if !ok {
-			return fail("match", "must be an object, got %s", jsonKind(mv))
-		}
-		conds := r.Match.conds()
-		for k, v := range m {
-			i := slices.Index(matchKeys[:], k)
-			if i < 0 {
-				return fail("match."+k, "unknown match key; only capability_id, env, data_label, tenant_risk and qos_class are matched (the reference silently ignores other keys)")
-			}
-			c, err := parseCondition(v)
-			if err != nil {
-				return fail("match."+k, "%v", err)
-			}
-			*conds[i] = c
-		}
+	if err != nil {
+		err.RuleID = rid
+		return Rule{}, err
 	}
-	r.Decision.Preconditions = DefaultPreconditions()
-	dv := obj["decision"]
+	return r, nil
+}
+
+// fieldError is a RuleError at path; ruleFromJSON adds the rule id.
+func fieldError(path, format string, args ...any) *RuleError {
+	return &RuleError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// parseMatch reads a rule's match block (absent: matches everything).
+func parseMatch(dst *Match, mv any) *RuleError {
+	if mv == nil {
+		return nil
+	}
+	m, ok := mv.(map[string]any)
+	if !ok {
+		return fieldError("match", "must be an object, got %s", jsonKind(mv))
+	}
+	conds := dst.conds()
+	for k, v := range m {
+		i := slices.Index(matchKeys[:], k)
+		if i < 0 {
+			return fieldError("match."+k, "unknown match key; only capability_id, env, data_label, tenant_risk and qos_class are matched (the reference silently ignores other keys)")
+		}
+		c, err := parseCondition(v)
+		if err != nil {
+			return fieldError("match."+k, "%v", err)
+		}
+		*conds[i] = c
+	}
+	return nil
+}
+
+// parseRuleDecision reads a rule's decision block over dst (whose
+// preconditions hold the defaults); absent, the rule has no candidates.
+func parseRuleDecision(dst *RuleDecision, dv any) *RuleError {
 	if dv == nil {
-		return r, nil
+		return nil
 	}
 	d, ok := dv.(map[string]any)
 	if !ok {
-		return fail("decision", "must be an object, got %s", jsonKind(dv))
+		return fieldError("decision", "must be an object, got %s", jsonKind(dv))
 	}
-	if v := d["candidate_workers_ranked"]; v != nil {
-		list, ok := v.([]any)
+	var err *RuleError
+	if dst.CandidateWorkersRanked, err = parseCandidates(d["candidate_workers_ranked"]); err != nil {
+		return err
+	}
+	if dst.RequiredControlsSuggested, err = parseStrings(d["required_controls_suggested"], "decision.required_controls_suggested", "a list of control ids"); err != nil {
+		return err
+	}
+	if err = parseEscalation(&dst.Escalation, d["escalation"]); err != nil {
+		return err
+	}
+	if err = parsePreconditions(&dst.Preconditions, d["preconditions"]); err != nil {
+		return err
+	}
+	dst.RecommendedProfiles, err = parseObjects(d["recommended_profiles"], "decision.recommended_profiles")
+	return err
+}
+
+// parseCandidates reads decision.candidate_workers_ranked.
+func parseCandidates(v any) ([]CandidateSpec, *RuleError) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fieldError("decision.candidate_workers_ranked", "must be a list, got %s", jsonKind(v))
+	}
+	var out []CandidateSpec
+	for i, e := range list {
+		path := fmt.Sprintf("decision.candidate_workers_ranked[%d]", i)
+		co, ok := e.(map[string]any)
 		if !ok {
-			return fail("decision.candidate_workers_ranked", "must be a list, got %s", jsonKind(v))
+			return nil, fieldError(path, "must be an object {worker_species_id, score_hint}, got %s", jsonKind(e))
 		}
-		for i, e := range list {
-			path := fmt.Sprintf("decision.candidate_workers_ranked[%d]", i)
-			co, ok := e.(map[string]any)
+		var c CandidateSpec
+		if w := co["worker_species_id"]; w != nil {
+			if c.WorkerSpeciesID, ok = w.(string); !ok {
+				return nil, fieldError(path+".worker_species_id", "must be a string, got %s", jsonKind(w))
+			}
+		}
+		if s := co["score_hint"]; s != nil {
+			f, ok := LaxFloat(s)
 			if !ok {
-				return fail(path, "must be an object {worker_species_id, score_hint}, got %s", jsonKind(e))
+				return nil, fieldError(path+".score_hint", "must be a finite number, got %s", short(s))
 			}
-			var c CandidateSpec
-			if w := co["worker_species_id"]; w != nil {
-				if c.WorkerSpeciesID, ok = w.(string); !ok {
-					return fail(path+".worker_species_id", "must be a string, got %s", jsonKind(w))
-				}
-			}
-			if s := co["score_hint"]; s != nil {
-				f, ok := LaxFloat(s)
-				if !ok {
-					return fail(path+".score_hint", "must be a finite number, got %s", short(s))
-				}
-				c.ScoreHint = &f
-			}
-			r.Decision.CandidateWorkersRanked = append(r.Decision.CandidateWorkersRanked, c)
+			c.ScoreHint = &f
 		}
+		out = append(out, c)
 	}
-	if v := d["required_controls_suggested"]; v != nil {
-		list, ok := v.([]any)
+	return out, nil
+}
+
+// parseStrings reads an optional list of strings at path (want names the
+// list in the error).
+func parseStrings(v any, path, want string) ([]string, *RuleError) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fieldError(path, "must be %s, got %s", want, jsonKind(v))
+	}
+	var out []string
+	for i, e := range list {
+		s, ok := e.(string)
 		if !ok {
-			return fail("decision.required_controls_suggested", "must be a list of control ids, got %s", jsonKind(v))
+			return nil, fieldError(fmt.Sprintf("%s[%d]", path, i), "must be a string, got %s", jsonKind(e))
 		}
-		for i, e := range list {
-			s, ok := e.(string)
-			if !ok {
-				return fail(fmt.Sprintf("decision.required_controls_suggested[%d]", i), "must be a string, got %s", jsonKind(e))
-			}
-			r.Decision.RequiredControlsSuggested = append(r.Decision.RequiredControlsSuggested, s)
-		}
+		out = append(out, s)
 	}
-	if v := d["escalation"]; v != nil {
-		eo, ok := v.(map[string]any)
+	return out, nil
+}
+
+// parseObjects reads an optional list of JSON objects at path.
+func parseObjects(v any, path string) ([]map[string]any, *RuleError) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fieldError(path, "must be a list of objects, got %s", jsonKind(v))
+	}
+	var out []map[string]any
+	for i, x := range list {
+		m, ok := x.(map[string]any)
 		if !ok {
-			return fail("decision.escalation", "must be an object, got %s", jsonKind(v))
+			return nil, fieldError(fmt.Sprintf("%s[%d]", path, i), "must be an object, got %s", jsonKind(x))
 		}
-		e := &r.Decision.Escalation
-		for _, f := range []struct {
-			key string
-			dst *bool
-		}{{"policy_gate", &e.PolicyGate}, {"msavx_step_up", &e.MSAVXStepUp}, {"human_required_default", &e.HumanRequiredDefault}} {
-			if fv, present := eo[f.key]; present {
-				b, typ := LaxBool(fv)
-				if typ != "" {
-					return fail("decision.escalation."+f.key, "must be a boolean, got %s", short(fv))
-				}
-				*f.dst = b
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// boolField names a boolean key of a rule block and where it is stored.
+type boolField struct {
+	key string
+	dst *bool
+}
+
+// parseBools sets each present key of obj (under path) that is a boolean in
+// the reference's lax sense.
+func parseBools(obj map[string]any, path string, fields []boolField) *RuleError {
+	for _, f := range fields {
+		if fv, present := obj[f.key]; present {
+			b, typ := LaxBool(fv)
+			if typ != "" {
+				return fieldError(path+"."+f.key, "must be a boolean, got %s", short(fv))
 			}
-		}
-		if hv := eo["human_required_if"]; hv != nil {
-			list, ok := hv.([]any)
-			if !ok {
-				return fail("decision.escalation.human_required_if", "must be a list of objects, got %s", jsonKind(hv))
-			}
-			for i, x := range list {
-				m, ok := x.(map[string]any)
-				if !ok {
-					return fail(fmt.Sprintf("decision.escalation.human_required_if[%d]", i), "must be an object, got %s", jsonKind(x))
-				}
-				e.HumanRequiredIf = append(e.HumanRequiredIf, m)
-			}
-		}
-		if rv := eo["rationale"]; rv != nil {
-			s, ok := rv.(string)
-			if !ok {
-				return fail("decision.escalation.rationale", "must be a string or null, got %s", jsonKind(rv))
-			}
-			e.Rationale = &s
+			*f.dst = b
 		}
 	}
-	if v := d["preconditions"]; v != nil {
-		po, ok := v.(map[string]any)
+	return nil
+}
+
+// parseEscalation reads decision.escalation.
+func parseEscalation(e *Escalation, v any) *RuleError {
+	if v == nil {
+		return nil
+	}
+	eo, ok := v.(map[string]any)
+	if !ok {
+		return fieldError("decision.escalation", "must be an object, got %s", jsonKind(v))
+	}
+	if err := parseBools(eo, "decision.escalation", []boolField{
+		{"policy_gate", &e.PolicyGate}, {"msavx_step_up", &e.MSAVXStepUp}, {"human_required_default", &e.HumanRequiredDefault},
+	}); err != nil {
+		return err
+	}
+	var err *RuleError
+	if e.HumanRequiredIf, err = parseObjects(eo["human_required_if"], "decision.escalation.human_required_if"); err != nil {
+		return err
+	}
+	if rv := eo["rationale"]; rv != nil {
+		s, ok := rv.(string)
 		if !ok {
-			return fail("decision.preconditions", "must be an object, got %s", jsonKind(v))
+			return fieldError("decision.escalation.rationale", "must be a string or null, got %s", jsonKind(rv))
 		}
-		p := &r.Decision.Preconditions
-		for _, f := range []struct {
-			key string
-			dst *bool
-		}{
-			{"must_have_correlation_id", &p.MustHaveCorrelationID},
-			{"must_attach_policy_version", &p.MustAttachPolicyVersion},
-			{"must_record_artifact_hash_if_executes", &p.MustRecordArtifactHashIfExecutes},
-			{"deny_if_missing_required_controls", &p.DenyIfMissingRequiredControls},
-			{"deny_if_unsigned_artifact_in_prod", &p.DenyIfUnsignedArtifactInProd},
-			{"deny_if_no_attestation_in_prod", &p.DenyIfNoAttestationInProd},
-		} {
-			if fv, present := po[f.key]; present {
-				b, typ := LaxBool(fv)
-				if typ != "" {
-					return fail("decision.preconditions."+f.key, "must be a boolean, got %s", short(fv))
-				}
-				*f.dst = b
-			}
-		}
+		e.Rationale = &s
 	}
-	if v := d["recommended_profiles"]; v != nil {
-		list, ok := v.([]any)
-		if !ok {
-			return fail("decision.recommended_profiles", "must be a list of objects, got %s", jsonKind(v))
-		}
-		for i, x := range list {
-			m, ok := x.(map[string]any)
-			if !ok {
-				return fail(fmt.Sprintf("decision.recommended_profiles[%d]", i), "must be an object, got %s", jsonKind(x))
-			}
-			r.Decision.RecommendedProfiles = append(r.Decision.RecommendedProfiles, m)
-		}
+	return nil
+}
+
+// parsePreconditions reads decision.preconditions over the defaults in p.
+func parsePreconditions(p *Preconditions, v any) *RuleError {
+	if v == nil {
+		return nil
 	}
-	return r, nil
+	po, ok := v.(map[string]any)
+	if !ok {
+		return fieldError("decision.preconditions", "must be an object, got %s", jsonKind(v))
+	}
+	return parseBools(po, "decision.preconditions", []boolField{
+		{"must_have_correlation_id", &p.MustHaveCorrelationID},
+		{"must_attach_policy_version", &p.MustAttachPolicyVersion},
+		{"must_record_artifact_hash_if_executes", &p.MustRecordArtifactHashIfExecutes},
+		{"deny_if_missing_required_controls", &p.DenyIfMissingRequiredControls},
+		{"deny_if_unsigned_artifact_in_prod", &p.DenyIfUnsignedArtifactInProd},
+		{"deny_if_no_attestation_in_prod", &p.DenyIfNoAttestationInProd},
+	})
 }
 
 // Control ids that switch on pipeline steps. Both the underscore spelling

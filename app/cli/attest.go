@@ -93,33 +93,9 @@ func attestBuild(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "attest build: %v\n", err)
 		return 1
 	}
-	var signer attest.Signer
-	switch {
-	case *keyFile != "" && *hmacEnv != "":
-		fmt.Fprintln(stderr, "attest build: pass --key or --hmac-env, not both")
-		return 2
-	case *keyFile != "":
-		b, err := os.ReadFile(*keyFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "attest build: --key: %v\n", err)
-			return 1
-		}
-		k, err := attest.ParsePrivateKey(string(b))
-		if err != nil {
-			fmt.Fprintf(stderr, "attest build: --key %s: %v\n", *keyFile, err)
-			return 1
-		}
-		signer = attest.Ed25519Signer{Key: k}
-	case *hmacEnv != "":
-		secret := hmacSecret(*hmacEnv)
-		if len(secret) == 0 {
-			fmt.Fprintf(stderr, "attest build: environment variable %s is empty: export the HMAC secret first\n", *hmacEnv)
-			return 1
-		}
-		signer = attest.HMACSigner{Secret: secret}
-	default:
-		fmt.Fprintln(stderr, "attest build: --key is required (generate one with `hallmonitor attest keygen --namespace x.<you>`), or --hmac-env for HMAC")
-		return 2
+	signer, code := buildSigner(*keyFile, *hmacEnv, stderr)
+	if signer == nil {
+		return code
 	}
 	if st, err := os.Stat(*pkg); err != nil || !st.IsDir() {
 		fmt.Fprintf(stderr, "attest build: --package %s is not a directory\n", *pkg)
@@ -142,6 +118,38 @@ func attestBuild(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "wrote %s\npackage hash sha256:%s (%d files)\nsigned       %s\n%s\n", final, m.PackageHash, len(files), scheme, m.TrustStatement)
 	return 0
+}
+
+// buildSigner is the signer of `attest build`: an Ed25519 key file (--key)
+// or an HMAC secret in an environment variable (--hmac-env), exactly one.
+// On failure it says why on stderr and returns a nil signer and the exit code.
+func buildSigner(keyFile, hmacEnv string, stderr io.Writer) (attest.Signer, int) {
+	switch {
+	case keyFile != "" && hmacEnv != "":
+		fmt.Fprintln(stderr, "attest build: pass --key or --hmac-env, not both")
+		return nil, 2
+	case keyFile != "":
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "attest build: --key: %v\n", err)
+			return nil, 1
+		}
+		k, err := attest.ParsePrivateKey(string(b))
+		if err != nil {
+			fmt.Fprintf(stderr, "attest build: --key %s: %v\n", keyFile, err)
+			return nil, 1
+		}
+		return attest.Ed25519Signer{Key: k}, 0
+	case hmacEnv != "":
+		secret := hmacSecret(hmacEnv)
+		if len(secret) == 0 {
+			fmt.Fprintf(stderr, "attest build: environment variable %s is empty: export the HMAC secret first\n", hmacEnv)
+			return nil, 1
+		}
+		return attest.HMACSigner{Secret: secret}, 0
+	}
+	fmt.Fprintln(stderr, "attest build: --key is required (generate one with `hallmonitor attest keygen --namespace x.<you>`), or --hmac-env for HMAC")
+	return nil, 2
 }
 
 func attestHash(args []string, stdout, stderr io.Writer) int {

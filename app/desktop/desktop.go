@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -42,105 +44,142 @@ func Run(opts Options) int {
 		return 1
 	}
 	defer h.Close()
-	logger := h.Logger
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var served sync.WaitGroup
-	var agents net.Addr
-	if ln, err := h.Listen(); err != nil {
-		// The window still works (it talks to the Hall in-process); agents cannot reach it over HTTP.
-		logger.Error("the Hall API is not reachable by agents", "err", err)
-	} else {
-		logger.Info("Hall API listening", "listen", ln.Addr().String(), "db", h.Store.Path())
-		agents = ln.Addr()
-		served.Add(1)
-		go func() {
-			defer served.Done()
-			if err := h.Server.Serve(ctx, ln); err != nil {
-				logger.Error("Hall API stopped", "err", err)
-			}
-		}()
-	}
-
+	agents := serveAgents(ctx, h, &served)
 	if _, err := h.Start(ctx, agents); err != nil {
 		fmt.Fprintf(stderr, "hallmonitor: %v\n", err)
 		return 1
 	}
 
-	statePath := filepath.Join(h.ConfigDir, "window.json")
-	state, err := loadWindowState(statePath)
-	if err != nil {
-		logger.Warn("window state", "err", err)
-	}
-	bridge := &Bridge{}
-	notes := &dbusNotifier{}
-	defer notes.Close()
-	closing := &closer{settings: h.Store.GetSettings, trayHost: bridge.trayHostError, log: logger}
-	win := shellWindow{b: bridge, c: closing}
-	api := httpapi.TrustedHandler(h.Server.Handler())
-	trayDone := make(chan *tray, 1)
-	var trayStarted atomic.Bool
-
-	err = wails.Run(&options.App{
-		Title:            "Hall Monitor",
-		Width:            state.Width,
-		Height:           state.Height,
-		MinWidth:         minWidth,
-		MinHeight:        minHeight,
-		StartHidden:      true, // shown on DOM ready: no white flash
-		BackgroundColour: &options.RGBA{R: 15, G: 23, B: 42, A: 255},
-		AssetServer:      &assetserver.Options{Handler: api},
-		Bind:             []any{bridge},
-		SingleInstanceLock: &options.SingleInstanceLock{
-			UniqueId: "dev.wcp.hallmonitor." + uniqueSuffix(h.ConfigDir),
-			// also when the window is hidden in the tray
-			OnSecondInstanceLaunch: func(options.SecondInstanceData) { win.Show() },
-		},
-		OnStartup: func(wctx context.Context) {
-			p := wailsPlatform{ctx: wctx}
-			bridge.setPlatform(p)
-			if state.X != 0 || state.Y != 0 || state.Maximised {
-				p.SetGeometry(state.X, state.Y, state.Width, state.Height, state.Maximised)
-			}
-			go forwardNotifications(ctx, h.Store, h.Server.Bus(), notes, logger)
-			trayStarted.Store(true)
-			go func() {
-				t, err := startTray(ctx, opts.Icon, win, api, h.Server.Bus(), logger)
-				if err != nil {
-					logger.Info("no system tray; closing the window quits", "reason", err.Error())
-				}
-				bridge.setTray(t)
-				trayDone <- t
-			}()
-		},
-		OnDomReady: func(wctx context.Context) {
-			logger.Info("window ready")
-			wailsPlatform{ctx: wctx}.Show()
-		},
-		OnBeforeClose: func(wctx context.Context) bool {
-			x, y, w, hgt, max := wailsPlatform{ctx: wctx}.Geometry()
-			if err := (windowState{X: x, Y: y, Width: w, Height: hgt, Maximised: max}).save(statePath); err != nil {
-				logger.Warn("window state not saved", "err", err)
-			}
-			if closing.hideOnClose(ctx) {
-				wailsPlatform{ctx: wctx}.Hide()
-				return true // prevents the close
-			}
-			return false
-		},
-		Linux: &linux.Options{Icon: opts.Icon, ProgramName: "hallmonitor", WindowIsTranslucent: false},
-	})
+	w := newWindow(ctx, h, opts)
+	defer w.notes.Close()
+	err = wails.Run(w.app())
 	cancel()
 	served.Wait()
-	if trayStarted.Load() {
-		(<-trayDone).stop()
+	if w.trayStarted.Load() {
+		(<-w.trayDone).stop()
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hallmonitor: the window could not start: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// serveAgents serves the Hall API to agents on its listener until ctx ends
+// (served is done then), and returns its address; nil when it cannot listen:
+// the window still works (it talks to the Hall in-process), agents cannot
+// reach it over HTTP.
+func serveAgents(ctx context.Context, h *hall.Hall, served *sync.WaitGroup) net.Addr {
+	ln, err := h.Listen()
+	if err != nil {
+		h.Logger.Error("the Hall API is not reachable by agents", "err", err)
+		return nil
+	}
+	h.Logger.Info("Hall API listening", "listen", ln.Addr().String(), "db", h.Store.Path())
+	served.Add(1)
+	go func() {
+		defer served.Done()
+		if err := h.Server.Serve(ctx, ln); err != nil {
+			h.Logger.Error("Hall API stopped", "err", err)
+		}
+	}()
+	return ln.Addr()
+}
+
+// window is one run of the window: the Hall, the window's saved state and
+// the parts the Wails callbacks share.
+type window struct {
+	ctx         context.Context // the Hall's run; ends when the window closes
+	h           *hall.Hall
+	opts        Options
+	logger      *slog.Logger
+	statePath   string
+	state       windowState
+	bridge      *Bridge
+	notes       *dbusNotifier
+	closing     *closer
+	win         shellWindow
+	api         http.Handler
+	trayDone    chan *tray
+	trayStarted atomic.Bool
+}
+
+func newWindow(ctx context.Context, h *hall.Hall, opts Options) *window {
+	w := &window{ctx: ctx, h: h, opts: opts, logger: h.Logger, statePath: filepath.Join(h.ConfigDir, "window.json"),
+		bridge: &Bridge{}, notes: &dbusNotifier{}, api: httpapi.TrustedHandler(h.Server.Handler()), trayDone: make(chan *tray, 1)}
+	var err error
+	if w.state, err = loadWindowState(w.statePath); err != nil {
+		w.logger.Warn("window state", "err", err)
+	}
+	w.closing = &closer{settings: h.Store.GetSettings, trayHost: w.bridge.trayHostError, log: w.logger}
+	w.win = shellWindow{b: w.bridge, c: w.closing}
+	return w
+}
+
+// app is the Wails application of the window.
+func (w *window) app() *options.App {
+	return &options.App{
+		Title:            "Hall Monitor",
+		Width:            w.state.Width,
+		Height:           w.state.Height,
+		MinWidth:         minWidth,
+		MinHeight:        minHeight,
+		StartHidden:      true, // shown on DOM ready: no white flash
+		BackgroundColour: &options.RGBA{R: 15, G: 23, B: 42, A: 255},
+		AssetServer:      &assetserver.Options{Handler: w.api},
+		Bind:             []any{w.bridge},
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId: "dev.wcp.hallmonitor." + uniqueSuffix(w.h.ConfigDir),
+			// also when the window is hidden in the tray
+			OnSecondInstanceLaunch: func(options.SecondInstanceData) { w.win.Show() },
+		},
+		OnStartup: w.onStartup,
+		OnDomReady: func(wctx context.Context) {
+			w.logger.Info("window ready")
+			wailsPlatform{ctx: wctx}.Show()
+		},
+		OnBeforeClose: w.onBeforeClose,
+		Linux:         &linux.Options{Icon: w.opts.Icon, ProgramName: "hallmonitor", WindowIsTranslucent: false},
+	}
+}
+
+// onStartup gives the bridge its platform, restores the window's place, and
+// starts the desktop notifications and the system tray.
+func (w *window) onStartup(wctx context.Context) {
+	p := wailsPlatform{ctx: wctx}
+	w.bridge.setPlatform(p)
+	if st := w.state; st.X != 0 || st.Y != 0 || st.Maximised {
+		p.SetGeometry(st.X, st.Y, st.Width, st.Height, st.Maximised)
+	}
+	go forwardNotifications(w.ctx, w.h.Store, w.h.Server.Bus(), w.notes, w.logger)
+	w.trayStarted.Store(true)
+	go func() {
+		t, err := startTray(w.ctx, w.opts.Icon, w.win, w.api, w.h.Server.Bus(), w.logger)
+		if err != nil {
+			w.logger.Info("no system tray; closing the window quits", "reason", err.Error())
+		}
+		w.bridge.setTray(t)
+		w.trayDone <- t
+	}()
+}
+
+// onBeforeClose saves the window's place, then hides the window in the tray
+// instead of closing it when the settings ask for that (true prevents the
+// close).
+func (w *window) onBeforeClose(wctx context.Context) bool {
+	x, y, width, height, max := wailsPlatform{ctx: wctx}.Geometry()
+	if err := (windowState{X: x, Y: y, Width: width, Height: height, Maximised: max}).save(w.statePath); err != nil {
+		w.logger.Warn("window state not saved", "err", err)
+	}
+	if w.closing.hideOnClose(w.ctx) {
+		wailsPlatform{ctx: wctx}.Hide()
+		return true
+	}
+	return false
 }
 
 // uniqueSuffix tells Halls with different configuration folders apart, so each may have its own window

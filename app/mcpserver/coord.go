@@ -1,7 +1,7 @@
 package mcpserver
 
 // Coordination tools: agents on `hallmonitor mcp` join the Hall's task board
-// (the Coordination screen). Every tool goes through the same store methods,
+// (the Coordination screen). Every tool goes through the same board (hallapi/coord),
 // and so the same validation, as /api/coord/*; each call names the agent
 // (agent_id), which must have sent wcp_coord_heartbeat first.
 
@@ -11,7 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/coord"
 )
 
 // Coordination tool names.
@@ -88,15 +88,15 @@ type (
 	}
 )
 
-func (f coordTaskFields) input() store.TaskInput {
-	return store.TaskInput{ID: f.ID, Title: f.Title, Details: f.Details, Owner: f.Owner, Priority: f.Priority, AgentType: f.AgentType,
+func (f coordTaskFields) input() coord.TaskInput {
+	return coord.TaskInput{ID: f.ID, Title: f.Title, Details: f.Details, Owner: f.Owner, Priority: f.Priority, AgentType: f.AgentType,
 		Section: f.Section, Location: f.Location, Predecessors: f.Predecessors, DepType: f.DepType}
 }
 
 // coordResult answers a coordination tool: a refused change is a tool error
-// with the store's code, message and field; other errors fail the call.
+// with the board's code, message and field; other errors fail the call.
 func coordResult(v any, err error) (*mcp.CallToolResult, any, error) {
-	var ce *store.CoordError
+	var ce *coord.Error
 	switch {
 	case errors.As(err, &ce):
 		return textResult(true, map[string]any{"error": map[string]string{"code": ce.Code, "message": ce.Message, "field": ce.Field}}), nil, nil
@@ -106,71 +106,74 @@ func coordResult(v any, err error) (*mcp.CallToolResult, any, error) {
 	return textResult(false, v), nil, nil
 }
 
-func agent(id string) store.Actor { return store.Actor{ID: id, Agent: true} }
+func agent(id string) coord.Actor { return coord.Actor{ID: id, Agent: true} }
+
+// board is the task board over the Hall's store.
+func (s *Server) board() *coord.Service { return coord.New(s.st) }
 
 func (s *Server) addCoordTools() {
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordHeartbeat, Description: "Join the Hall's coordination board, or say you are still alive " +
 		"(every minute or so: an agent unseen for 2 minutes shows idle, after 15 offline). Call it before the other wcp_coord_* tools."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordHeartbeatArgs) (*mcp.CallToolResult, any, error) {
-			ag, err := s.st.Heartbeat(ctx, store.AgentInput{ID: a.AgentID, Name: a.Name, Type: a.Type})
+			ag, err := s.board().Heartbeat(ctx, coord.AgentInput{ID: a.AgentID, Name: a.Name, Type: a.Type})
 			return coordResult(map[string]any{"agent": ag}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordTasks, Description: "List the board: tasks (with predecessors, dep_type, status, owner, claimed_by), the agents and the active file locks."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordTasksArgs) (*mcp.CallToolResult, any, error) {
-			ts, err := s.st.ListTasks(ctx, store.TaskFilter{Status: a.Status, Owner: a.Owner})
+			ts, err := s.board().ListTasks(ctx, coord.TaskFilter{Status: a.Status, Owner: a.Owner})
 			if err != nil {
 				return coordResult(nil, err)
 			}
-			as, err := s.st.ListAgents(ctx)
+			as, err := s.board().ListAgents(ctx)
 			if err != nil {
 				return nil, nil, err
 			}
-			ls, err := s.st.ActiveLocks(ctx)
+			ls, err := s.board().ActiveLocks(ctx)
 			return coordResult(map[string]any{"tasks": ts, "agents": as, "locks": ls}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordCreate, Description: "Add a task to the board."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordCreateArgs) (*mcp.CallToolResult, any, error) {
-			tk, err := s.st.CreateTask(ctx, a.input(), agent(a.AgentID))
+			tk, err := s.board().CreateTask(ctx, a.input(), agent(a.AgentID))
 			return coordResult(map[string]any{"task": tk}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordClaim, Description: "Start a pending task (it becomes in_progress, claimed by you). " +
 		"Refused while its dependencies do not allow a start, or when someone else holds it."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordClaimArgs) (*mcp.CallToolResult, any, error) {
-			tk, err := s.st.ClaimTask(ctx, a.TaskID, agent(a.AgentID))
+			tk, err := s.board().ClaimTask(ctx, a.TaskID, agent(a.AgentID))
 			return coordResult(map[string]any{"task": tk}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordComplete, Description: "Mark a task done with a result summary, optionally creating a follow-up task and notifying all."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordCompleteArgs) (*mcp.CallToolResult, any, error) {
-			in := store.CompleteInput{Summary: a.Summary, Notify: a.Notify}
+			in := coord.CompleteInput{Summary: a.Summary, Notify: a.Notify}
 			if a.FollowUp != nil {
 				fu := a.FollowUp.input()
 				in.FollowUp = &fu
 			}
-			c, err := s.st.CompleteTask(ctx, a.TaskID, in, agent(a.AgentID))
+			c, err := s.board().CompleteTask(ctx, a.TaskID, in, agent(a.AgentID))
 			return coordResult(c, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordMessage, Description: "Send a message to all or to one agent (it shows on the Coordination screen)."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordMessageArgs) (*mcp.CallToolResult, any, error) {
-			m, err := s.st.PostMessage(ctx, store.MessageInput{To: a.To, Message: a.Message, TaskID: a.TaskID, MsgType: a.MsgType}, agent(a.AgentID))
+			m, err := s.board().PostMessage(ctx, coord.MessageInput{To: a.To, Message: a.Message, TaskID: a.TaskID, MsgType: a.MsgType}, agent(a.AgentID))
 			return coordResult(map[string]any{"message": m}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordInbox, Description: "Read the messages to you or to all (and yours), newest first."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordInboxArgs) (*mcp.CallToolResult, any, error) {
-			if err := store.ValidAgentID("agent_id", a.AgentID); err != nil {
+			if err := coord.ValidAgentID("agent_id", a.AgentID); err != nil {
 				return coordResult(nil, err)
 			}
-			page, err := s.st.ListMessages(ctx, store.MessageFilter{Limit: a.Limit, Before: a.Before, For: a.AgentID})
+			page, err := s.board().ListMessages(ctx, coord.MessageFilter{Limit: a.Limit, Before: a.Before, For: a.AgentID})
 			return coordResult(page, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordLock, Description: "Lock a file (or directory) you are about to change, so other agents know. " +
 		"Refused while another agent holds it; locking again extends your lock."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordLockArgs) (*mcp.CallToolResult, any, error) {
-			l, err := s.st.AcquireLock(ctx, a.Path, a.TTLSeconds, agent(a.AgentID))
+			l, err := s.board().AcquireLock(ctx, a.Path, a.TTLSeconds, agent(a.AgentID))
 			return coordResult(map[string]any{"lock": l}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordUnlock, Description: "Release your lock on a path."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordUnlockArgs) (*mcp.CallToolResult, any, error) {
-			l, err := s.st.ReleaseLock(ctx, a.Path, agent(a.AgentID))
+			l, err := s.board().ReleaseLock(ctx, a.Path, agent(a.AgentID))
 			return coordResult(map[string]any{"lock": l}, err)
 		})
 }

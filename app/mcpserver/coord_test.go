@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"hallmonitor/hallapi/coord"
 	"hallmonitor/hallapi/events"
-	"hallmonitor/hallapi/store"
 )
 
 func toolErr(t *testing.T, out map[string]any, isErr bool, code, field string) {
@@ -108,7 +108,7 @@ func TestMCPCoordinationTools(t *testing.T) {
 	}
 
 	// The same rows the Coordination screen lists, with their events.
-	tasks, err := h.st.ListTasks(ctx, store.TaskFilter{})
+	tasks, err := coord.New(h.st).ListTasks(ctx, coord.TaskFilter{})
 	if err != nil || len(tasks) != 2 || tasks[0].CompletedBy != "codex" {
 		t.Fatalf("store: %v %+v", err, tasks)
 	}

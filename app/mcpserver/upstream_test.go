@@ -15,8 +15,8 @@ import (
 	"hallmonitor/core/attest"
 	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/mcpclient"
-	"hallmonitor/hallapi/mcpclient/mcptest"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/internal/testservers/mcptest"
 )
 
 func TestMain(m *testing.M) {

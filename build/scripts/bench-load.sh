@@ -16,7 +16,7 @@ for _ in $(seq 100); do
   [ -s "$tmp/config/api-token" ] && curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
   sleep 0.1
 done
-go build -o "$tmp/hallload" ./hallapi/cmd/hallload
+go build -o "$tmp/hallload" ./internal/tools/hallload
 echo "== batched ingest: $n_batch decisions, batches of 1000, 2 clients"
 "$tmp/hallload" -url "http://127.0.0.1:$port" -token-file "$tmp/config/api-token" -n "$n_batch" -batch 1000 -clients 2
 echo "== single ingest: $n_single decisions, one per request, 2 clients"

@@ -58,7 +58,7 @@ function freePort() {
 }
 
 /**
- * startRegistry runs the project's test registry (hallapi/registry/registrytest/cmd/testregistry):
+ * startRegistry runs the project's test registry (internal/testservers/registrytest/cmd/testregistry):
  * OAuth authorize page, standing, verify, ban list. TESTREGISTRY_BIN, or built here with `go build`.
  */
 let registry;
@@ -66,7 +66,7 @@ async function startRegistry() {
   let bin = process.env.TESTREGISTRY_BIN;
   if (!bin) {
     bin = join(tmp, "testregistry");
-    execFileSync("go", ["build", "-o", bin, "./hallapi/registry/registrytest/cmd/testregistry"], { cwd: join(here, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync("go", ["build", "-o", bin, "./internal/testservers/registrytest/cmd/testregistry"], { cwd: join(here, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
   }
   registry = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
   const url = await new Promise((res, rej) => {
@@ -86,11 +86,11 @@ async function startRegistry() {
   return url;
 }
 
-/** startMcpServer runs a real MCP server (go-sdk, streamable HTTP) on a loopback port: hallapi/mcpclient/mcptest/cmd/mcptestserver. */
+/** startMcpServer runs a real MCP server (go-sdk, streamable HTTP) on a loopback port: internal/testservers/mcptest/cmd/mcptestserver. */
 let mcpServer;
 async function startMcpServer() {
   const bin = join(tmp, "mcptestserver");
-  execFileSync("go", ["build", "-o", bin, "./hallapi/mcpclient/mcptest/cmd/mcptestserver"], { cwd: join(here, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync("go", ["build", "-o", bin, "./internal/testservers/mcptest/cmd/mcptestserver"], { cwd: join(here, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
   mcpServer = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
   const url = await new Promise((res, rej) => {
     let out = "";

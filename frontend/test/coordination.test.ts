@@ -106,3 +106,54 @@ describe("feed rows", () => {
     expect(feedSummary(ev(1, "dispatch.started", { capability_id: "cap.x", worker_species_id: "wrk.y" }))).toBe("cap.x → wrk.y started");
   });
 });
+
+describe("complete modal", () => {
+  let root: HTMLElement;
+  let calls: { url: string; method: string; body: unknown }[];
+  beforeEach(() => {
+    calls = [];
+    api.configure({ base: "", token: null });
+    localStorage.clear();
+    vi.stubGlobal("fetch", async (url: string, init?: RequestInit) => {
+      const method = init?.method ?? "GET";
+      calls.push({ url, method, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      const body = method === "POST" && url.endsWith("/complete") ? { task: task("T1", { status: "done" }), follow_up: null, messages: [] } : respond(url);
+      return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
+    });
+    root = document.createElement("main");
+    document.body.appendChild(root);
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    root.remove();
+  });
+
+  // Bug: the hidden follow-up fieldset held a required title, so the browser refused the
+  // form and "Mark Complete" without a follow-up did nothing.
+  it("completes a task without a follow-up: the hidden follow-up fields do not block the form", async () => {
+    const s = createCoordinationScreen();
+    s.mount(root, new URLSearchParams());
+    await tick();
+    root.querySelector<HTMLButtonElement>('[data-id="T1"] [data-action="complete"]')!.click();
+    const dlg = document.querySelector<HTMLDialogElement>("dialog.coord-complete")!;
+    const form = dlg.querySelector<HTMLFormElement>("form")!;
+    dlg.querySelector<HTMLTextAreaElement>('textarea[name="summary"]')!.value = "shipped";
+    expect(form.checkValidity()).toBe(true);
+    dlg.querySelector<HTMLButtonElement>('button[type="submit"]')!.click();
+    await tick();
+    const done = calls.find((c) => c.method === "POST");
+    expect(done?.url).toBe("/api/coord/tasks/T1/complete");
+    expect(done?.body).toEqual({ summary: "shipped", notify: true });
+
+    // With the follow-up asked for, its title is required again.
+    root.querySelector<HTMLButtonElement>('[data-id="T1"] [data-action="complete"]')!.click();
+    const dlg2 = document.querySelector<HTMLDialogElement>("dialog.coord-complete")!;
+    const follow = dlg2.querySelector<HTMLInputElement>('input[name="follow-up"]')!;
+    follow.checked = true;
+    follow.dispatchEvent(new Event("change"));
+    expect(dlg2.querySelector<HTMLFormElement>("form")!.checkValidity()).toBe(false);
+    dlg2.querySelector<HTMLInputElement>('input[name="follow_up.title"]')!.value = "docs";
+    expect(dlg2.querySelector<HTMLFormElement>("form")!.checkValidity()).toBe(true);
+    s.unmount?.();
+  });
+});

@@ -1,5 +1,5 @@
 // Package account is the Hall's side of the registry account: sign-in and
-// sign-out (through app/login), the profile (GitHub identity, tier,
+// sign-out (through account/oauth), the profile (GitHub identity, tier,
 // namespaces), the account standing (ok / grace with countdown / degraded /
 // suspended), going online (only when the standing allows) and offline, and the
 // registry proxies /wcp/registry/verify/{id} and /wcp/registry/ban-list.
@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"hallmonitor/app/login"
+	"hallmonitor/hallapi/account/oauth"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/registry"
 )
@@ -38,7 +38,7 @@ type Publisher interface {
 
 // Options configure a Service.
 type Options struct {
-	Login     *login.Manager   // required
+	Login     *oauth.Manager   // required
 	Registry  *registry.Client // required
 	Publisher Publisher        // nil: events are not published
 	// Workers keeps the registry's answers about enrolled workers (the
@@ -240,7 +240,7 @@ func (s *Service) CheckStanding(ctx context.Context) (registry.Standing, error) 
 	})
 	s.mu.Lock()
 	if err != nil {
-		if errors.Is(err, login.ErrNotLoggedIn) || errors.Is(err, login.ErrSessionExpired) {
+		if errors.Is(err, oauth.ErrNotLoggedIn) || errors.Is(err, oauth.ErrSessionExpired) {
 			s.online = false
 		}
 		s.standingErr = err.Error()

@@ -17,11 +17,11 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"hallmonitor/app/login"
 	"hallmonitor/hallapi/account"
+	"hallmonitor/hallapi/account/oauth"
 	"hallmonitor/hallapi/registry"
-	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 type syncBuffer struct {
@@ -39,7 +39,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 type env struct {
 	reg   *registrytest.Server
 	svc   *account.Service
-	login *login.Manager
+	login *oauth.Manager
 	st    *store.Store
 	hall  *httptest.Server
 	logs  *syncBuffer
@@ -66,7 +66,7 @@ func newEnv(t *testing.T, user *registrytest.User) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e.st = st
-	e.login, err = login.New(login.Options{RegistryURL: e.reg.URL, Store: login.NewTokenStore(dir, logger), Logger: logger})
+	e.login, err = oauth.New(oauth.Options{RegistryURL: e.reg.URL, Store: oauth.NewTokenStore(dir, logger), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

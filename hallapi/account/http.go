@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"hallmonitor/app/login"
+	"hallmonitor/hallapi/account/oauth"
 	"hallmonitor/hallapi/registry"
 )
 
@@ -83,9 +83,9 @@ func writeRegistryError(w http.ResponseWriter, err error) {
 	switch {
 	// Not 401: the UI treats 401 as "wrong API token" (docs/api.md). A missing
 	// registry session is a state conflict the UI resolves with "Sign in".
-	case errors.Is(err, login.ErrNotLoggedIn):
+	case errors.Is(err, oauth.ErrNotLoggedIn):
 		writeError(w, http.StatusConflict, CodeNotLoggedIn, "Not signed in to the registry: sign in with GitHub first.", "")
-	case errors.Is(err, login.ErrSessionExpired), errors.Is(err, registry.ErrUnauthorized):
+	case errors.Is(err, oauth.ErrSessionExpired), errors.Is(err, registry.ErrUnauthorized):
 		writeError(w, http.StatusConflict, CodeNotLoggedIn, "The registry session expired or was revoked: sign in with GitHub again.", "")
 	case errors.Is(err, registry.ErrForbidden):
 		writeError(w, http.StatusForbidden, "standing_forbids", "The registry forbids this account (403): check your account at the registry.", "")
@@ -186,7 +186,7 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.o.Login.Start()
 	if err != nil {
-		if errors.Is(err, login.ErrTooManyLogins) {
+		if errors.Is(err, oauth.ErrTooManyLogins) {
 			writeError(w, http.StatusConflict, "conflict", err.Error(), "")
 			return
 		}
@@ -221,7 +221,7 @@ func (s *Service) handleDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.o.Login.StartDevice(r.Context())
 	if err != nil {
-		if errors.Is(err, login.ErrTooManyLogins) {
+		if errors.Is(err, oauth.ErrTooManyLogins) {
 			writeError(w, http.StatusConflict, "conflict", err.Error(), "")
 			return
 		}

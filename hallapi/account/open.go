@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"hallmonitor/app/login"
+	"hallmonitor/hallapi/account/oauth"
 	"hallmonitor/hallapi/registry"
 )
 
@@ -37,8 +37,8 @@ func Open(c Config) (*Service, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	lm, err := login.New(login.Options{RegistryURL: c.RegistryURL, Paths: c.Paths, ClientID: c.ClientID,
-		CallbackURL: c.CallbackURL, OpenURL: c.OpenURL, Store: login.NewTokenStore(c.ConfigDir, c.Logger),
+	lm, err := oauth.New(oauth.Options{RegistryURL: c.RegistryURL, Paths: c.Paths, ClientID: c.ClientID,
+		CallbackURL: c.CallbackURL, OpenURL: c.OpenURL, Store: oauth.NewTokenStore(c.ConfigDir, c.Logger),
 		HTTPClient: c.HTTPClient, Logger: c.Logger})
 	if err != nil {
 		return nil, err

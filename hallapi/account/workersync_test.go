@@ -11,12 +11,12 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"hallmonitor/app/login"
 	"hallmonitor/hallapi/account"
+	"hallmonitor/hallapi/account/oauth"
 	"hallmonitor/hallapi/registry"
-	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 // The registry's answers about enrolled workers reach the store: a ban by
@@ -33,7 +33,7 @@ func TestSyncWorkersStoresBansAndVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	lm, err := login.New(login.Options{RegistryURL: reg.URL, Store: login.NewTokenStore(dir, nil)})
+	lm, err := oauth.New(oauth.Options{RegistryURL: reg.URL, Store: oauth.NewTokenStore(dir, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

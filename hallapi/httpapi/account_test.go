@@ -18,8 +18,8 @@ import (
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
-	"hallmonitor/hallapi/registry/registrytest"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 // TestMountedOnHallAPIServer wires the account service into the real Hall API

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"sync"
 
-	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/coord"
 )
 
 // Coordination endpoints (/api/coord/*): the multi-agent task board. The
-// store validates every change (store/coord.go); these handlers decode the
+// board (hallapi/coord) validates every change; these handlers decode the
 // body strictly and say who acts: an agent names itself with agent_id (it
 // must have sent a heartbeat), anything else is the person at the Hall.
 
@@ -61,17 +61,20 @@ func (s *Server) person(r *http.Request) (name, source string) {
 	return osUserName(), IdentityOS
 }
 
-func (s *Server) actor(r *http.Request, agentID string) store.Actor {
+func (s *Server) actor(r *http.Request, agentID string) coord.Actor {
 	if agentID != "" {
-		return store.Actor{ID: agentID, Agent: true}
+		return coord.Actor{ID: agentID, Agent: true}
 	}
 	name, _ := s.person(r)
-	return store.Actor{ID: name}
+	return coord.Actor{ID: name}
 }
 
-// coordFail writes a store.CoordError with its status (400, 404, 409).
+// board is the task board over the Hall's store.
+func (s *Server) board() *coord.Service { return coord.New(s.st) }
+
+// coordFail writes a coord.Error with its status (400, 404, 409).
 func (s *Server) coordFail(w http.ResponseWriter, r *http.Request, err error) {
-	var ce *store.CoordError
+	var ce *coord.Error
 	if !errors.As(err, &ce) {
 		s.fail(w, r, err)
 		return
@@ -99,7 +102,7 @@ func readOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) *httpErro
 }
 
 func (s *Server) handleCoordAgents(w http.ResponseWriter, r *http.Request) {
-	as, err := s.st.ListAgents(r.Context())
+	as, err := s.board().ListAgents(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -118,7 +121,7 @@ func (s *Server) handleCoordHeartbeat(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	a, err := s.st.Heartbeat(r.Context(), store.AgentInput{ID: body.ID, Name: body.Name, Type: body.Type})
+	a, err := s.board().Heartbeat(r.Context(), coord.AgentInput{ID: body.ID, Name: body.Name, Type: body.Type})
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -128,7 +131,7 @@ func (s *Server) handleCoordHeartbeat(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleCoordTasks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ts, err := s.st.ListTasks(r.Context(), store.TaskFilter{Status: q.Get("status"), Owner: q.Get("owner")})
+	ts, err := s.board().ListTasks(r.Context(), coord.TaskFilter{Status: q.Get("status"), Owner: q.Get("owner")})
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -152,8 +155,8 @@ type taskBody struct {
 	DepType      string   `json:"dep_type"`
 }
 
-func (b taskBody) input() store.TaskInput {
-	return store.TaskInput{ID: b.ID, Title: b.Title, Details: b.Details, Owner: b.Owner, Priority: b.Priority, AgentType: b.AgentType,
+func (b taskBody) input() coord.TaskInput {
+	return coord.TaskInput{ID: b.ID, Title: b.Title, Details: b.Details, Owner: b.Owner, Priority: b.Priority, AgentType: b.AgentType,
 		Section: b.Section, Location: b.Location, Predecessors: b.Predecessors, DepType: b.DepType}
 }
 
@@ -163,7 +166,7 @@ func (s *Server) handleCoordCreateTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	tk, err := s.st.CreateTask(r.Context(), body.input(), s.actor(r, body.AgentID))
+	tk, err := s.board().CreateTask(r.Context(), body.input(), s.actor(r, body.AgentID))
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -173,7 +176,7 @@ func (s *Server) handleCoordCreateTask(w http.ResponseWriter, r *http.Request) {
 
 func taskPathID(r *http.Request) *httpError {
 	id := r.PathValue("task_id")
-	if err := store.ValidTaskID("id", id); err != nil {
+	if err := coord.ValidTaskID("id", id); err != nil {
 		return errf(http.StatusBadRequest, "invalid_field", "id", "%v", err)
 	}
 	return nil
@@ -200,9 +203,9 @@ func (s *Server) handleCoordUpdateTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	p := store.TaskPatch{Title: body.Title, Details: body.Details, Owner: body.Owner, Priority: body.Priority, AgentType: body.AgentType,
+	p := coord.TaskPatch{Title: body.Title, Details: body.Details, Owner: body.Owner, Priority: body.Priority, AgentType: body.AgentType,
 		Section: body.Section, Location: body.Location, DepType: body.DepType, Predecessors: body.Predecessors}
-	tk, err := s.st.UpdateTask(r.Context(), r.PathValue("task_id"), p, s.actor(r, body.AgentID))
+	tk, err := s.board().UpdateTask(r.Context(), r.PathValue("task_id"), p, s.actor(r, body.AgentID))
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -222,7 +225,7 @@ func (s *Server) handleCoordClaim(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	tk, err := s.st.ClaimTask(r.Context(), r.PathValue("task_id"), s.actor(r, body.AgentID))
+	tk, err := s.board().ClaimTask(r.Context(), r.PathValue("task_id"), s.actor(r, body.AgentID))
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -245,7 +248,7 @@ func (s *Server) handleCoordComplete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	in := store.CompleteInput{Summary: body.Summary, Notify: body.Notify}
+	in := coord.CompleteInput{Summary: body.Summary, Notify: body.Notify}
 	if body.FollowUp != nil {
 		if body.FollowUp.AgentID != "" {
 			s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "follow_up.agent_id", "follow_up.agent_id is not accepted: the follow-up is created by whoever completes the task (agent_id)"))
@@ -254,7 +257,7 @@ func (s *Server) handleCoordComplete(w http.ResponseWriter, r *http.Request) {
 		fu := body.FollowUp.input()
 		in.FollowUp = &fu
 	}
-	c, err := s.st.CompleteTask(r.Context(), r.PathValue("task_id"), in, s.actor(r, body.AgentID))
+	c, err := s.board().CompleteTask(r.Context(), r.PathValue("task_id"), in, s.actor(r, body.AgentID))
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -275,7 +278,7 @@ func (s *Server) handleCoordReassign(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	tk, err := s.st.ReassignTask(r.Context(), r.PathValue("task_id"), body.Owner, s.actor(r, body.AgentID))
+	tk, err := s.board().ReassignTask(r.Context(), r.PathValue("task_id"), body.Owner, s.actor(r, body.AgentID))
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -284,7 +287,7 @@ func (s *Server) handleCoordReassign(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCoordLocks(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.st.ActiveLocks(r.Context())
+	ls, err := s.board().ActiveLocks(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -302,7 +305,7 @@ func (s *Server) handleCoordAcquireLock(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, he)
 		return
 	}
-	l, err := s.st.AcquireLock(r.Context(), body.Path, body.TTLSeconds, s.actor(r, body.AgentID))
+	l, err := s.board().AcquireLock(r.Context(), body.Path, body.TTLSeconds, s.actor(r, body.AgentID))
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -319,7 +322,7 @@ func (s *Server) handleCoordReleaseLock(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, he)
 		return
 	}
-	l, err := s.st.ReleaseLock(r.Context(), body.Path, s.actor(r, body.AgentID))
+	l, err := s.board().ReleaseLock(r.Context(), body.Path, s.actor(r, body.AgentID))
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -333,7 +336,7 @@ func (s *Server) handleCoordMessages(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	f := store.MessageFilter{Limit: limit, For: r.URL.Query().Get("for")}
+	f := coord.MessageFilter{Limit: limit, For: r.URL.Query().Get("for")}
 	if v := r.URL.Query().Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
@@ -342,7 +345,7 @@ func (s *Server) handleCoordMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Before = n
 	}
-	page, err := s.st.ListMessages(r.Context(), f)
+	page, err := s.board().ListMessages(r.Context(), f)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -362,7 +365,7 @@ func (s *Server) handleCoordPostMessage(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, he)
 		return
 	}
-	m, err := s.st.PostMessage(r.Context(), store.MessageInput{To: body.To, Message: body.Message, TaskID: body.TaskID, MsgType: body.MsgType},
+	m, err := s.board().PostMessage(r.Context(), coord.MessageInput{To: body.To, Message: body.Message, TaskID: body.TaskID, MsgType: body.MsgType},
 		s.actor(r, body.AgentID))
 	if err != nil {
 		s.coordFail(w, r, err)

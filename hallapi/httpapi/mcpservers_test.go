@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"hallmonitor/hallapi/mcpclient/mcptest"
+	"hallmonitor/internal/testservers/mcptest"
 )
 
 func TestMain(m *testing.M) {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"hallmonitor/hallapi/registry"
-	"hallmonitor/hallapi/registry/registrytest"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 // clock is a settable time source for cache-age tests.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"hallmonitor/hallapi/registry/registrytest"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 const redirect = "http://127.0.0.1:9/callback"

@@ -10,7 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"hallmonitor/hallapi/mcpclient/mcptest"
+	"hallmonitor/internal/testservers/mcptest"
 )
 
 func main() {

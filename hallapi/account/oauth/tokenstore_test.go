@@ -1,4 +1,4 @@
-package login_test
+package oauth_test
 
 import (
 	"errors"
@@ -11,20 +11,20 @@ import (
 	"github.com/zalando/go-keyring"
 	"golang.org/x/oauth2"
 
-	"hallmonitor/app/login"
+	"hallmonitor/hallapi/account/oauth"
 )
 
 func TestTokenStoreKeyring(t *testing.T) {
 	keyring.MockInit()
 	dir := t.TempDir()
-	s := login.NewTokenStore(dir, nil)
+	s := oauth.NewTokenStore(dir, nil)
 	// A stale fallback file from a time without keyring is removed once the keyring works.
 	if err := os.WriteFile(s.FilePath(), []byte(`{"access_token":"old"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tok := &oauth2.Token{AccessToken: "rat_k", RefreshToken: "rrt_k", Expiry: time.Now().Add(time.Hour).Round(time.Second)}
 	where, err := s.Save(tok)
-	if err != nil || where != login.WhereKeyring {
+	if err != nil || where != oauth.WhereKeyring {
 		t.Fatalf("save: %q %v", where, err)
 	}
 	if _, err := os.Stat(s.FilePath()); !errors.Is(err, os.ErrNotExist) {
@@ -40,7 +40,7 @@ func TestTokenStoreKeyring(t *testing.T) {
 	if _, err := keyring.Get("hallmonitor", "registry-session"); !errors.Is(err, keyring.ErrNotFound) {
 		t.Fatalf("keyring entry survived Delete: %v", err)
 	}
-	if _, err := s.Load(); !errors.Is(err, login.ErrNoToken) {
+	if _, err := s.Load(); !errors.Is(err, oauth.ErrNoToken) {
 		t.Fatalf("load after delete: %v", err)
 	}
 	if err := s.Delete(); err != nil {
@@ -51,9 +51,9 @@ func TestTokenStoreKeyring(t *testing.T) {
 func TestTokenStoreFileFallback(t *testing.T) {
 	keyring.MockInitWithError(errors.New("org.freedesktop.secrets was not provided by any .service files"))
 	dir := filepath.Join(t.TempDir(), "cfg")
-	s := login.NewTokenStore(dir, nil)
+	s := oauth.NewTokenStore(dir, nil)
 	where, err := s.Save(&oauth2.Token{AccessToken: "rat_f", RefreshToken: "rrt_f"})
-	if err != nil || where != login.WhereFile {
+	if err != nil || where != oauth.WhereFile {
 		t.Fatalf("save: %q %v", where, err)
 	}
 	fi, err := os.Stat(s.FilePath())

@@ -1,4 +1,4 @@
-// Package login signs the Hall in to the WCP registry with OAuth 2
+// Package oauth signs the Hall in to the WCP registry with OAuth 2
 // (golang.org/x/oauth2): Authorization Code + PKCE (S256) with the system
 // browser and a one-shot loopback listener on 127.0.0.1 and a random port
 // (RFC 8252), or, for the public registry's flow, the Hall's own
@@ -8,7 +8,7 @@
 // callback is accepted once, and no token is ever handed to a caller — the
 // session is stored (TokenStore: OS keyring or a 0600 file) and used by the
 // Hall itself.
-package login
+package oauth
 
 import (
 	"context"

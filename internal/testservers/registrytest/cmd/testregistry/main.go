@@ -1,8 +1,8 @@
-// Command testregistry runs the test registry (hallapi/registry/registrytest)
+// Command testregistry runs the test registry (internal/testservers/registrytest)
 // as a process for browser end-to-end tests and manual runs. It prints its base
 // URL as the first line of stdout, then serves until SIGINT/SIGTERM:
 //
-//	go run ./hallapi/registry/registrytest/cmd/testregistry -addr 127.0.0.1:0
+//	go run ./internal/testservers/registrytest/cmd/testregistry -addr 127.0.0.1:0
 //
 // Point the Hall at it with HALLMONITOR_REGISTRY_URL=<printed URL>. Flip its
 // switches at run time with POST <URL>/_test/{standing,fail,delay,reset,...}
@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"hallmonitor/hallapi/registry"
-	"hallmonitor/hallapi/registry/registrytest"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 func main() {

@@ -1,4 +1,4 @@
-package login_test
+package oauth_test
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"hallmonitor/app/login"
+	"hallmonitor/hallapi/account/oauth"
 	"hallmonitor/hallapi/registry"
-	"hallmonitor/hallapi/registry/registrytest"
+	"hallmonitor/internal/testservers/registrytest"
 )
 
 // syncBuffer collects log output written from several goroutines.
@@ -36,8 +36,8 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 type env struct {
 	reg    *registrytest.Server
-	m      *login.Manager
-	store  *login.TokenStore
+	m      *oauth.Manager
+	store  *oauth.TokenStore
 	dir    string
 	logs   *syncBuffer
 	opened chan string
@@ -46,19 +46,19 @@ type env struct {
 
 // newEnv starts a test registry and a Manager whose keyring is unavailable
 // (as on this machine: no Secret Service daemon), so the 0600 file is used.
-func newEnv(t *testing.T, mod func(*login.Options)) *env {
+func newEnv(t *testing.T, mod func(*oauth.Options)) *env {
 	t.Helper()
 	keyring.MockInitWithError(errors.New("no Secret Service on this bus"))
-	e := &env{reg: registrytest.New(t, registrytest.Options{ClientID: login.DefaultClientID}), dir: t.TempDir(),
+	e := &env{reg: registrytest.New(t, registrytest.Options{ClientID: oauth.DefaultClientID}), dir: t.TempDir(),
 		logs: &syncBuffer{}, opened: make(chan string, 4)}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.store = login.NewTokenStore(e.dir, logger)
-	o := login.Options{RegistryURL: e.reg.URL, Store: e.store, Logger: logger,
+	e.store = oauth.NewTokenStore(e.dir, logger)
+	o := oauth.Options{RegistryURL: e.reg.URL, Store: e.store, Logger: logger,
 		OpenURL: func(u string) error { e.opened <- u; return nil }}
 	if mod != nil {
 		mod(&o)
 	}
-	m, err := login.New(o)
+	m, err := oauth.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func (e *env) openedURL(t *testing.T) string {
 	}
 }
 
-func (e *env) wait(t *testing.T, id string) login.AttemptStatus {
+func (e *env) wait(t *testing.T, id string) oauth.AttemptStatus {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -124,7 +124,7 @@ func TestLoopbackLoginFullFlow(t *testing.T) {
 	if strings.Contains(a.AuthURL, a.ID) {
 		t.Fatal("the login_id must not be the state (the state is a separate secret)")
 	}
-	if st, _ := e.m.Status(a.ID); st.Status != login.StatusPending || e.m.LoggedIn() {
+	if st, _ := e.m.Status(a.ID); st.Status != oauth.StatusPending || e.m.LoggedIn() {
 		t.Fatalf("before the browser: %+v", st)
 	}
 
@@ -135,7 +135,7 @@ func TestLoopbackLoginFullFlow(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(page.Body, "Signed in") || page.URL.Hostname() != "127.0.0.1" {
 		t.Fatalf("callback page: %d %s %s", page.Status, page.URL, page.Body)
 	}
-	if st := e.wait(t, a.ID); st.Status != login.StatusDone {
+	if st := e.wait(t, a.ID); st.Status != oauth.StatusDone {
 		t.Fatalf("status %+v", st)
 	}
 	if !e.m.LoggedIn() {
@@ -150,7 +150,7 @@ func TestLoopbackLoginFullFlow(t *testing.T) {
 	if st, err := e.client.Standing(context.Background(), tok); err != nil || st.GitHubLogin != "octocat" {
 		t.Fatalf("standing with the new session: %+v %v", st, err)
 	}
-	fi, err := os.Stat(filepath.Join(e.dir, login.TokenFileName))
+	fi, err := os.Stat(filepath.Join(e.dir, oauth.TokenFileName))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("token file: %v mode %v", err, fi.Mode())
 	}
@@ -164,7 +164,7 @@ func TestLoopbackLoginFullFlow(t *testing.T) {
 	}
 
 	// A restarted Hall finds the session again.
-	m2, err := login.New(login.Options{RegistryURL: e.reg.URL, Store: e.store})
+	m2, err := oauth.New(oauth.Options{RegistryURL: e.reg.URL, Store: e.store})
 	if err != nil || !m2.LoggedIn() {
 		t.Fatalf("session not reloaded: %v", err)
 	}
@@ -176,10 +176,10 @@ func TestLoopbackLoginFullFlow(t *testing.T) {
 	if e.m.LoggedIn() || e.reg.Sessions() != 0 {
 		t.Fatalf("after logout: logged in %v, registry sessions %d", e.m.LoggedIn(), e.reg.Sessions())
 	}
-	if _, err := os.Stat(filepath.Join(e.dir, login.TokenFileName)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(e.dir, oauth.TokenFileName)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("token file still there after logout: %v", err)
 	}
-	if _, err := e.m.AccessToken(context.Background()); !errors.Is(err, login.ErrNotLoggedIn) {
+	if _, err := e.m.AccessToken(context.Background()); !errors.Is(err, oauth.ErrNotLoggedIn) {
 		t.Fatalf("AccessToken after logout: %v", err)
 	}
 	e.assertNoSecrets(t, tok.Reveal(), stored.AccessToken, stored.RefreshToken)
@@ -210,7 +210,7 @@ func TestWrongStateIsRefusedAndLoginStaysPending(t *testing.T) {
 	if resp.StatusCode != 400 {
 		t.Fatalf("wrong state: HTTP %d, want 400", resp.StatusCode)
 	}
-	if st, _ := e.m.Status(a.ID); st.Status != login.StatusPending || e.m.LoggedIn() {
+	if st, _ := e.m.Status(a.ID); st.Status != oauth.StatusPending || e.m.LoggedIn() {
 		t.Fatalf("a wrong state must not end or complete the login: %+v", st)
 	}
 	// The genuine callback still completes it.
@@ -219,7 +219,7 @@ func TestWrongStateIsRefusedAndLoginStaysPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if st := e.wait(t, a.ID); st.Status != login.StatusDone || resp.StatusCode != 200 {
+	if st := e.wait(t, a.ID); st.Status != oauth.StatusDone || resp.StatusCode != 200 {
 		t.Fatalf("genuine callback: HTTP %d, %+v", resp.StatusCode, st)
 	}
 }
@@ -230,7 +230,7 @@ func TestHallCallbackModeReplayedCodeAndStates(t *testing.T) {
 	// listener serving HandleCallback.
 	ln := listen(t)
 	cb := "http://" + ln.Addr().String() + "/api/auth/callback"
-	e := newEnv(t, func(o *login.Options) { o.CallbackURL = cb })
+	e := newEnv(t, func(o *oauth.Options) { o.CallbackURL = cb })
 	srv := &http.Server{Handler: http.HandlerFunc(e.m.HandleCallback)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
@@ -257,7 +257,7 @@ func TestHallCallbackModeReplayedCodeAndStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if st := e.wait(t, a1.ID); st.Status != login.StatusFailed || !strings.Contains(st.Error, "PKCE") {
+	if st := e.wait(t, a1.ID); st.Status != oauth.StatusFailed || !strings.Contains(st.Error, "PKCE") {
 		t.Fatalf("a code from another login must fail on PKCE: %+v", st)
 	}
 	// Login 2's code was burned by that attempt: codes are single-use.
@@ -266,7 +266,7 @@ func TestHallCallbackModeReplayedCodeAndStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if st := e.wait(t, a2.ID); st.Status != login.StatusFailed || !strings.Contains(st.Error, "already used") {
+	if st := e.wait(t, a2.ID); st.Status != oauth.StatusFailed || !strings.Contains(st.Error, "already used") {
 		t.Fatalf("login 2 with a burned code: %+v", st)
 	}
 	// A clean login completes; replaying its callback is refused (state consumed).
@@ -275,7 +275,7 @@ func TestHallCallbackModeReplayedCodeAndStates(t *testing.T) {
 	if err != nil || p3.Status != 200 {
 		t.Fatalf("login 3: %+v %v", p3, err)
 	}
-	if st := e.wait(t, a3.ID); st.Status != login.StatusDone {
+	if st := e.wait(t, a3.ID); st.Status != oauth.StatusDone {
 		t.Fatalf("login 3: %+v", st)
 	}
 	resp, err = http.Get(p3.URL.String())
@@ -317,7 +317,7 @@ func TestHallCallbackCompletesLoopbackLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if st := e.wait(t, a.ID); st.Status != login.StatusDone || resp.StatusCode != 200 {
+	if st := e.wait(t, a.ID); st.Status != oauth.StatusDone || resp.StatusCode != 200 {
 		t.Fatalf("loopback login via the Hall callback: %d %+v", resp.StatusCode, st)
 	}
 	// The loopback listener closed with the login.
@@ -329,17 +329,17 @@ func TestHallCallbackCompletesLoopbackLogin(t *testing.T) {
 }
 
 func TestDeniedCancelledAndExpired(t *testing.T) {
-	e := newEnv(t, func(o *login.Options) { o.Timeout = 300 * time.Millisecond })
+	e := newEnv(t, func(o *oauth.Options) { o.Timeout = 300 * time.Millisecond })
 	a, _ := e.m.Start()
 	if _, err := registrytest.Browse(nil, a.AuthURL, false); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.wait(t, a.ID); st.Status != login.StatusFailed || !strings.Contains(st.Error, "access_denied") {
+	if st := e.wait(t, a.ID); st.Status != oauth.StatusFailed || !strings.Contains(st.Error, "access_denied") {
 		t.Fatalf("denied: %+v", st)
 	}
 
 	b, _ := e.m.Start()
-	if st, err := e.m.Cancel(b.ID); err != nil || st.Status != login.StatusCancelled {
+	if st, err := e.m.Cancel(b.ID); err != nil || st.Status != oauth.StatusCancelled {
 		t.Fatalf("cancel: %+v %v", st, err)
 	}
 	page, err := registrytest.Browse(nil, b.AuthURL, true)
@@ -351,13 +351,13 @@ func TestDeniedCancelledAndExpired(t *testing.T) {
 	}
 
 	c, _ := e.m.Start()
-	if st := e.wait(t, c.ID); st.Status != login.StatusExpired {
+	if st := e.wait(t, c.ID); st.Status != oauth.StatusExpired {
 		t.Fatalf("timeout: %+v", st)
 	}
-	if _, err := e.m.Status("nope"); !errors.Is(err, login.ErrUnknownLogin) {
+	if _, err := e.m.Status("nope"); !errors.Is(err, oauth.ErrUnknownLogin) {
 		t.Fatalf("unknown id: %v", err)
 	}
-	if _, err := e.m.Cancel("nope"); !errors.Is(err, login.ErrUnknownLogin) {
+	if _, err := e.m.Cancel("nope"); !errors.Is(err, oauth.ErrUnknownLogin) {
 		t.Fatalf("cancel unknown id: %v", err)
 	}
 }
@@ -373,7 +373,7 @@ func TestRegistryDownDuringExchange(t *testing.T) {
 	if page.Status != http.StatusBadGateway {
 		t.Fatalf("callback page: %d", page.Status)
 	}
-	if st := e.wait(t, a.ID); st.Status != login.StatusFailed || !strings.Contains(st.Error, "500") {
+	if st := e.wait(t, a.ID); st.Status != oauth.StatusFailed || !strings.Contains(st.Error, "500") {
 		t.Fatalf("%+v", st)
 	}
 	if e.m.LoggedIn() {
@@ -409,13 +409,13 @@ func TestExpiredTokenIsRefreshedThenSessionLoss(t *testing.T) {
 	}
 	// Revoked at the registry: the refresh fails and the session is dropped.
 	e.reg.RevokeAll()
-	if _, err := e.m.Refresh(ctx, nt); !errors.Is(err, login.ErrSessionExpired) {
+	if _, err := e.m.Refresh(ctx, nt); !errors.Is(err, oauth.ErrSessionExpired) {
 		t.Fatalf("want ErrSessionExpired, got %v", err)
 	}
 	if e.m.LoggedIn() {
 		t.Fatal("still logged in with a revoked session")
 	}
-	if _, err := e.store.Load(); !errors.Is(err, login.ErrNoToken) {
+	if _, err := e.store.Load(); !errors.Is(err, oauth.ErrNoToken) {
 		t.Fatalf("revoked session still stored: %v", err)
 	}
 	select {
@@ -430,7 +430,7 @@ func TestExpiredTokenIsRefreshedThenSessionLoss(t *testing.T) {
 }
 
 func TestDeviceFlow(t *testing.T) {
-	e := newEnv(t, func(o *login.Options) { o.OpenURL = nil })
+	e := newEnv(t, func(o *oauth.Options) { o.OpenURL = nil })
 	d, err := e.m.StartDevice(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -438,13 +438,13 @@ func TestDeviceFlow(t *testing.T) {
 	if d.UserCode == "" || !strings.HasPrefix(d.VerificationURI, e.reg.URL) || d.Interval != 1 {
 		t.Fatalf("device attempt: %+v", d)
 	}
-	if st, _ := e.m.Status(d.ID); st.Status != login.StatusPending {
+	if st, _ := e.m.Status(d.ID); st.Status != oauth.StatusPending {
 		t.Fatalf("%+v", st)
 	}
 	if err := e.reg.DecideDevice(d.UserCode, true); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.wait(t, d.ID); st.Status != login.StatusDone || !e.m.LoggedIn() {
+	if st := e.wait(t, d.ID); st.Status != oauth.StatusDone || !e.m.LoggedIn() {
 		t.Fatalf("device flow: %+v", st)
 	}
 
@@ -455,7 +455,7 @@ func TestDeviceFlow(t *testing.T) {
 	if err := e.reg.DecideDevice(d2.UserCode, false); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.wait(t, d2.ID); st.Status != login.StatusFailed || !strings.Contains(st.Error, "access_denied") {
+	if st := e.wait(t, d2.ID); st.Status != oauth.StatusFailed || !strings.Contains(st.Error, "access_denied") {
 		t.Fatalf("denied device flow: %+v", st)
 	}
 	e.reg.Fail(registrytest.RouteDevice, registrytest.Failure{Status: 503})
@@ -465,15 +465,15 @@ func TestDeviceFlow(t *testing.T) {
 }
 
 func TestOptionsErrors(t *testing.T) {
-	store := login.NewTokenStore(t.TempDir(), nil)
-	for _, o := range []login.Options{
+	store := oauth.NewTokenStore(t.TempDir(), nil)
+	for _, o := range []oauth.Options{
 		{},
 		{Store: store, RegistryURL: "gopher://x"},
 		{Store: store, CallbackURL: "https://example.com/api/auth/callback"},
 		{Store: store, CallbackURL: "http://127.0.0.1/api/auth/callback"},
 		{Store: store, Paths: registry.Paths{Token: "token"}},
 	} {
-		if _, err := login.New(o); err == nil {
+		if _, err := oauth.New(o); err == nil {
 			t.Errorf("%+v: accepted", o)
 		}
 	}
@@ -503,7 +503,7 @@ func TestCancelDuringCodeExchangeStoresNothing(t *testing.T) {
 		done <- result{resp.StatusCode, nil}
 	}()
 	time.Sleep(150 * time.Millisecond)
-	if st, err := e.m.Cancel(a.ID); err != nil || st.Status != login.StatusCancelled {
+	if st, err := e.m.Cancel(a.ID); err != nil || st.Status != oauth.StatusCancelled {
 		t.Fatalf("cancel: %+v %v", st, err)
 	}
 	r := <-done
@@ -513,7 +513,7 @@ func TestCancelDuringCodeExchangeStoresNothing(t *testing.T) {
 	if e.m.LoggedIn() {
 		t.Fatal("a session was kept from a cancelled login")
 	}
-	if _, err := e.store.Load(); !errors.Is(err, login.ErrNoToken) {
+	if _, err := e.store.Load(); !errors.Is(err, oauth.ErrNoToken) {
 		t.Fatalf("a session was stored from a cancelled login: %v", err)
 	}
 }
