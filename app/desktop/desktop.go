@@ -155,7 +155,7 @@ func (w *window) onStartup(wctx context.Context) {
 	if st := w.state; st.X != 0 || st.Y != 0 || st.Maximised {
 		p.SetGeometry(st.X, st.Y, st.Width, st.Height, st.Maximised)
 	}
-	go forwardNotifications(w.ctx, w.h.Store, w.h.Server.Bus(), w.notes, w.logger)
+	go forwardNotifications(w.ctx, w.h.Store, w.h.Server.Bus(), w.h.Server.Locked, w.notes, w.logger)
 	w.trayStarted.Store(true)
 	go func() {
 		t, err := startTray(w.ctx, w.opts.Icon, w.win, w.api, w.h.Server.Bus(), w.logger)

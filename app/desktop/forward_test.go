@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,7 +47,11 @@ func TestForwardNotificationsFromRealStore(t *testing.T) {
 	defer cancel()
 	n := &recordingNotifier{}
 	done := make(chan struct{})
-	go func() { forwardNotifications(ctx, st, st.Bus(), n, slog.New(slog.DiscardHandler)); close(done) }()
+	var locked atomic.Bool
+	go func() {
+		forwardNotifications(ctx, st, st.Bus(), locked.Load, n, slog.New(slog.DiscardHandler))
+		close(done)
+	}()
 	waitFor := func(want int) []string {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
@@ -84,6 +89,30 @@ func TestForwardNotificationsFromRealStore(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if got := n.seen(); len(got) != 1 {
 		t.Fatalf("alert shown although switched off: %v", got)
+	}
+	// While the passphrase locks the Hall no notification tells what it does.
+	locked.Store(true)
+	if _, err := st.RaiseAlert(ctx, store.AlertInput{Type: "APPROVAL_EXPIRED", Severity: store.SeverityWarning, Title: "Locked away", Body: "z"}); err != nil {
+		t.Fatal(err)
+	}
+	next2 := next
+	next2.NotifyOn = []string{"alert.raised"}
+	if _, err := st.PutSettings(ctx, next2, next.ETag()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RaiseAlert(ctx, store.AlertInput{Type: "APPROVAL_EXPIRED", Severity: store.SeverityWarning, Title: "Still locked", Body: "z"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if got := n.seen(); len(got) != 1 {
+		t.Fatalf("a notification was shown while locked: %v", got)
+	}
+	locked.Store(false)
+	if _, err := st.RaiseAlert(ctx, store.AlertInput{Type: "APPROVAL_EXPIRED", Severity: store.SeverityWarning, Title: "Unlocked", Body: "z"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitFor(2); got[1] != "Alert: Unlocked" {
+		t.Fatalf("after unlocking: %v", got)
 	}
 	cancel()
 	select {

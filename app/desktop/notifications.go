@@ -55,7 +55,7 @@ func notificationFor(ev events.Event, st store.Settings) (title, body string, ok
 
 // forwardNotifications shows a desktop notification for each event the settings select, until ctx ends.
 // The first failure to notify (no notification service) is logged once, not for every event.
-func forwardNotifications(ctx context.Context, st *store.Store, bus *events.Bus, n notifier, log *slog.Logger) {
+func forwardNotifications(ctx context.Context, st *store.Store, bus *events.Bus, locked func() bool, n notifier, log *slog.Logger) {
 	sub := bus.Subscribe(0)
 	defer func() { sub.Close() }()
 	warned := false
@@ -69,6 +69,9 @@ func forwardNotifications(ctx context.Context, st *store.Store, bus *events.Bus,
 			sub.Close()
 			sub = bus.Subscribe(0)
 		case ev := <-sub.C:
+			if locked() {
+				continue // the passphrase lock hides the Hall: no pop-up tells what it does
+			}
 			settings, err := st.GetSettings(ctx)
 			if err != nil {
 				log.Error("read settings for notifications", "err", err)

@@ -45,7 +45,7 @@ type Hall struct {
 	Server    *httpapi.Server
 	Logger    *slog.Logger
 	listen    string
-	logFile   *os.File
+	logFile   *rotatingFile
 }
 
 // Resolve computes the configuration directory and the effective configuration
@@ -101,11 +101,11 @@ func Open(opts Options) (*Hall, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
-	log, logFile := opts.Logger, (*os.File)(nil)
+	log, logFile := opts.Logger, (*rotatingFile)(nil)
 	if log == nil && opts.LogOutput != nil {
 		out := opts.LogOutput
 		path := filepath.Join(cfg.DataDir, "hallmonitor.log")
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		f, err := openRotating(path, logMaxBytes)
 		if err != nil {
 			fmt.Fprintf(out, "hallmonitor: no log file %s: %v\n", path, err)
 		} else {
@@ -161,7 +161,7 @@ func (h *Hall) Close() error {
 	return err
 }
 
-func closeFile(f *os.File) {
+func closeFile(f *rotatingFile) {
 	if f != nil {
 		f.Close()
 	}

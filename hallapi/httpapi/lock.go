@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -61,6 +62,57 @@ type uiLock struct {
 	locked   atomic.Bool
 	failures int
 	retryAt  time.Time
+
+	// lockedCh is closed (and replaced) each time the Hall locks, ending
+	// the UI's open event streams.
+	chMu     sync.Mutex
+	lockedCh chan struct{}
+}
+
+// setLocked changes the lock state; locking wakes every onLock waiter.
+func (l *uiLock) setLocked(v bool) {
+	was := l.locked.Swap(v)
+	if v && !was {
+		l.chMu.Lock()
+		if l.lockedCh != nil {
+			close(l.lockedCh)
+		}
+		l.lockedCh = make(chan struct{})
+		l.chMu.Unlock()
+	}
+}
+
+// onLock is closed when the Hall next locks.
+func (l *uiLock) onLock() <-chan struct{} {
+	l.chMu.Lock()
+	defer l.chMu.Unlock()
+	if l.lockedCh == nil {
+		l.lockedCh = make(chan struct{})
+	}
+	return l.lockedCh
+}
+
+// Locked reports whether the UI passphrase locks the Hall now: the window's
+// notifications and tray show nothing of the Hall then.
+func (s *Server) Locked() bool { return s.lock.locked.Load() }
+
+// endOnLock cancels a UI request's context when the Hall locks, so an open
+// event stream (SSE or long-poll) of the window or a browser closes at once
+// instead of carrying events past the lock.
+func (s *Server) endOnLock(r *http.Request, p principal.Principal) (*http.Request, func()) {
+	if !isUI(r, p) {
+		return r, func() {}
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	ch := s.lock.onLock()
+	go func() {
+		select {
+		case <-ch:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return r.WithContext(ctx), cancel
 }
 
 func loadUILock(configDir string) (*uiLock, error) {
@@ -77,7 +129,7 @@ func loadUILock(configDir string) (*uiLock, error) {
 		return nil, fmt.Errorf("%s is damaged: delete it to remove the UI passphrase", l.path)
 	}
 	l.rec = &rec
-	l.locked.Store(true)
+	l.setLocked(true)
 	return l, nil
 }
 
@@ -237,7 +289,7 @@ func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.withPassphrase(w, r, "passphrase", body.Passphrase, "no passphrase is set: there is nothing to unlock", func(l *uiLock) (string, error) {
-		l.locked.Store(false)
+		l.setLocked(false)
 		return "unlocked", nil
 	})
 }
@@ -250,7 +302,7 @@ func (s *Server) handleLock(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errf(http.StatusConflict, "conflict", "", "set a passphrase first: without one the Hall cannot be unlocked again"))
 		return
 	}
-	l.locked.Store(true)
+	l.setLocked(true)
 	l.mu.Unlock()
 	s.lockChanged(r, "locked")
 	writeJSON(w, http.StatusOK, s.lockStatus())
@@ -295,7 +347,7 @@ func (s *Server) handleRemovePassphrase(w http.ResponseWriter, r *http.Request) 
 			return "", err
 		}
 		l.rec = nil
-		l.locked.Store(false)
+		l.setLocked(false)
 		return "removed", nil
 	})
 }

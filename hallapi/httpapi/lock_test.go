@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"hallmonitor/hallapi/httpapi"
 )
@@ -92,5 +94,55 @@ func TestUIPassphraseBackoff(t *testing.T) {
 	e.apiErr(429, "rate_limited", "passphrase", "POST", "/api/auth/unlock", map[string]any{"passphrase": "correct horse"})
 	if st := e.ok(200, "GET", "/api/auth/passphrase-status", nil); st["retry_after_seconds"].(float64) < 1 || st["locked"] != true {
 		t.Fatalf("status during back-off: %v", st)
+	}
+}
+
+// Locking ends the UI's open event streams at once: a waiting long-poll
+// answers 423 and an SSE stream closes; the CLI's (admin credential, not UI)
+// stream goes on.
+func TestLockEndsUIStreams(t *testing.T) {
+	e := newEnv(t, testRules)
+	e.ok(201, "POST", "/api/auth/set-passphrase", map[string]any{"passphrase": "correct horse"})
+	poll := make(chan int, 1)
+	go func() {
+		code, _, _ := e.req("GET", "/api/events?since=999999&timeout=30", nil, ui, "1")
+		poll <- code
+	}()
+	sse, err := http.NewRequest("GET", e.base+"/api/events?since=999999", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sse.Header.Set("Authorization", "Bearer "+e.token)
+	sse.Header.Set("Accept", "text/event-stream")
+	sse.Header.Set(ui, "1")
+	resp, err := http.DefaultClient.Do(sse)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("SSE: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	cli := make(chan int, 1)
+	go func() {
+		code, _, _ := e.req("GET", "/api/events?since=999999&timeout=2", nil)
+		cli <- code
+	}()
+	time.Sleep(300 * time.Millisecond) // the streams are open
+	e.ok(200, "POST", "/api/auth/lock", nil)
+	select {
+	case code := <-poll:
+		if code != http.StatusLocked {
+			t.Fatalf("the UI's long-poll answered %d on lock, want 423", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the UI's long-poll stayed open after the lock")
+	}
+	done := make(chan error, 1)
+	go func() { _, err := io.Copy(io.Discard, resp.Body); done <- err }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the UI's SSE stream stayed open after the lock")
+	}
+	if code := <-cli; code != http.StatusOK {
+		t.Fatalf("the CLI's long-poll (not UI) answered %d", code)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hallmonitor/hallapi/events"
+	"hallmonitor/hallapi/principal"
 )
 
 const (
@@ -72,6 +73,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
+	p, _ := principal.From(r.Context())
+	r, stop := s.endOnLock(r, p)
+	defer stop()
 	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		s.streamSSE(w, r, q)
 		return
@@ -121,6 +125,9 @@ func (s *Server) longPoll(w http.ResponseWriter, r *http.Request, q eventQuery) 
 		for {
 			select {
 			case <-ctx.Done():
+				if s.Locked() {
+					writeError(w, http.StatusLocked, "locked", "Hall Monitor was locked: unlock it with your passphrase", "")
+				}
 				return
 			case <-deadline.C:
 				q.timeout = 0
