@@ -17,6 +17,7 @@ import (
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/telemetry"
 )
 
 // Options override the configuration (flags win over env, env over config.json).
@@ -33,6 +34,8 @@ type Options struct {
 	Logger    *slog.Logger
 	LogOutput io.Writer
 	LogPath   string
+	// Telemetry tunes the OpenTelemetry export's queue and batches (tests).
+	Telemetry telemetry.Options
 }
 
 // Hall is an opened Hall: close it when done.
@@ -42,6 +45,8 @@ type Hall struct {
 	Store     *store.Store
 	Server    *hallapi.Server
 	Logger    *slog.Logger
+	// Telemetry is GET /metrics and the OpenTelemetry export (started by Start).
+	Telemetry *telemetry.Telemetry
 	listen    string
 	logFile   *os.File
 }
@@ -126,7 +131,14 @@ func Open(opts Options) (*Hall, error) {
 		closeFile(logFile)
 		return nil, err
 	}
-	return &Hall{ConfigDir: cdir, Config: cfg, Store: st, Server: srv, Logger: log, listen: listen, logFile: logFile}, nil
+	_, pub := srv.SigningPublicKey()
+	tel, err := telemetry.Mount(srv, cdir, pub, opts.Version, opts.Telemetry)
+	if err != nil {
+		st.Close()
+		closeFile(logFile)
+		return nil, err
+	}
+	return &Hall{ConfigDir: cdir, Config: cfg, Store: st, Server: srv, Logger: log, Telemetry: tel, listen: listen, logFile: logFile}, nil
 }
 
 // Listen opens the TCP listener (127.0.0.1:<port> unless Options.Listen said otherwise).
