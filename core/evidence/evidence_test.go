@@ -58,7 +58,7 @@ func bundleOf(t testing.TB, k ed25519.PrivateKey, n int) []byte {
 	es := chain(t, k, n)
 	p := Predicate{From: t0.Add(time.Second).Format(time.RFC3339), To: t0.Add(time.Duration(n-2) * time.Second).Format(time.RFC3339),
 		GeneratedAt: t0.Add(time.Hour).Format(time.RFC3339),
-		Chains: []Chain{{TenantID: "tenant-a", Before: &es[0].Receipt, Entries: es[1 : n-1], Head: es[n-1].Receipt, HeadLength: n}}}
+		Chains:      []Chain{{TenantID: "tenant-a", Before: &es[0].Receipt, Entries: es[1 : n-1], Head: es[n-1].Receipt, HeadLength: n}}}
 	b, err := Build(p, k)
 	if err != nil {
 		t.Fatal(err)

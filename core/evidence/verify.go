@@ -63,7 +63,7 @@ const MaxBundleBytes = 1 << 30
 type verifier struct {
 	file       []byte
 	rep        *Report
-	payStart   int            // offset of the payload's first base64 character in the file
+	payStart   int // offset of the payload's first base64 character in the file
 	payload    []byte
 	payLocs    map[string]loc // JSON path -> byte range in the decoded payload (computed when first needed)
 	pub        ed25519.PublicKey
