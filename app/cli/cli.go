@@ -38,7 +38,8 @@ func commands() map[string]command {
 		"route":   {"decide routing cases: --cases FILE.json [--bench N] (conformance runner)", plain(runRoute)},
 		"enroll":  {"enroll a worker: --record registry_record.json [--package DIR]", plain(runEnroll)},
 		"attest":  {"build and sign a worker package manifest; generate keys", plain(runAttest)},
-		"verify":  {"verify a worker package against its manifest, or a receipt chain", plain(runVerify)},
+		"verify":  {"verify a worker package, a receipt chain, or an evidence bundle (--bundle FILE, offline)", plain(runVerify)},
+		"export":  {"export evidence --from T --to T [--tenant T] --out FILE: a signed evidence bundle", plain(runExport)},
 		"status":  {"print the Hall's status (workers, decisions, alerts)", plain(runStatus)},
 		"version": {"print the version", plain(runVersion)},
 	}

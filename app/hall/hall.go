@@ -16,6 +16,7 @@ import (
 
 	"hallmonitor/hallapi"
 	"hallmonitor/hallapi/config"
+	"hallmonitor/hallapi/evidence"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/telemetry"
 )
@@ -131,6 +132,13 @@ func Open(opts Options) (*Hall, error) {
 		closeFile(logFile)
 		return nil, err
 	}
+	key, err := config.LoadOrCreateSigningKey(cfg.DataDir) // the key the server signs receipts with
+	if err != nil {
+		st.Close()
+		closeFile(logFile)
+		return nil, err
+	}
+	evidence.Mount(srv, key)
 	_, pub := srv.SigningPublicKey()
 	tel, err := telemetry.Mount(srv, cdir, pub, opts.Version, opts.Telemetry)
 	if err != nil {

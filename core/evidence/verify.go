@@ -61,14 +61,13 @@ const MaxBundleBytes = 1 << 30
 
 // verifier holds a bundle being checked and where its parts are.
 type verifier struct {
-	file       []byte
-	rep        *Report
-	payStart   int // offset of the payload's first base64 character in the file
-	payload    []byte
-	payLocs    map[string]loc // JSON path -> byte range in the decoded payload (computed when first needed)
-	pub        ed25519.PublicKey
-	keyID      string
-	sigOffsets []loc
+	file     []byte
+	rep      *Report
+	payStart int // offset of the payload's first base64 character in the file
+	payload  []byte
+	payLocs  map[string]loc // JSON path -> byte range in the decoded payload (computed when first needed)
+	pub      ed25519.PublicKey
+	keyID    string
 }
 
 type loc struct{ start, end int } // end exclusive
