@@ -51,10 +51,10 @@ func FromConfig(c config.Config) Settings {
 	return Settings{Endpoint: c.OTLPEndpoint, Protocol: c.OTLPProtocol, IncludeInputs: c.OTLPIncludeInputs}
 }
 
-// DecisionSource looks up a stored decision (its receipt, input and
-// approval); *store.Store is one.
+// DecisionSource reads what a span adds to a decision's feed row (receipt
+// id, artifact hash, agent, input) and missed events; *store.Store is one.
 type DecisionSource interface {
-	GetDecision(ctx context.Context, id string) (*store.DecisionDetail, error)
+	DecisionSpanFields(ctx context.Context, id string, withInput bool) (store.SpanFields, error)
 	EventsSince(ctx context.Context, since int64, limit int, types []string) ([]events.Event, error)
 }
 

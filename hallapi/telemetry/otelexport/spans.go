@@ -2,7 +2,6 @@ package otelexport
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"hallmonitor/hallapi/events"
@@ -93,16 +92,10 @@ func (p *pipeline) routeSpan(ctx context.Context, ev events.Event, d store.Decis
 		attrs = append(attrs, attribute.Int("wcp.blast_score", *d.BlastScore))
 	}
 	agent, artifact, receiptID := "", "", ""
-	if det, err := p.e.opts.Store.GetDecision(ctx, d.DecisionID); err == nil {
-		agent, artifact = recordFields(det.Decision, det.Input)
-		var r struct {
-			ReceiptID string `json:"receipt_id"`
-		}
-		if det.Receipt != nil && json.Unmarshal(det.Receipt, &r) == nil {
-			receiptID = r.ReceiptID
-		}
-		if p.set.IncludeInputs && len(det.Input) > 0 && string(det.Input) != "null" {
-			attrs = append(attrs, attribute.String(AttrInput, string(det.Input)))
+	if f, err := p.e.opts.Store.DecisionSpanFields(ctx, d.DecisionID, p.set.IncludeInputs); err == nil {
+		agent, artifact, receiptID = f.Agent, f.ArtifactHash, f.ReceiptID
+		if f.Input != "" {
+			attrs = append(attrs, attribute.String(AttrInput, f.Input))
 		}
 	}
 	attrs = append(attrs, attribute.String(AttrAgent, agent), attribute.String(AttrArtifactHash, artifact),
@@ -119,30 +112,6 @@ func (p *pipeline) routeSpan(ctx context.Context, ev events.Event, d store.Decis
 		span.SetStatus(codes.Error, d.DenyCode)
 	}
 	span.End(trace.WithTimestamp(end))
-}
-
-// recordFields reads the agent (the principal that asked, once decision
-// records name it) and the artifact hash from a stored decision.
-func recordFields(decision, input json.RawMessage) (agent, artifact string) {
-	var dec struct {
-		Agent        string  `json:"agent"`
-		ArtifactHash *string `json:"artifact_hash"`
-	}
-	if json.Unmarshal(decision, &dec) == nil {
-		agent = dec.Agent
-		if dec.ArtifactHash != nil {
-			artifact = *dec.ArtifactHash
-		}
-	}
-	if agent == "" {
-		var in struct {
-			Agent string `json:"agent"`
-		}
-		if json.Unmarshal(input, &in) == nil {
-			agent = in.Agent
-		}
-	}
-	return agent, artifact
 }
 
 // approvalSpan covers an approval from its request to its resolution, in
