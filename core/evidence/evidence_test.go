@@ -35,7 +35,8 @@ func chain(t testing.TB, k ed25519.PrivateKey, n int) []Entry {
 	for i := range n {
 		in := core.RouteInput{CapabilityID: "cap.x", Env: "dev", DataLabel: "PUBLIC", TenantRisk: "low", QoSClass: "P2",
 			TenantID: "tenant-a", CorrelationID: fmt.Sprint("c", i)}
-		d := core.Decide(in, rs, reg, core.Options{NewID: func() string { return fmt.Sprint("d", i) }})
+		d := core.Decide(in, rs, reg, core.Options{NewID: func() string { return fmt.Sprint("d", i) },
+			Now: func() time.Time { return t0.Add(time.Duration(i) * time.Second) }})
 		r, err := receipt.New(d, nil, prev, s, fmt.Sprint("rcpt-", i), t0.Add(time.Duration(i)*time.Second))
 		if err != nil {
 			t.Fatal(err)
@@ -195,7 +196,7 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rep := Verify(data, pub)
 		if rep.OK && !slices.Equal(data, b) {
-			// Only the Hall's own bundle verifies with its pinned key here.
+			// Only the Hall's own (deterministic) bundle verifies with its pinned key.
 			t.Fatalf("a different file verified: %q", data)
 		}
 		for _, p := range rep.Problems {
