@@ -37,6 +37,7 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 
 gomod:
 	@go mod download
+	@cd internal/tools/otelcol && go mod download
 
 frontend: npm
 	cd frontend && npm run build
