@@ -30,19 +30,23 @@ func exportedType(t string) bool {
 // pipeline is one running export: bus subscriber -> bounded queue -> worker
 // (spans and logs into batches) -> OTLP exporters.
 type pipeline struct {
-	e       *Exporter
-	set     Settings
-	queue   chan events.Event
-	cancel  context.CancelFunc
-	done    chan struct{}
-	spanExp sdktrace.SpanExporter
-	logExp  sdklog.Exporter
-	spans   *spanBuffer
-	logs    *logBuffer
-	tp      *sdktrace.TracerProvider
-	lp      *sdklog.LoggerProvider
-	tracer  trace.Tracer
-	stopped chan time.Duration // stop asks the worker to flush within the duration
+	e      *Exporter
+	set    Settings
+	queue  chan events.Event
+	cancel context.CancelFunc // ends the subscriber
+	// exportCtx is what in-flight exports run under: stop cancels it first,
+	// so a hanging collector holds a stop for at most the final flush.
+	exportCtx    context.Context
+	cancelExport context.CancelFunc
+	done         chan struct{}
+	spanExp      sdktrace.SpanExporter
+	logExp       sdklog.Exporter
+	spans        *spanBuffer
+	logs         *logBuffer
+	tp           *sdktrace.TracerProvider
+	lp           *sdklog.LoggerProvider
+	tracer       trace.Tracer
+	stopped      chan time.Duration // stop asks the worker to flush within the duration
 }
 
 func (e *Exporter) start(s Settings) (*pipeline, error) {
@@ -54,6 +58,7 @@ func (e *Exporter) start(s Settings) (*pipeline, error) {
 	}
 	p := &pipeline{e: e, set: s, queue: make(chan events.Event, e.opts.QueueSize), cancel: cancel, done: make(chan struct{}),
 		spanExp: te, logExp: le, spans: &spanBuffer{}, logs: &logBuffer{}, stopped: make(chan time.Duration)}
+	p.exportCtx, p.cancelExport = context.WithCancel(context.Background())
 	res := e.resource()
 	p.tp = sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithIDGenerator(fixedIDs{}),
 		sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithSpanProcessor(p.spans))
@@ -75,6 +80,7 @@ func (e *Exporter) start(s Settings) (*pipeline, error) {
 
 // stop ends the subscriber, flushes what was queued (within d) and shuts the exporters down.
 func (p *pipeline) stop(d time.Duration) {
+	p.cancelExport()
 	select {
 	case p.stopped <- d:
 	case <-p.done:
@@ -133,10 +139,10 @@ func (p *pipeline) work(ctx context.Context) {
 		case ev := <-p.queue:
 			p.handle(ctx, ev)
 			if p.spans.len() >= p.e.opts.BatchSize || p.logs.len() >= p.e.opts.BatchSize {
-				p.flush(ctx)
+				p.flush(p.exportCtx)
 			}
 		case <-tick.C:
-			p.flush(ctx)
+			p.flush(p.exportCtx)
 		case d := <-p.stopped:
 			p.cancel() // ends forward
 			fctx, cancel := context.WithTimeout(context.Background(), d)
