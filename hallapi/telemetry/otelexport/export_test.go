@@ -60,7 +60,8 @@ func TestApplyValidatesAndSwitches(t *testing.T) {
 }
 
 func TestIDsFollowTheDecision(t *testing.T) {
-	if TraceID("d1") != TraceID("d1") || TraceID("d1") == TraceID("d2") || !TraceID("d1").IsValid() {
+	a, b := TraceID("d1"), TraceID("d1")
+	if a != b || a == TraceID("d2") || !a.IsValid() {
 		t.Fatal("a decision's trace id must be stable, distinct and valid")
 	}
 	if SpanID("route", "d1") == SpanID("approval", "d1") || !SpanID("dispatch", "x").IsValid() {
