@@ -37,6 +37,7 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 
 gomod:
 	@go mod download
+	@cd internal/tools/otelcol && go mod download
 
 frontend: npm
 	cd frontend && npm run build
@@ -74,11 +75,14 @@ window-smoke: build
 ## bench: the engine (decisions/s, p50/p99, ratio to the reference), the Hall API (ingest single/batch over HTTP,
 ## event latency p50/p99, feed queries over 1,000,000 stored decisions), package hashing, and a load run of the
 ## real binary (build/scripts/bench-load.sh: hallload against `serve`), and the desktop figures (start to window,
-## idle RSS of the window and of serve, binary size: build/scripts/measure-desktop.sh)
+## idle RSS of the window and of serve, binary size: build/scripts/measure-desktop.sh), and the OpenTelemetry
+## export's overhead (route throughput with export to the real collector on vs off: docs/bench/otel-overhead.txt)
 bench: build
 	go test -run '^$$' -bench . -benchmem ./core/...
 	HALLMONITOR_BENCH_BIG=1 go test -run '^$$' -bench . -benchtime 3s -timeout 30m ./hallapi/httpapi/
 	go test -run '^$$' -bench . -benchtime 20x ./hallapi/store/
+	@mkdir -p docs/bench
+	go test -run '^$$' -bench ExportOverhead -benchtime 3000x -count 3 ./hallapi/telemetry/ | tee docs/bench/otel-overhead.txt
 	python3 build/scripts/sqlite-floor.py
 	bash build/scripts/bench-load.sh $(BIN)
 	bash build/scripts/measure-desktop.sh $(BIN)

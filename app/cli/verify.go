@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hallmonitor/core/attest"
+	"hallmonitor/core/evidence"
 	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/decide"
@@ -36,13 +37,19 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	receipts := fset.Bool("receipts", false, "verify the evidence receipt chains instead")
 	jsonl := fset.String("jsonl", "", "with --receipts: a JSONL file (one receipt, or an object with a \"receipt\" field, per line) instead of the database")
 	tenant := fset.String("tenant", "", "with --receipts: only this tenant's chain")
-	hallKey := fset.String("hall-public-key", "", "with --receipts: the Hall's receipt public key (hex); default: derived from <data dir>/hall-key")
+	hallKey := fset.String("hall-public-key", "", "with --receipts: the Hall's receipt public key (hex; default: derived from <data dir>/hall-key); with --bundle: the key the bundle must be signed with")
+	bundle := fset.String("bundle", "", "an evidence bundle file (hallmonitor export evidence) to check offline; pin the Hall with --hall-public-key")
 	db := addHallDBFlags(fset)
 	asJSON := fset.Bool("json", false, "print JSON")
 	if !parseFlags(fset, args, stderr) {
 		return 2
 	}
 	switch {
+	case *bundle != "" && (*receipts || *pkg != ""):
+		fmt.Fprintln(stderr, "verify: pass --bundle alone (with --hall-public-key), not with --package or --receipts")
+		return 2
+	case *bundle != "":
+		return verifyBundle(*bundle, *hallKey, *asJSON, stdout, stderr)
 	case *receipts && *pkg != "":
 		fmt.Fprintln(stderr, "verify: pass --package or --receipts, not both")
 		return 2
@@ -51,7 +58,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	case *pkg != "":
 		return verifyPackage(*pkg, *workerID, *species, *pubFile, *hmacEnv, *asJSON, stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "verify: pass --package DIR --worker-id ID --species ID [--public-key FILE], or --receipts [--jsonl FILE]")
+	fmt.Fprintln(stderr, "verify: pass --package DIR --worker-id ID --species ID [--public-key FILE], --receipts [--jsonl FILE], or --bundle FILE")
 	return 2
 }
 
@@ -293,4 +300,62 @@ func readReceiptJSONL(path string) (map[string][]receipt.Receipt, error) {
 		return nil, errors.New(path + " holds no receipts")
 	}
 	return out, nil
+}
+
+// verifyBundle checks an evidence bundle with nothing but the file (no
+// database, no network). Without --hall-public-key the key the bundle names
+// is used and the report says it was not pinned.
+func verifyBundle(path, hallKeyHex string, asJSON bool, stdout, stderr io.Writer) int {
+	var pinned ed25519.PublicKey
+	if hallKeyHex != "" {
+		b, err := hex.DecodeString(hallKeyHex)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			fmt.Fprintf(stderr, "verify: --hall-public-key must be %d hex characters\n", 2*ed25519.PublicKeySize)
+			return 2
+		}
+		pinned = b
+	}
+	b, err := readBundle(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "verify: %v\n", err)
+		return 1
+	}
+	rep := evidence.Verify(b, pinned)
+	if asJSON {
+		emitJSON(stdout, rep)
+	} else if rep.OK {
+		n := 0
+		for _, c := range rep.Chains {
+			n += c.Receipts
+		}
+		fmt.Fprintf(stdout, "verified: %s: %d receipts in %d chain(s), %s to %s, signed by %s\n", path, n, len(rep.Chains), rep.From, rep.To, rep.KeyID)
+		for _, c := range rep.Chains {
+			fmt.Fprintf(stdout, "  tenant %q: %d receipts, last %s; chain head %s (%d receipts)\n", c.TenantID, c.Receipts, c.Last, c.Head, c.HeadLength)
+		}
+		if !rep.Pinned {
+			fmt.Fprintf(stdout, "the key was read from the bundle: pass --hall-public-key %s to check it is your Hall's\n", rep.PublicKey)
+		}
+	} else {
+		fmt.Fprintf(stdout, "NOT VERIFIED: %s: %d problem(s)\n", path, len(rep.Problems))
+		for _, p := range rep.Problems {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
+	}
+	if !rep.OK {
+		return 1
+	}
+	return 0
+}
+
+func readBundle(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, evidence.MaxBundleBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }

@@ -16,8 +16,10 @@ import (
 
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/decide"
+	"hallmonitor/hallapi/evidence"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/telemetry"
 )
 
 // Options override the configuration (flags win over env, env over config.json).
@@ -34,6 +36,8 @@ type Options struct {
 	Logger    *slog.Logger
 	LogOutput io.Writer
 	LogPath   string
+	// Telemetry tunes the OpenTelemetry export's queue and batches (tests).
+	Telemetry telemetry.Options
 }
 
 // Hall is an opened Hall: close it when done.
@@ -44,6 +48,8 @@ type Hall struct {
 	Decide    *decide.Service
 	Server    *httpapi.Server
 	Logger    *slog.Logger
+	// Telemetry is GET /metrics and the OpenTelemetry export (started by Start).
+	Telemetry *telemetry.Telemetry
 	listen    string
 	logFile   *rotatingFile
 }
@@ -134,7 +140,21 @@ func Open(opts Options) (*Hall, error) {
 		closeFile(logFile)
 		return nil, err
 	}
-	return &Hall{ConfigDir: cdir, Config: cfg, Store: st, Decide: dec, Server: srv, Logger: log, listen: listen, logFile: logFile}, nil
+	key, err := config.LoadOrCreateSigningKey(cfg.DataDir) // the key the server signs receipts with
+	if err != nil {
+		st.Close()
+		closeFile(logFile)
+		return nil, err
+	}
+	evidence.Mount(srv, key)
+	_, pub := dec.SigningPublicKey()
+	tel, err := telemetry.Mount(srv, cdir, pub, opts.Version, opts.Telemetry)
+	if err != nil {
+		st.Close()
+		closeFile(logFile)
+		return nil, err
+	}
+	return &Hall{ConfigDir: cdir, Config: cfg, Store: st, Decide: dec, Server: srv, Logger: log, Telemetry: tel, listen: listen, logFile: logFile}, nil
 }
 
 // Listen opens the TCP listener (127.0.0.1:<port> unless Options.Listen said otherwise).

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"hallmonitor/hallapi/account"
+	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/registry"
 	"hallmonitor/hallapi/workers"
 )
@@ -43,6 +44,16 @@ func (h *Hall) Start(ctx context.Context, agents net.Addr) (*Services, error) {
 	}
 	h.Server.MountAccount(acct)
 	acct.Start(ctx)
+
+	// The export's otlp_* settings are read from config.json now (the
+	// Settings screen may have changed them since Open).
+	cfg := h.Config
+	if cur, err := config.Load(h.ConfigDir); err == nil {
+		cfg.OTLPEndpoint, cfg.OTLPProtocol, cfg.OTLPIncludeInputs = cur.OTLPEndpoint, cur.OTLPProtocol, cur.OTLPIncludeInputs
+	}
+	if err := h.Telemetry.Start(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("OpenTelemetry export: %w", err)
+	}
 
 	ws, exec, err := h.StartWorkers(ctx, nil, workers.ExecOptions{})
 	if err != nil {

@@ -159,6 +159,8 @@ export interface Status {
   counts: Counts;
   recent_refusals: DecisionSummary[];
   server: ServerInfo;
+  /** the OpenTelemetry export (see telemetry.ts) */
+  export?: import("./telemetry").ExportStatus;
 }
 
 

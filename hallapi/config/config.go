@@ -67,6 +67,16 @@ type Config struct {
 	// public registry does) or "loopback" (a one-shot listener on a random
 	// 127.0.0.1 port per sign-in, RFC 8252, for standard OAuth registries).
 	RegistryCallback string `json:"registry_callback,omitempty"`
+	// OTLPEndpoint is the OpenTelemetry collector the Hall exports its
+	// decisions, dispatches, approvals and alerts to, as a URL
+	// (http://host:4318 for otlp_protocol "http", http://host:4317 for
+	// "grpc"; https for TLS). Empty (the default): nothing is sent anywhere.
+	OTLPEndpoint string `json:"otlp_endpoint,omitempty"`
+	// OTLPProtocol is "http" (OTLP HTTP/protobuf, the default) or "grpc".
+	OTLPProtocol string `json:"otlp_protocol,omitempty"`
+	// OTLPIncludeInputs adds each decision's (redacted) request input to its
+	// span. Off (the default): request bodies never leave the machine.
+	OTLPIncludeInputs bool `json:"otlp_include_inputs,omitempty"`
 }
 
 // FieldError is a validation error that names the offending JSON field.
@@ -187,6 +197,7 @@ func merge(dst *Config, src Config) {
 	if src.RegistryCallback != "" {
 		dst.RegistryCallback = src.RegistryCallback
 	}
+	dst.OTLPEndpoint, dst.OTLPProtocol, dst.OTLPIncludeInputs = src.OTLPEndpoint, src.OTLPProtocol, src.OTLPIncludeInputs
 }
 
 func applyEnv(cfg *Config) error {
@@ -257,10 +268,30 @@ func (c Config) Validate() error {
 	if strings.ContainsAny(c.RegistryClientID, " \t\r\n") || len(c.RegistryClientID) > 200 {
 		return &FieldError{"registry_client_id", "must be an OAuth client id without spaces (at most 200 characters)"}
 	}
+	if err := c.ValidateOTLP(); err != nil {
+		return err
+	}
 	if c.SetupCompletedAt != "" {
 		if _, err := time.Parse(time.RFC3339, c.SetupCompletedAt); err != nil {
 			return &FieldError{"setup_completed_at", "must be an RFC 3339 time or empty"}
 		}
+	}
+	return nil
+}
+
+// ValidateOTLP checks the three otlp_* keys (a *FieldError names the bad one).
+func (c Config) ValidateOTLP() error {
+	switch c.OTLPProtocol {
+	case "", "http", "grpc":
+	default:
+		return &FieldError{"otlp_protocol", `must be "http" (OTLP HTTP/protobuf, default) or "grpc"`}
+	}
+	if c.OTLPEndpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(c.OTLPEndpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return &FieldError{"otlp_endpoint", "must be the collector's URL, e.g. http://127.0.0.1:4318 (http) or http://127.0.0.1:4317 (grpc), or empty to export nothing"}
 	}
 	return nil
 }

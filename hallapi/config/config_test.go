@@ -161,3 +161,46 @@ func FuzzConfigFile(f *testing.F) {
 		}
 	})
 }
+
+func TestOTLPKeys(t *testing.T) {
+	for _, tc := range []struct {
+		endpoint, protocol, field string
+	}{
+		{"", "", ""},
+		{"http://127.0.0.1:4318", "", ""},
+		{"https://collector.example:4317", "grpc", ""},
+		{"http://[::1]:4318/base", "http", ""},
+		{"127.0.0.1:4318", "http", "otlp_endpoint"},
+		{"ftp://x:1", "http", "otlp_endpoint"},
+		{"http://user:pw@x:1", "http", "otlp_endpoint"},
+		{"http://x:1/?q=1", "http", "otlp_endpoint"},
+		{"http://x:1", "udp", "otlp_protocol"},
+	} {
+		err := Config{OTLPEndpoint: tc.endpoint, OTLPProtocol: tc.protocol}.ValidateOTLP()
+		var fe *FieldError
+		if tc.field == "" && err != nil || tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field) {
+			t.Errorf("%q %q: %v, want field %q", tc.endpoint, tc.protocol, err, tc.field)
+		}
+	}
+	// The keys survive a save and load; off is the default.
+	dir := t.TempDir()
+	t.Setenv(EnvDataDir, "")
+	t.Setenv(EnvPort, "")
+	t.Setenv(EnvRegistryURL, "")
+	cfg, err := Load(dir)
+	if err != nil || cfg.OTLPEndpoint != "" || cfg.OTLPIncludeInputs {
+		t.Fatalf("default: %+v %v", cfg, err)
+	}
+	cfg.OTLPEndpoint, cfg.OTLPProtocol, cfg.OTLPIncludeInputs = "http://127.0.0.1:4317", "grpc", true
+	if err := Save(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil || got.OTLPEndpoint != cfg.OTLPEndpoint || got.OTLPProtocol != "grpc" || !got.OTLPIncludeInputs {
+		t.Fatalf("reloaded: %+v %v", got, err)
+	}
+	cfg.OTLPProtocol = "udp"
+	if err := Save(dir, cfg); err == nil {
+		t.Fatal("Save accepted otlp_protocol udp")
+	}
+}

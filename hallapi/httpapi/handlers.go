@@ -96,7 +96,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		state = "ready"
 	}
 	rs := s.dec.Rules()
-	writeJSON(w, http.StatusOK, map[string]any{
+	out := map[string]any{
 		"state": state, "online": acct.Online, "logged_in": acct.LoggedIn, "github_login": acct.GitHubLogin,
 		"account_standing": acct.Standing, "grace_seconds_remaining": acct.GraceSecondsRemaining,
 		"standing_checked_at": acct.StandingCheckedAt, "tier": acct.Tier, "counts": counts, "recent_refusals": refusals,
@@ -108,7 +108,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		// Legacy /status keys of the reference Hall API.
 		"hall_version": s.opts.Version, "workers_enrolled": counts.Workers, "decisions_today": counts.DecisionsToday,
 		"denials_today": counts.DenialsToday, "timestamp": s.opts.Now().UTC().Format(time.RFC3339),
-	})
+	}
+	s.sections.Range(func(k, f any) bool { out[k.(string)] = f.(func() any)(); return true })
+	writeJSON(w, http.StatusOK, out)
 }
 
 // ---- settings ----
@@ -274,6 +276,9 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 		}
 		if cfg.RegistryCallback == "" {
 			cfg.RegistryCallback = cur.RegistryCallback
+		}
+		if cfg.OTLPEndpoint == "" && cfg.OTLPProtocol == "" && !cfg.OTLPIncludeInputs {
+			cfg.OTLPEndpoint, cfg.OTLPProtocol, cfg.OTLPIncludeInputs = cur.OTLPEndpoint, cur.OTLPProtocol, cur.OTLPIncludeInputs
 		}
 	}
 	if err := cfg.Validate(); err != nil {

@@ -110,6 +110,9 @@ type Server struct {
 	routesMu  sync.Mutex
 	routeList []Route
 
+	// sections are extra objects of GET /api/status (SetStatusSection).
+	sections sync.Map
+
 	secMu     sync.Mutex
 	secWindow time.Time
 	secCount  int
@@ -215,6 +218,14 @@ func (s *Server) Handle(pattern string, h http.Handler, access Access) {
 	s.routeList = append(s.routeList, Route{Pattern: pattern, Access: access})
 	s.routesMu.Unlock()
 }
+
+// Wrap installs mw around the whole handler chain (Host, Origin, token,
+// routes): call it before Serve. The wiring measures route latency with it.
+func (s *Server) Wrap(mw func(http.Handler) http.Handler) { s.handler = mw(s.handler) }
+
+// SetStatusSection adds the object f returns to GET /api/status under name
+// (e.g. "export": the OpenTelemetry export's queue and drops).
+func (s *Server) SetStatusSection(name string, f func() any) { s.sections.Store(name, f) }
 
 // Route is one mounted endpoint and who may call it.
 type Route struct {

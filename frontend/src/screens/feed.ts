@@ -7,6 +7,7 @@ import type { DecisionFilter, DecisionSummary } from "../api";
 import { app, type Screen } from "../app";
 import { download, h, replace } from "../dom";
 import { FeedModel } from "../feed";
+import { evidenceButton } from "../telemetry";
 import { isEmptyFilter, normalizeFilter } from "../filters";
 import { formatDateTime, formatTime } from "../time";
 import { blastChip, busy, emptyState, errorBox, errorText, outcomeBadge, toast } from "../ui";
@@ -319,7 +320,7 @@ export function createFeedScreen(): Screen {
           "div",
           { class: "screen-head" },
           h("h1", null, "Live Feed ", h("span", { class: "live-state live" }, "Live")),
-          h("div", { class: "actions" }, bufferedLabel, pauseBtn, jsonl, csv),
+          h("div", { class: "actions" }, bufferedLabel, pauseBtn, jsonl, csv, evidenceButton(() => model.filter)),
         ),
         form,
         errorSlot,

@@ -10,6 +10,7 @@ import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZon
 import { busy, errorBox, kv, showFieldError, toast } from "../ui";
 import { mcpSection } from "./mcpservers";
 import { securitySection } from "./security";
+import { telemetrySection } from "../telemetry";
 
 export const PROFILES = ["prof.dev.permissive", "prof.prod.strict", "prof.edge.isolated"];
 
@@ -28,6 +29,7 @@ export function createSettingsScreen(): Screen {
   let off: () => void = () => {};
   let mcp: ReturnType<typeof mcpSection> | null = null;
   let security: ReturnType<typeof securitySection> | null = null;
+  let telemetry: ReturnType<typeof telemetrySection> | null = null;
 
   function render(): void {
     const s = app.settings;
@@ -175,6 +177,7 @@ export function createSettingsScreen(): Screen {
         h("button", { type: "button", class: "btn", "data-action": "rerun-wizard", onclick: () => app.rerunWizard() }, "Re-run setup wizard"),
       ),
       security?.el,
+      telemetry?.el,
       mcp?.el,
     );
   }
@@ -189,6 +192,8 @@ export function createSettingsScreen(): Screen {
       void mcp.reload();
       security = securitySection();
       void security.reload();
+      telemetry = telemetrySection();
+      void telemetry.reload();
       // The form is drawn once the current settings are here, so nothing typed into it is replaced
       // by a late load.
       replace(root, h("div", { class: "screen-head" }, h("h1", null, "Settings")), h("p", { class: "muted", role: "status" }, "Loading settings…"));

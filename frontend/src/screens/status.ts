@@ -4,6 +4,7 @@ import * as api from "../api";
 import { app, type Screen } from "../app";
 import { copyText, h, replace } from "../dom";
 import { formatCountdown, formatDateTime, formatTime, formatUptime } from "../time";
+import { exportSummary } from "../telemetry";
 import { badge, blastChip, busy, emptyState, errorBox, kv, outcomeBadge, toast } from "../ui";
 
 export function stateLabel(s: api.Status | null): { label: string; kind: string } {
@@ -204,6 +205,7 @@ export function createStatusScreen(): Screen {
             ["Rules file", h("span", { class: "mono" }, sv.rules_path || "—")],
             ["Last event id", String(sv.last_event_id)],
             ["Log file", sv.log_path ? logPath(sv.log_path) : "—"],
+            ...exportSummary(s?.export),
           ])
         : emptyState("No server information", "The Hall API is not reachable."),
       s ? h("p", null, badge("WCP", "info"), " ", "Governance through core.Decide; every decision is stored with a receipt.") : null,
