@@ -355,15 +355,7 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 		}
 		wr.Approval = a
 	}
-	var rc json.RawMessage
-	err = s.st.Write(ctx, func(t *store.Tx) error {
-		if _, err := t.RecordDecision(&wr); err != nil {
-			return err
-		}
-		var e error
-		rc, e = t.Receipt(dec.DecisionID)
-		return e
-	})
+	rc, err := s.st.WriteDecision(ctx, &wr)
 	if err != nil {
 		s.recordFailed(ctx, 1, err)
 		return RouteResult{}, err

@@ -64,33 +64,18 @@ type DecisionWrite struct {
 	Approval *Approval
 }
 
-// RecordDecisions stores decisions, their receipts, approvals and events in
-// one transaction. A decision whose id is already stored is skipped (ingest
-// is idempotent). It returns the number of decisions newly stored.
-func (s *Store) RecordDecisions(ctx context.Context, ds []DecisionWrite) (int, error) {
-	n := 0
-	err := s.Write(ctx, func(t *Tx) error {
-		n = 0
-		for i := range ds {
-			ok, err := t.RecordDecision(&ds[i])
-			if err != nil {
-				return fmt.Errorf("decision %d (%s): %w", i, ds[i].Summary.DecisionID, err)
-			}
-			if ok {
-				n++
-			}
-		}
-		return nil
-	})
-	return n, err
-}
-
 // RecordDecision stores one decision (+ receipt, approval, events) in t.
 // It reports false when a decision with that id already exists.
 func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
+	stored, _, err := t.recordDecision(d)
+	return stored, err
+}
+
+// recordDecision is RecordDecision that also returns the receipt it built.
+func (t *Tx) recordDecision(d *DecisionWrite) (bool, json.RawMessage, error) {
 	sm := &d.Summary
 	if sm.DecisionID == "" {
-		return false, errors.New("decision_id is empty")
+		return false, nil, errors.New("decision_id is empty")
 	}
 	if d.Time.IsZero() {
 		d.Time = t.now
@@ -116,36 +101,38 @@ func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
 		sm.SelectedWorkerSpeciesID, blast, boolInt(sm.SupervisorRequired), sm.PendingApprovalID,
 		boolInt(sm.DryRun), sm.Source, d.RulesHash, string(d.Decision), input)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+		return false, nil, nil
 	}
+	var rc json.RawMessage
 	if d.Receipt != nil {
-		if err := t.appendReceipt(sm.DecisionID, sm.TenantID, d.Receipt); err != nil {
-			return false, err
+		if rc, err = t.appendReceipt(sm.DecisionID, sm.TenantID, d.Receipt); err != nil {
+			return false, nil, err
 		}
 	}
 	if _, err := t.Emit(events.DecisionRecorded, sm); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if d.Approval != nil {
 		a := d.Approval
 		a.DecisionID = sm.DecisionID
 		if err := t.insertApproval(a); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	}
-	return true, nil
+	return true, rc, nil
 }
 
-func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) error {
+// appendReceipt builds the receipt of a decision on its tenant's chain head
+// (as left by the writes before it in t) and stores it as the new head.
+func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) (json.RawMessage, error) {
 	var prevJSON sql.NullString
 	var prevHash string
-	err := t.tx.QueryRow(`SELECT r.receipt_json, r.receipt_hash FROM receipt_heads h JOIN receipts r ON r.decision_id = h.decision_id
-		WHERE h.tenant_id = ?`, tenant).Scan(&prevJSON, &prevHash)
+	err := t.queryRowCached(sqlReceiptHead, tenant).Scan(&prevJSON, &prevHash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
+		return nil, err
 	}
 	var prev json.RawMessage
 	if prevJSON.Valid {
@@ -153,16 +140,13 @@ func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) error {
 	}
 	body, hash, err := build(prev)
 	if err != nil {
-		return fmt.Errorf("build receipt: %w", err)
+		return nil, fmt.Errorf("build receipt: %w", err)
 	}
-	if _, err := t.tx.Exec(`INSERT INTO receipts(decision_id, tenant_id, receipt_hash, prev_receipt_hash, receipt_json) VALUES (?,?,?,?,?)`,
-		decisionID, tenant, hash, prevHash, string(body)); err != nil {
-		return err
+	if _, err := t.execCached(sqlInsertReceipt, decisionID, tenant, hash, prevHash, string(body)); err != nil {
+		return nil, err
 	}
-	_, err = t.tx.Exec(`INSERT INTO receipt_heads(tenant_id, decision_id, receipt_hash, length) VALUES (?,?,?,1)
-		ON CONFLICT(tenant_id) DO UPDATE SET decision_id = excluded.decision_id, receipt_hash = excluded.receipt_hash, length = length + 1`,
-		tenant, decisionID, hash)
-	return err
+	_, err = t.execCached(sqlUpsertHead, tenant, decisionID, hash)
+	return json.RawMessage(body), err
 }
 
 // DecisionFilter selects feed rows. Zero fields do not filter.
@@ -540,14 +524,4 @@ func (s *Store) ReceiptHeads(ctx context.Context) (map[string]ReceiptHead, error
 		out[t] = h
 	}
 	return out, rows.Err()
-}
-
-// Receipt returns the receipt of a decision written earlier in t (nil if none).
-func (t *Tx) Receipt(decisionID string) (json.RawMessage, error) {
-	var b string
-	err := t.tx.QueryRow(`SELECT receipt_json FROM receipts WHERE decision_id = ?`, decisionID).Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return json.RawMessage(b), err
 }

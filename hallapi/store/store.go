@@ -81,6 +81,11 @@ type Store struct {
 	// stmts are the prepared statements of the hot write paths (read-only after Open).
 	stmts map[string]*sql.Stmt
 	now   func() time.Time
+	// group feeds the group committer (group.go); groupStop stops it and
+	// refuses further writes; groupDone is closed when it has returned.
+	group     chan *groupReq
+	groupStop chan struct{}
+	groupDone chan struct{}
 }
 
 // Options tunes Open. The zero value is the production setting.
@@ -209,6 +214,8 @@ func Open(path string, opts Options) (*Store, error) {
 	cp.SetMaxOpenConns(1)
 	s.cp, s.stop, s.done = cp, make(chan struct{}), make(chan struct{})
 	go s.checkpointLoop()
+	s.group, s.groupStop, s.groupDone = make(chan *groupReq), make(chan struct{}), make(chan struct{})
+	go s.groupLoop()
 	return s, nil
 }
 
@@ -257,6 +264,11 @@ func (s *Store) migrate() error {
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	if s.groupStop != nil {
+		// Writes already taken by the committer finish; later ones get ErrClosed.
+		close(s.groupStop)
+		<-s.groupDone
+	}
 	if s.stop != nil {
 		close(s.stop)
 		<-s.done
@@ -312,7 +324,12 @@ type Tx struct {
 
 // Hot write statements, prepared once at Open on the writer connection.
 const (
-	sqlInsertEvent    = `INSERT INTO events(type, time, data) VALUES (?,?,?)`
+	sqlInsertEvent = `INSERT INTO events(type, time, data) VALUES (?,?,?)`
+	sqlReceiptHead = `SELECT r.receipt_json, r.receipt_hash FROM receipt_heads h JOIN receipts r ON r.decision_id = h.decision_id
+		WHERE h.tenant_id = ?`
+	sqlInsertReceipt = `INSERT INTO receipts(decision_id, tenant_id, receipt_hash, prev_receipt_hash, receipt_json) VALUES (?,?,?,?,?)`
+	sqlUpsertHead    = `INSERT INTO receipt_heads(tenant_id, decision_id, receipt_hash, length) VALUES (?,?,?,1)
+		ON CONFLICT(tenant_id) DO UPDATE SET decision_id = excluded.decision_id, receipt_hash = excluded.receipt_hash, length = length + 1`
 	sqlInsertDecision = `INSERT OR IGNORE INTO decisions(decision_id, ts, ts_us, outcome, deny_code, deny_message,
 		capability_id, tenant_id, env, data_label, correlation_id, matched_rule_id, selected_worker, blast_score,
 		supervisor_required, pending_approval_id, dry_run, source, rules_hash, decision_json, input_json)
@@ -320,7 +337,7 @@ const (
 )
 
 func (s *Store) prepare() error {
-	for _, q := range []string{sqlInsertEvent, sqlInsertDecision} {
+	for _, q := range []string{sqlInsertEvent, sqlInsertDecision, sqlReceiptHead, sqlInsertReceipt, sqlUpsertHead} {
 		st, err := s.w.Prepare(q)
 		if err != nil {
 			return err
@@ -337,6 +354,15 @@ func (t *Tx) execCached(query string, args ...any) (sql.Result, error) {
 		return t.tx.Exec(query, args...)
 	}
 	return t.tx.Stmt(st).Exec(args...)
+}
+
+// queryRowCached is execCached for a one-row query.
+func (t *Tx) queryRowCached(query string, args ...any) *sql.Row {
+	st, ok := t.s.stmts[query]
+	if !ok {
+		return t.tx.QueryRow(query, args...)
+	}
+	return t.tx.Stmt(st).QueryRow(args...)
 }
 
 // Exec runs a statement in the transaction.
