@@ -17,7 +17,6 @@ import (
 	"hallmonitor/core"
 	"hallmonitor/core/receipt"
 	"hallmonitor/hallapi/store"
-	"hallmonitor/hallapi/workers"
 )
 
 const maxIngestBatch = 1000
@@ -269,7 +268,8 @@ type RouteResult struct {
 // Route decides a request with core.Decide and records the decision, its
 // receipt, its approval (when a human is required) and the event in one
 // transaction. It is the Hall's one route-and-record path: POST /wcp/route
-// and `hallmonitor mcp` both call it. The registry is workers.NewView of the
+// and `hallmonitor mcp` both call it. The registry is the shared snapshot
+// (workers.Registry, rebuilt on change, not per decision) of the view of the
 // enrolled workers (banned ones unavailable, tampered ones available so that
 // the attestation step answers DENY_WORKER_TAMPERED) and of the connected MCP
 // servers whose last ping answered (wrk.mcp.<name>, see mcpWorkers); a selected worker with
@@ -286,18 +286,12 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 		}
 		return RouteResult{}, errf(http.StatusBadRequest, "invalid_field", field, "%s", e.Msg)
 	}
-	ws, err := s.st.ListWorkers(ctx)
+	// The shared registry view (enrolled workers and connected MCP servers).
+	snap, err := s.registry.Snapshot(ctx)
 	if err != nil {
-		return RouteResult{}, fmt.Errorf("load enrolled workers: %w", err)
+		return RouteResult{}, err
 	}
-	// Connected MCP servers are workers too (species wrk.mcp.<name>).
-	ms, err := s.st.ListMCPServers(ctx)
-	if err != nil {
-		return RouteResult{}, fmt.Errorf("load connected MCP servers: %w", err)
-	}
-	ws = append(ws, mcpWorkers(ms)...)
-	src := s.AttestationSource()
-	view := workers.NewView(ws, src)
+	view, src := snap.View, snap.Source
 	cfg := core.DefaultHallConfig()
 	if s.opts.Config.HallConfig != nil {
 		cfg = *s.opts.Config.HallConfig
@@ -305,7 +299,7 @@ func (s *Server) Route(ctx context.Context, inputJSON []byte, dryRun bool, sourc
 	// The Hall runs worker packages, so it attests them once any enrolled
 	// worker runs from one (workers without a package are not checked:
 	// View.Attests); without a source that is DENY_ATTESTATION_UNCONFIGURED.
-	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || workers.AttestationRequired(ws)
+	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || snap.AttestationRequired
 	rs := s.rules.get()
 	set := rs.set
 	if set == nil {

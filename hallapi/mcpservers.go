@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -39,6 +40,20 @@ func mcpWorkers(ms []store.MCPServer) []store.Worker {
 			Record: json.RawMessage("{}")})
 	}
 	return ws
+}
+
+// registryWorkers are what the registry view holds: the enrolled workers and
+// the online MCP servers as workers (mcpWorkers).
+func (s *Server) registryWorkers(ctx context.Context) ([]store.Worker, error) {
+	ws, err := s.st.ListWorkers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load enrolled workers: %w", err)
+	}
+	ms, err := s.st.ListMCPServers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load connected MCP servers: %w", err)
+	}
+	return append(ws, mcpWorkers(ms)...), nil
 }
 
 type addMCPBody struct {

@@ -25,6 +25,7 @@ import (
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
 )
 
 // Access says who may call a route mounted with Server.Handle.
@@ -116,6 +117,8 @@ type Server struct {
 
 	rules *rulesHolder
 	lock  *uiLock
+	// registry is the registry view every decision shares (workers.Registry).
+	registry *workers.Registry
 
 	routesMu  sync.Mutex
 	routeList []Route
@@ -175,6 +178,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Packages != nil {
 		s.SetPackageVerifier(opts.Packages)
 	}
+	s.registry = workers.NewRegistry(opts.Store, s.registryWorkers, 0)
+	opts.Store.OnCommit(s.registry.Changed)
 	if opts.Attestation != nil {
 		s.SetAttestationSource(opts.Attestation)
 	}
@@ -208,7 +213,10 @@ func (s *Server) SetPackageVerifier(p PackageVerifier) { s.packages.Store(&p) }
 // package hashes Route checks (the running *workers.Service). Without one,
 // routes that need attestation (any enrolled worker runs from a package) are
 // denied DENY_ATTESTATION_UNCONFIGURED.
-func (s *Server) SetAttestationSource(a core.AttestationSource) { s.attest.Store(&a) }
+func (s *Server) SetAttestationSource(a core.AttestationSource) {
+	s.attest.Store(&a)
+	s.registry.SetSource(a)
+}
 
 // AttestationSource returns the installed attestation source (nil if none).
 func (s *Server) AttestationSource() core.AttestationSource {

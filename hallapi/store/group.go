@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"hallmonitor/hallapi/events"
 )
 
 // Group commit: decision writes (route, MCP, ingest) that arrive while the
@@ -107,18 +109,17 @@ func (s *Store) groupLoop() {
 				break drain
 			}
 		}
-		s.commitGroup(batch)
+		evs := s.commitGroup(batch)
+		s.afterCommit(evs)
+		for _, r := range batch {
+			close(r.done)
+		}
 	}
 }
 
 // commitGroup writes a group in one transaction (see the comment at the top
-// of this file) and answers every caller.
-func (s *Store) commitGroup(batch []*groupReq) {
-	defer func() {
-		for _, r := range batch {
-			close(r.done)
-		}
-	}()
+// of this file), sets every caller's result and returns the published events.
+func (s *Store) commitGroup(batch []*groupReq) []events.Event {
 	failAll := func(err error) {
 		for _, r := range batch {
 			if r.err == nil {
@@ -132,7 +133,7 @@ func (s *Store) commitGroup(batch []*groupReq) {
 	sqlTx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		failAll(fmt.Errorf("begin decision transaction: %w", err))
-		return
+		return nil
 	}
 	t := &Tx{tx: sqlTx, s: s, now: s.Now()}
 	ok := 0
@@ -140,7 +141,7 @@ func (s *Store) commitGroup(batch []*groupReq) {
 		if _, err := sqlTx.Exec(`SAVEPOINT w`); err != nil {
 			sqlTx.Rollback()
 			failAll(fmt.Errorf("decision transaction: %w", err))
-			return
+			return nil
 		}
 		mark := len(t.events)
 		r.n, r.receipts, r.err = t.recordAll(r.ds)
@@ -158,19 +159,20 @@ func (s *Store) commitGroup(batch []*groupReq) {
 			// The transaction is no longer in a known state: keep none of it.
 			sqlTx.Rollback()
 			failAll(fmt.Errorf("decision transaction of %d writes rolled back: %w", len(batch), err))
-			return
+			return nil
 		}
 	}
 	if ok == 0 {
 		sqlTx.Rollback()
-		return
+		return nil
 	}
 	if err := sqlTx.Commit(); err != nil {
 		sqlTx.Rollback()
 		failAll(fmt.Errorf("commit of %d decision writes failed, none was stored: %w", len(batch), err))
-		return
+		return nil
 	}
 	s.bus.Publish(t.events...)
+	return t.events
 }
 
 // recordAll stores ds in t, stopping at the first error.

@@ -146,12 +146,11 @@ func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
 	}
 	batch := make([]*groupReq, len(cases))
 	for i, c := range cases {
-		batch[i] = &groupReq{ds: c.ds, done: make(chan struct{})}
+		batch[i] = &groupReq{ds: c.ds}
 	}
 	s.commitGroup(batch)
 	for i, c := range cases {
 		r := batch[i]
-		<-r.done
 		if (r.err != nil) != c.wantErr || r.n != c.wantN {
 			t.Errorf("%s: n %d err %v, want n %d error %v", c.name, r.n, r.err, c.wantN, c.wantErr)
 		}

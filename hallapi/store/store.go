@@ -86,6 +86,9 @@ type Store struct {
 	group     chan *groupReq
 	groupStop chan struct{}
 	groupDone chan struct{}
+	// hooks are the OnCommit functions (copy on write).
+	hooksMu sync.Mutex
+	hooks   atomic.Pointer[[]func([]events.Event)]
 }
 
 // Options tunes Open. The zero value is the production setting.
@@ -393,25 +396,58 @@ func (t *Tx) Emit(typ string, data any) (int64, error) {
 }
 
 // Write runs fn in one write transaction (the single writer): the change and
-// the events fn emits commit together, then the events are published. If fn
-// returns an error nothing is stored.
+// the events fn emits commit together, then the events are published and the
+// OnCommit hooks run. If fn returns an error nothing is stored.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	evs, err := s.write(ctx, fn)
+	if err != nil {
+		return err
+	}
+	s.afterCommit(evs)
+	return nil
+}
+
+func (s *Store) write(ctx context.Context, fn func(*Tx) error) ([]events.Event, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t := &Tx{tx: sqlTx, s: s, now: s.Now()}
 	if err := fn(t); err != nil {
 		sqlTx.Rollback()
-		return err
+		return nil, err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return err
+		return nil, err
 	}
 	s.bus.Publish(t.events...)
-	return nil
+	return t.events, nil
+}
+
+// OnCommit registers fn to run with the events of every committed write
+// (Write, Emit and the group-committed decision writes), after they are
+// published and before the write returns to its caller, without the writer
+// lock held: what fn does (e.g. rebuild a cache the change made stale) is
+// done before the caller goes on. fn may read the store, not write to it.
+func (s *Store) OnCommit(fn func([]events.Event)) {
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
+	var hs []func([]events.Event)
+	if p := s.hooks.Load(); p != nil {
+		hs = append(hs, *p...)
+	}
+	hs = append(hs, fn)
+	s.hooks.Store(&hs)
+}
+
+func (s *Store) afterCommit(evs []events.Event) {
+	if p := s.hooks.Load(); p != nil && len(evs) > 0 {
+		for _, fn := range *p {
+			fn(evs)
+		}
+	}
 }
 
 // Emit records a standalone event (e.g. standing.changed, auth.changed) and publishes it.
