@@ -136,7 +136,8 @@ func (r *Registry) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if s := r.cur.Load(); s != nil && s.Version == r.gen.Load() {
 		return s, nil
 	}
-	return r.rebuild(ctx)
+	// The snapshot is shared: one caller giving up must not fail its build.
+	return r.rebuild(context.WithoutCancel(ctx))
 }
 
 func (r *Registry) rebuild(ctx context.Context) (*Snapshot, error) {
