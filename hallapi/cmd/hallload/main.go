@@ -5,9 +5,12 @@
 // percentiles. Mode route sends POST /wcp/route from concurrent agents (or at
 // a fixed offered rate) and prints decisions/s, p50, p99 and, given the
 // server's pid, its CPU time per decision; -enroll first enrolls workers.
+// Mode mcp compares a tool call proxied by the Hall's MCP server with a
+// direct call to the same upstream server (p50, p99, overhead).
 //
 //	hallload -url http://127.0.0.1:8765 -token-file ~/.config/hallmonitor/api-token -n 100000 -batch 1000 -clients 2
 //	hallload -mode route -url ... -token-file ... -enroll 100 -agents 32 -n 20000 -pid 1234
+//	hallload -mode mcp -token-file ... -mcp-hall http://127.0.0.1:P1/ -mcp-direct http://127.0.0.1:P2/mcp -mcp-server bench -n 2000
 package main
 
 import (
@@ -32,7 +35,10 @@ func main() {
 	n := flag.Int("n", 20000, "decisions to ingest")
 	batch := flag.Int("batch", 1000, "decisions per request (1 = single ingest)")
 	clients := flag.Int("clients", 2, "concurrent clients")
-	mode := flag.String("mode", "ingest", "ingest or route")
+	mode := flag.String("mode", "ingest", "ingest, route or mcp")
+	mcpHall := flag.String("mcp-hall", "", "mcp: the Hall's MCP endpoint (hallmonitor mcp --http), e.g. http://127.0.0.1:PORT/")
+	mcpDirect := flag.String("mcp-direct", "", "mcp: the upstream MCP server's endpoint, called directly for comparison")
+	mcpServer := flag.String("mcp-server", "", "mcp: the upstream server's name in the Hall (its tools are <name>__<tool>)")
 	agents := flag.Int("agents", 1, "route: concurrent agents (closed loop)")
 	rate := flag.Float64("rate", 0, "route: fixed offered rate in decisions/s (open loop; 0 = closed loop)")
 	enroll := flag.Int("enroll", 0, "route: enroll this many workers first (wrk.doc.summarizer and n-1 others)")
@@ -49,6 +55,12 @@ func main() {
 	}
 	if token == "" || *batch < 1 || *batch > 1000 || *clients < 1 || *n < 1 {
 		fail(fmt.Errorf("need a token (-token-file or HALLMONITOR_TOKEN), 1 <= -batch <= 1000, -clients >= 1, -n >= 1"))
+	}
+	if *mode == "mcp" {
+		if err := mcpOverhead(*mcpHall, token, *mcpDirect, *mcpServer, *n); err != nil {
+			fail(err)
+		}
+		return
 	}
 	if *mode == "route" {
 		c := routeClient(*agents)
