@@ -128,16 +128,18 @@ func (t *Tx) recordDecision(d *DecisionWrite) (bool, json.RawMessage, error) {
 // appendReceipt builds the receipt of a decision on its tenant's chain head
 // (as left by the writes before it in t) and stores it as the new head.
 func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) (json.RawMessage, error) {
-	var prevJSON sql.NullString
-	var prevHash string
-	err := t.queryRowCached(sqlReceiptHead, tenant).Scan(&prevJSON, &prevHash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
+	head, ok := t.heads[tenant]
+	if !ok {
+		var prevJSON sql.NullString
+		err := t.queryRowCached(sqlReceiptHead, tenant).Scan(&prevJSON, &head.hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if prevJSON.Valid {
+			head.receipt = json.RawMessage(prevJSON.String)
+		}
 	}
-	var prev json.RawMessage
-	if prevJSON.Valid {
-		prev = json.RawMessage(prevJSON.String)
-	}
+	prev, prevHash := head.receipt, head.hash
 	body, hash, err := build(prev)
 	if err != nil {
 		return nil, fmt.Errorf("build receipt: %w", err)
@@ -145,8 +147,14 @@ func (t *Tx) appendReceipt(decisionID, tenant string, build ReceiptFunc) (json.R
 	if _, err := t.execCached(sqlInsertReceipt, decisionID, tenant, hash, prevHash, string(body)); err != nil {
 		return nil, err
 	}
-	_, err = t.execCached(sqlUpsertHead, tenant, decisionID, hash)
-	return json.RawMessage(body), err
+	if _, err = t.execCached(sqlUpsertHead, tenant, decisionID, hash); err != nil {
+		return nil, err
+	}
+	if t.heads == nil {
+		t.heads = map[string]chainHead{}
+	}
+	t.heads[tenant] = chainHead{receipt: body, hash: hash}
+	return json.RawMessage(body), nil
 }
 
 // DecisionFilter selects feed rows. Zero fields do not filter.

@@ -16,11 +16,11 @@ import (
 // only after the COMMIT that holds its rows has returned, so every
 // acknowledged decision, receipt and event is durable.
 //
-// Each caller's write runs inside its own SAVEPOINT: a write that fails
-// (a constraint, a receipt that cannot be built) is rolled back alone and
-// only its caller gets the error; the others commit. If the savepoint
-// itself cannot be rolled back, or the COMMIT fails, every caller of the
-// group gets the error and nothing of the group is stored. Receipts are
+// A write that fails (a constraint, a receipt that cannot be built) fails
+// only its caller: the group is then run again with each caller's write in
+// a SAVEPOINT, the failing ones rolled back alone, the others committed. If a
+// savepoint itself cannot be rolled back, or the COMMIT fails, every caller
+// of the group gets the error and nothing of the group is stored. Receipts are
 // chained inside the group transaction in the order the writes are applied,
 // each one reading its tenant's head as left by the writes before it, so a
 // tenant's chain stays one gap-free sequence. Events are published after
@@ -119,7 +119,28 @@ func (s *Store) groupLoop() {
 
 // commitGroup writes a group in one transaction (see the comment at the top
 // of this file), sets every caller's result and returns the published events.
+// The usual case, where every write succeeds, runs without savepoints (each
+// costs statements on the single writer); when a write fails, the
+// transaction is rolled back and the group runs again with a savepoint per
+// write, so that only the failing writes are left out.
 func (s *Store) commitGroup(batch []*groupReq) []events.Event {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	evs, retry := s.runGroup(batch, false)
+	if retry {
+		evs, _ = s.runGroup(batch, true)
+	}
+	if evs != nil {
+		s.bus.Publish(evs...)
+	}
+	return evs
+}
+
+// runGroup runs the writes of batch in one transaction and commits it. With
+// isolate, each write runs in a savepoint and a failing one is rolled back
+// alone; without, the first failure rolls back everything and runGroup
+// reports retry (the callers' results are then not set).
+func (s *Store) runGroup(batch []*groupReq, isolate bool) (published []events.Event, retry bool) {
 	failAll := func(err error) {
 		for _, r := range batch {
 			if r.err == nil {
@@ -128,51 +149,62 @@ func (s *Store) commitGroup(batch []*groupReq) []events.Event {
 			r.n, r.receipts = 0, nil
 		}
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
 	sqlTx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		failAll(fmt.Errorf("begin decision transaction: %w", err))
-		return nil
+		return nil, false
+	}
+	exec := func(q string) error {
+		if !isolate {
+			return nil
+		}
+		_, err := sqlTx.Exec(q)
+		return err
 	}
 	t := &Tx{tx: sqlTx, s: s, now: s.Now()}
 	ok := 0
 	for _, r := range batch {
-		if _, err := sqlTx.Exec(`SAVEPOINT w`); err != nil {
+		if err := exec(`SAVEPOINT w`); err != nil {
 			sqlTx.Rollback()
 			failAll(fmt.Errorf("decision transaction: %w", err))
-			return nil
+			return nil, false
 		}
 		mark := len(t.events)
 		r.n, r.receipts, r.err = t.recordAll(r.ds)
 		if r.err == nil {
-			_, err = sqlTx.Exec(`RELEASE w`)
+			err = exec(`RELEASE w`)
 			ok++
 		} else {
-			t.events = t.events[:mark]
+			if !isolate {
+				sqlTx.Rollback()
+				for _, r := range batch {
+					r.n, r.receipts, r.err = 0, nil, nil
+				}
+				return nil, true
+			}
+			t.events, t.heads = t.events[:mark], nil
 			r.n, r.receipts = 0, nil
-			if _, err = sqlTx.Exec(`ROLLBACK TO w`); err == nil {
-				_, err = sqlTx.Exec(`RELEASE w`)
+			if err = exec(`ROLLBACK TO w`); err == nil {
+				err = exec(`RELEASE w`)
 			}
 		}
 		if err != nil {
 			// The transaction is no longer in a known state: keep none of it.
 			sqlTx.Rollback()
 			failAll(fmt.Errorf("decision transaction of %d writes rolled back: %w", len(batch), err))
-			return nil
+			return nil, false
 		}
 	}
 	if ok == 0 {
 		sqlTx.Rollback()
-		return nil
+		return nil, false
 	}
 	if err := sqlTx.Commit(); err != nil {
 		sqlTx.Rollback()
 		failAll(fmt.Errorf("commit of %d decision writes failed, none was stored: %w", len(batch), err))
-		return nil
+		return nil, false
 	}
-	s.bus.Publish(t.events...)
-	return t.events
+	return t.events, false
 }
 
 // recordAll stores ds in t, stopping at the first error.

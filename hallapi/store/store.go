@@ -323,6 +323,16 @@ type Tx struct {
 	s      *Store
 	now    time.Time
 	events []events.Event
+	// heads caches the receipt chain heads this transaction wrote, by
+	// tenant, so the next receipt of the tenant is chained without reading
+	// the head back (cleared when a savepoint is rolled back).
+	heads map[string]chainHead
+}
+
+// chainHead is the last receipt of a tenant's chain.
+type chainHead struct {
+	receipt json.RawMessage
+	hash    string
 }
 
 // Hot write statements, prepared once at Open on the writer connection.
