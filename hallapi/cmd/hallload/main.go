@@ -63,7 +63,7 @@ func main() {
 		return
 	}
 	if *mode == "route" {
-		c := routeClient(*agents)
+		c := routeClient()
 		if *enroll > 0 {
 			if err := enrollWorkers(c, *base, token, *enroll); err != nil {
 				fail(err)

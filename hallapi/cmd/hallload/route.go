@@ -17,11 +17,11 @@ import (
 	"hallmonitor/hallapi"
 )
 
-// routeClient is the HTTP client of the route load: one kept-alive
-// connection per agent.
-func routeClient(agents int) *http.Client {
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConns: agents + 8,
-		MaxIdleConnsPerHost: agents + 8, MaxConnsPerHost: 0}}
+// routeClient is the HTTP client of the route load: kept-alive connections
+// for every agent, or for every request in flight at a fixed offered rate.
+func routeClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConns: 1024,
+		MaxIdleConnsPerHost: 1024}}
 }
 
 // enrollWorkers enrolls n workers through the API: wrk.doc.summarizer (the
