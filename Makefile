@@ -74,7 +74,9 @@ window-smoke: build
 
 ## bench: the engine (decisions/s, p50/p99, ratio to the reference), the Hall API (ingest single/batch over HTTP,
 ## event latency p50/p99, feed queries over 1,000,000 stored decisions), package hashing, and a load run of the
-## real binary (build/scripts/bench-load.sh: hallload against `serve`), and the desktop figures (start to window,
+## real binary (build/scripts/bench-load.sh: hallload against `serve`: POST /wcp/route with 1/8/32 agents at
+## 1/100/1000 enrolled workers, p99 at 1,000 decisions/s offered, the engine's own rate beside it, a proxied MCP call
+## against a direct one, batched ingest as a ratio to the SQLite floor), the desktop figures (start to window,
 ## idle RSS of the window and of serve, binary size: build/scripts/measure-desktop.sh), and the OpenTelemetry
 ## export's overhead (route throughput with export to the real collector on vs off: docs/bench/otel-overhead.txt)
 bench: build

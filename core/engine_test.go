@@ -588,3 +588,27 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// EnrollAll builds the same registry as one Enroll per record, and reports
+// the errors of every record.
+func TestMemRegistryEnrollAllMatchesEnroll(t *testing.T) {
+	recs := []RegistryRecord{
+		{WorkerID: "org.a.w", WorkerSpeciesID: "wrk.a", Capabilities: []string{"cap.a", "cap.b"}, CurrentlyImplements: []string{auditCtrl},
+			Attestation: &RecordAttestation{CodeHash: hashA}, PrivilegeEnvelope: map[string]any{"egress": map[string]any{}}},
+		{WorkerID: "org.b.w", WorkerSpeciesID: "wrk.b", Capabilities: []string{"cap.a"}, CurrentlyImplements: []string{"CTRL.bad"}},
+		{WorkerID: "org.a.w2", WorkerSpeciesID: "wrk.a", Capabilities: []string{"cap.c"}},
+	}
+	one := NewMemRegistry()
+	var errs []error
+	for _, r := range recs {
+		errs = append(errs, one.Enroll(r))
+	}
+	all := NewMemRegistry()
+	err := all.EnrollAll(recs)
+	if fmt.Sprint(err) != fmt.Sprint(errors.Join(errs...)) || err == nil {
+		t.Errorf("EnrollAll error %v, Enroll errors %v", err, errors.Join(errs...))
+	}
+	if !reflect.DeepEqual(one.state.Load(), all.state.Load()) {
+		t.Errorf("EnrollAll state differs:\n%+v\n%+v", all.state.Load(), one.state.Load())
+	}
+}

@@ -127,40 +127,55 @@ func (r *MemRegistry) update(f func(s *regState) error) error {
 // validation are skipped and reported in the returned error; the rest of
 // the record is still enrolled.
 func (r *MemRegistry) Enroll(rec RegistryRecord) error {
+	return r.update(func(s *regState) error { return s.enroll(rec) })
+}
+
+// EnrollAll enrolls every record as Enroll does, in order, with one copy of
+// the registry instead of one per record: building a registry of n workers
+// costs O(n), not O(n²). Errors of all records are joined.
+func (r *MemRegistry) EnrollAll(recs []RegistryRecord) error {
 	return r.update(func(s *regState) error {
-		id := rec.WorkerID
-		if id == "" {
-			id = fmt.Sprintf("unknown-%d", len(s.records))
-		}
-		s.records[id] = rec
 		var errs []error
-		if sp := rec.WorkerSpeciesID; sp != "" {
-			s.available[sp] = true
-			for _, c := range rec.Capabilities {
-				if !slices.Contains(s.byCap[c], sp) {
-					s.byCap[c] = append(slices.Clip(s.byCap[c]), sp)
-				}
-			}
-			if len(rec.PrivilegeEnvelope) > 0 {
-				s.envelopes[sp] = rec.PrivilegeEnvelope
-			}
-			if a := rec.Attestation; a != nil && a.CodeHash != "" {
-				if IsSHA256Hex(a.CodeHash) {
-					s.registered[sp] = a.CodeHash
-				} else {
-					errs = append(errs, fmt.Errorf("worker %q: attestation.code_hash must be 64 lowercase hex characters (no \"sha256:\" prefix); not registered", id))
-				}
-			}
-		}
-		for _, c := range rec.CurrentlyImplements {
-			if isControlID(c) {
-				s.controls[c] = true
-			} else {
-				errs = append(errs, fmt.Errorf("worker %q: control %q is not a valid control id (ctrl.<lowercase...>); skipped", id, c))
-			}
+		for _, rec := range recs {
+			errs = append(errs, s.enroll(rec))
 		}
 		return errors.Join(errs...)
 	})
+}
+
+func (s *regState) enroll(rec RegistryRecord) error {
+	id := rec.WorkerID
+	if id == "" {
+		id = fmt.Sprintf("unknown-%d", len(s.records))
+	}
+	s.records[id] = rec
+	var errs []error
+	if sp := rec.WorkerSpeciesID; sp != "" {
+		s.available[sp] = true
+		for _, c := range rec.Capabilities {
+			if !slices.Contains(s.byCap[c], sp) {
+				s.byCap[c] = append(slices.Clip(s.byCap[c]), sp)
+			}
+		}
+		if len(rec.PrivilegeEnvelope) > 0 {
+			s.envelopes[sp] = rec.PrivilegeEnvelope
+		}
+		if a := rec.Attestation; a != nil && a.CodeHash != "" {
+			if IsSHA256Hex(a.CodeHash) {
+				s.registered[sp] = a.CodeHash
+			} else {
+				errs = append(errs, fmt.Errorf("worker %q: attestation.code_hash must be 64 lowercase hex characters (no \"sha256:\" prefix); not registered", id))
+			}
+		}
+	}
+	for _, c := range rec.CurrentlyImplements {
+		if isControlID(c) {
+			s.controls[c] = true
+		} else {
+			errs = append(errs, fmt.Errorf("worker %q: control %q is not a valid control id (ctrl.<lowercase...>); skipped", id, c))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Records returns a copy of the enrolled records by worker_id.

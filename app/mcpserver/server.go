@@ -33,6 +33,7 @@ import (
 	"hallmonitor/core"
 	"hallmonitor/hallapi/agents"
 	"hallmonitor/hallapi/decide"
+	"hallmonitor/hallapi/mcpclient"
 	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/store"
 )
@@ -73,6 +74,8 @@ type Server struct {
 
 	version  string        // sent to connected MCP servers as the client version
 	upstream upstreamTools // proxied tools of connected MCP servers
+	// pool holds one session per connected server for the proxied calls.
+	pool *mcpclient.Pool
 }
 
 // Fixed tool names (capability tools are named by their capability id).
@@ -97,7 +100,8 @@ func New(d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{hall: d.Decide, agents: d.Agents, stdio: d.Stdio, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}, version: d.Version}
+	s := &Server{hall: d.Decide, agents: d.Agents, stdio: d.Stdio, st: d.Store, log: d.Logger.With("component", "mcp"), refresh: d.Refresh, tools: map[string]string{}, version: d.Version,
+		pool: mcpclient.NewPool(d.Version)}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "hallmonitor", Title: "Hall Monitor", Version: d.Version},
 		&mcp.ServerOptions{Logger: s.log, Instructions: "Each tool is a WCP capability served by an enrolled, attested worker. " +
 			"Every call is decided by the Hall's rules and recorded; a refusal is a tool error whose deny_code says why. " +
@@ -123,6 +127,7 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go s.keepRefreshing(ctx)
+	defer s.pool.Close()
 	return s.mcp.Run(ctx, t)
 }
 
@@ -151,6 +156,7 @@ func (s *Server) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go s.keepRefreshing(ctx)
+	defer s.pool.Close()
 	srv := &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -27,7 +27,8 @@ import (
 // wrk.mcp.<server>. With no rule allowing the capability the call is refused
 // with the deny code and never reaches the upstream server (fail closed).
 
-// upstreamTimeout bounds one forwarded call (connect, initialize, call, close).
+// upstreamTimeout bounds one forwarded call (and the connect it needs when
+// the server's pooled session is not open yet).
 const upstreamTimeout = 60 * time.Second
 
 // upstreamSep joins server and tool in a proxied tool's name.
@@ -59,10 +60,12 @@ func (s *Server) refreshUpstream(ctx context.Context) error {
 		tool   store.MCPTool
 	}
 	want := map[string]proxied{}
+	online := []string{}
 	for _, m := range ms {
 		if m.Status != store.MCPOnline {
 			continue
 		}
+		online = append(online, m.ID)
 		for _, t := range m.Tools {
 			name := m.Name + upstreamSep + t.Name
 			if err := validToolName(name); err != nil {
@@ -96,6 +99,9 @@ func (s *Server) refreshUpstream(ctx context.Context) error {
 		u.tools = map[string]string{}
 	}
 	s.syncTools(u.tools, offered, "upstream")
+	// Sessions of servers removed or no longer online are closed (a stdio
+	// server's process stops).
+	s.pool.Retain(online)
 	return nil
 }
 
@@ -155,7 +161,7 @@ func (s *Server) forward(ctx context.Context, m store.MCPServer, decisionID, too
 		return toolError("hall_error", err.Error())
 	}
 	gov.DispatchID = disp.DispatchID
-	res, callErr := mcpclient.Call(ctx, m, s.version, tool, args, upstreamTimeout)
+	res, callErr := s.pool.Call(ctx, m, tool, args, upstreamTimeout)
 	outcome, errText, resultHash := store.DispatchSucceeded, "", ""
 	switch {
 	case callErr != nil:

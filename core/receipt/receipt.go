@@ -110,21 +110,31 @@ func hashCanonical(v any) (string, error) {
 // first receipt of a tenant's chain). packageHash is the selected worker's
 // package hash (64 lowercase hex) at decision time, nil when there is none.
 func New(dec core.RouteDecision, packageHash *string, prev *Receipt, s Signer, receiptID string, issuedAt time.Time) (Receipt, error) {
+	dh, err := DecisionHash(dec)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("receipt: %w", err)
+	}
+	return NewHashed(dec, dh, packageHash, prev, s, receiptID, issuedAt)
+}
+
+// NewHashed is New with the decision's DecisionHash computed beforehand: it
+// does not depend on the chain, so a caller that chains receipts one at a
+// time (the Hall's group commit) computes it before taking its turn.
+func NewHashed(dec core.RouteDecision, decisionHash string, packageHash *string, prev *Receipt, s Signer, receiptID string, issuedAt time.Time) (Receipt, error) {
 	if len(s.Key) != ed25519.PrivateKeySize || s.KeyID == "" {
 		return Receipt{}, errors.New("receipt: signer needs a key id and an Ed25519 private key")
 	}
 	if packageHash != nil && !core.IsSHA256Hex(*packageHash) {
 		return Receipt{}, fmt.Errorf("receipt: package hash %q must be 64 lowercase hex characters (no \"sha256:\" prefix)", *packageHash)
 	}
-	dh, err := DecisionHash(dec)
-	if err != nil {
-		return Receipt{}, fmt.Errorf("receipt: %w", err)
+	if !core.IsSHA256Hex(decisionHash) {
+		return Receipt{}, fmt.Errorf("receipt: decision hash %q must be 64 lowercase hex characters", decisionHash)
 	}
 	r := Receipt{
 		ReceiptID: receiptID, TenantID: dec.TenantID, DecisionID: dec.DecisionID,
 		CorrelationID: dec.CorrelationID, CapabilityID: dec.CapabilityID, MatchedRuleID: dec.MatchedRuleID,
 		Denied: dec.Denied, SelectedWorkerSpeciesID: dec.SelectedWorkerSpeciesID,
-		SupervisorRequired: dec.SupervisorRequired, ArtifactHash: dec.ArtifactHash, PackageHash: packageHash, DecisionHash: dh,
+		SupervisorRequired: dec.SupervisorRequired, ArtifactHash: dec.ArtifactHash, PackageHash: packageHash, DecisionHash: decisionHash,
 		IssuedAt: core.Timestamp(issuedAt).String(), SigningKeyID: s.KeyID,
 	}
 	if dec.Denied {

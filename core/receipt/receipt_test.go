@@ -235,3 +235,26 @@ func TestApprovalReceiptInChain(t *testing.T) {
 		t.Errorf("decision receipt JSON changed: %s", b)
 	}
 }
+
+// NewHashed with the decision's hash computed beforehand builds the same
+// receipt as New, and refuses a hash that is not one.
+func TestNewHashedMatchesNew(t *testing.T) {
+	s, _ := signer(t, 1, "k")
+	dec := decisions(t, 1)[0]
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	want, err := New(dec, nil, nil, s, "r0", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dh, err := DecisionHash(dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewHashed(dec, dh, nil, nil, s, "r0", at)
+	if err != nil || got != want {
+		t.Fatalf("NewHashed %+v %v, New %+v", got, err, want)
+	}
+	if _, err := NewHashed(dec, "sha256:"+dh, nil, nil, s, "r0", at); err == nil || !strings.Contains(err.Error(), "decision hash") {
+		t.Fatalf("malformed decision hash accepted: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"hallmonitor/core"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/hallapi/workers"
 )
 
 // Options configure a Service.
@@ -50,6 +51,9 @@ type Service struct {
 	rules  *rulesHolder
 	attest atomic.Pointer[core.AttestationSource]
 	disp   atomic.Pointer[Dispatcher]
+	// registry is the registry view every decision shares
+	// (workers.Registry, rebuilt on change, not per decision).
+	registry *workers.Registry
 }
 
 // New builds a Service and loads the rules file.
@@ -76,6 +80,8 @@ func New(opts Options) (*Service, error) {
 			return nil, err
 		}
 	}
+	s.registry = workers.NewRegistry(opts.Store, s.registryWorkers, 0)
+	opts.Store.OnCommit(s.registry.Changed)
 	if opts.Attestation != nil {
 		s.SetAttestationSource(opts.Attestation)
 	}
@@ -95,7 +101,10 @@ func (s *Service) Store() *store.Store { return s.st }
 // package hashes Route checks (the running *workers.Service). Without one,
 // routes that need attestation (any enrolled worker runs from a package) are
 // denied DENY_ATTESTATION_UNCONFIGURED.
-func (s *Service) SetAttestationSource(a core.AttestationSource) { s.attest.Store(&a) }
+func (s *Service) SetAttestationSource(a core.AttestationSource) {
+	s.attest.Store(&a)
+	s.registry.SetSource(a)
+}
 
 // AttestationSource returns the installed attestation source (nil if none).
 func (s *Service) AttestationSource() core.AttestationSource {

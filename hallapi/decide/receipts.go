@@ -30,7 +30,13 @@ func (s *Service) SigningPublicKey() (keyID string, pub ed25519.PublicKey) {
 
 func (s *Service) receiptFunc(dec core.RouteDecision, packageHash *string) store.ReceiptFunc {
 	sg := s.signer()
+	// The decision hash does not depend on the chain: computed now, by the
+	// request, not in the group commit's turn.
+	dh, dhErr := receipt.DecisionHash(dec)
 	return func(prevJSON json.RawMessage) ([]byte, string, error) {
+		if dhErr != nil {
+			return nil, "", dhErr
+		}
 		var prev *receipt.Receipt
 		if prevJSON != nil {
 			prev = new(receipt.Receipt)
@@ -38,7 +44,7 @@ func (s *Service) receiptFunc(dec core.RouteDecision, packageHash *string) store
 				return nil, "", fmt.Errorf("previous receipt of tenant %q is corrupt: %w", dec.TenantID, err)
 			}
 		}
-		rc, err := receipt.New(dec, packageHash, prev, sg, store.NewID("rct"), s.opts.Now())
+		rc, err := receipt.NewHashed(dec, dh, packageHash, prev, sg, store.NewID("rct"), s.opts.Now())
 		if err != nil {
 			return nil, "", err
 		}

@@ -27,23 +27,17 @@ var HallPolicyGate = core.PolicyGateFunc(func(c core.PolicyContext) (core.Policy
 })
 
 // engineInputs are what core.Decide needs besides the input and the rules:
-// the registry view of the enrolled workers (banned ones unavailable,
+// the shared registry snapshot (workers.Registry, rebuilt on change, not
+// per decision) of the enrolled workers (banned ones unavailable,
 // tampered ones available so that the attestation step answers
 // DENY_WORKER_TAMPERED) and of the connected MCP servers whose last ping
 // answered, and the options (Hall config, policy gate, attestation).
 func (s *Service) engineInputs(ctx context.Context, dryRun bool, taskID string) (workers.View, core.Options, core.AttestationSource, error) {
-	ws, err := s.st.ListWorkers(ctx)
+	snap, err := s.registry.Snapshot(ctx)
 	if err != nil {
-		return workers.View{}, core.Options{}, nil, fmt.Errorf("load enrolled workers: %w", err)
+		return workers.View{}, core.Options{}, nil, err
 	}
-	// Connected MCP servers are workers too (species wrk.mcp.<name>).
-	ms, err := s.st.ListMCPServers(ctx)
-	if err != nil {
-		return workers.View{}, core.Options{}, nil, fmt.Errorf("load connected MCP servers: %w", err)
-	}
-	ws = append(ws, mcpWorkers(ms)...)
-	src := s.AttestationSource()
-	view := workers.NewView(ws, src)
+	view, src := snap.View, snap.Source
 	cfg := core.DefaultHallConfig()
 	if s.opts.HallConfig != nil {
 		cfg = *s.opts.HallConfig
@@ -51,12 +45,26 @@ func (s *Service) engineInputs(ctx context.Context, dryRun bool, taskID string) 
 	// The Hall runs worker packages, so it attests them once any enrolled
 	// worker runs from one (workers without a package are not checked:
 	// View.Attests); without a source that is DENY_ATTESTATION_UNCONFIGURED.
-	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || workers.AttestationRequired(ws)
+	cfg.RequireWorkerAttestation = cfg.RequireWorkerAttestation || snap.AttestationRequired
 	opts := core.Options{Config: &cfg, PolicyGate: s.opts.PolicyGate, Privilege: view, DryRun: dryRun, Now: s.opts.Now, TaskID: taskID}
 	if src != nil {
 		opts.Attestation, opts.Attests = view, view.Attests
 	}
 	return view, opts, src, nil
+}
+
+// registryWorkers are what the registry view holds: the enrolled workers and
+// the online MCP servers as workers (mcpWorkers).
+func (s *Service) registryWorkers(ctx context.Context) ([]store.Worker, error) {
+	ws, err := s.st.ListWorkers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load enrolled workers: %w", err)
+	}
+	ms, err := s.st.ListMCPServers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load connected MCP servers: %w", err)
+	}
+	return append(ws, mcpWorkers(ms)...), nil
 }
 
 // Replayer decides like Route (same registry view, configuration and policy
@@ -148,15 +156,7 @@ func (s *Service) Route(ctx context.Context, inputJSON []byte, dryRun bool, sour
 		}
 		wr.Approval = a
 	}
-	var rc json.RawMessage
-	err = s.st.Write(ctx, func(t *store.Tx) error {
-		if _, err := t.RecordDecision(&wr); err != nil {
-			return err
-		}
-		var e error
-		rc, e = t.Receipt(dec.DecisionID)
-		return e
-	})
+	rc, err := s.st.WriteDecision(ctx, &wr)
 	if err != nil {
 		s.recordFailed(ctx, 1, err)
 		return RouteResult{}, err

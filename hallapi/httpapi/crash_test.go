@@ -85,6 +85,7 @@ func TestKill9LosesNoAcknowledgedDecision(t *testing.T) {
 	}
 	var mu sync.Mutex
 	acked := map[string]bool{}
+	receipts := map[string]string{} // decision id -> acknowledged receipt hash
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -104,7 +105,11 @@ func TestKill9LosesNoAcknowledgedDecision(t *testing.T) {
 		}
 		return m, true
 	}
-	for w := 0; w < 4; w++ {
+	// 8 concurrent route agents on 2 tenants (their decisions are group
+	// committed together, receipts chained inside the group) and 3 ingest
+	// clients.
+	const routeAgents = 8
+	for w := 0; w < routeAgents+3; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
@@ -114,11 +119,16 @@ func TestKill9LosesNoAcknowledgedDecision(t *testing.T) {
 					return
 				default:
 				}
-				switch w {
-				case 0: // routed decisions (decision + receipt + event in one tx)
-					if m, ok := post("/wcp/route", map[string]any{"input": routeInput("dev", "PUBLIC")}); ok {
+				switch {
+				case w < routeAgents: // routed decisions (decision + receipt + event, group committed)
+					in := routeInput("dev", "PUBLIC")
+					in["tenant_id"] = []string{"tenant-a", "tenant-b"}[w%2]
+					if m, ok := post("/wcp/route", map[string]any{"input": in}); ok {
+						id := m["decision"].(map[string]any)["decision_id"].(string)
+						rc, _ := m["receipt"].(map[string]any)
 						mu.Lock()
-						acked[m["decision"].(map[string]any)["decision_id"].(string)] = true
+						acked[id] = true
+						receipts[id], _ = rc["receipt_hash"].(string)
 						mu.Unlock()
 					}
 				default: // batches of ingested decisions
@@ -156,9 +166,22 @@ func TestKill9LosesNoAcknowledgedDecision(t *testing.T) {
 	defer st.Close()
 	ctx := context.Background()
 	for id := range acked {
-		if _, err := st.GetDecision(ctx, id); err != nil {
+		d, err := st.GetDecision(ctx, id)
+		if err != nil {
 			t.Fatalf("acknowledged decision %s lost after kill -9: %v", id, err)
 		}
+		if want, ok := receipts[id]; ok {
+			var rc struct {
+				ReceiptHash string `json:"receipt_hash"`
+			}
+			json.Unmarshal(d.Receipt, &rc)
+			if want == "" || rc.ReceiptHash != want {
+				t.Fatalf("acknowledged receipt %q of decision %s is %q after kill -9", want, id, rc.ReceiptHash)
+			}
+		}
+	}
+	if len(receipts) < 50 {
+		t.Fatalf("only %d routed decisions acknowledged before the kill", len(receipts))
 	}
 	var integrity string
 	if err := st.Write(ctx, func(tx *store.Tx) error { return tx.QueryRow(`PRAGMA integrity_check`).Scan(&integrity) }); err != nil || integrity != "ok" {
@@ -170,10 +193,17 @@ func TestKill9LosesNoAcknowledgedDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := key.Public().(ed25519.PublicKey)
-	for _, tenant := range []string{"tenant-a", "t1", "t2", "t3"} {
+	heads, err := st.ReceiptHeads(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tenant := range []string{"tenant-a", "tenant-b", "t1", "t2", "t3"} {
 		raw, err := st.ReceiptChain(ctx, tenant)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if h, ok := heads[tenant]; ok && h.Length != len(raw) {
+			t.Fatalf("tenant %s: head records %d receipts, the chain has %d", tenant, h.Length, len(raw))
 		}
 		chain := make([]receipt.Receipt, len(raw))
 		for i, b := range raw {
@@ -183,5 +213,6 @@ func TestKill9LosesNoAcknowledgedDecision(t *testing.T) {
 			t.Fatalf("tenant %s chain after kill -9: %v", tenant, err)
 		}
 	}
-	t.Logf("kill -9 during ingest: %d acknowledged decisions, all present after restart", len(acked))
+	t.Logf("kill -9 during concurrent route and ingest: %d acknowledged decisions (%d routed with receipts), all present after restart",
+		len(acked), len(receipts))
 }

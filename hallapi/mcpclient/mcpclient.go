@@ -4,7 +4,8 @@
 // stdio server. The subprocess is started from an argv list without a shell
 // (no shell metacharacter is interpreted) and gets only a few variables of
 // the Hall's environment. Ping initializes a session, lists the tools and
-// closes it, within a bounded time.
+// closes it, within a bounded time. Pool keeps one session per server for
+// the tool calls the Hall proxies.
 package mcpclient
 
 import (
@@ -177,14 +178,20 @@ type conn struct {
 	dialFail  atomic.Bool // http: no TCP connection could be made
 	stderr    *tailBuffer // stdio: the server's stderr
 	cmd       *exec.Cmd   // stdio: the server process
+	http      *http.Transport
 }
 
 // release ends a stdio server's process group once its session is closed:
 // a child the server started (and that keeps its stdout or stderr open)
 // would otherwise outlive the session, with the goroutines waiting on it.
+// An http server's kept-alive connections (and their reader goroutines)
+// are closed.
 func (c *conn) release() {
 	if c.cmd != nil {
 		killGroup(c.cmd)
+	}
+	if c.http != nil {
+		c.http.CloseIdleConnections()
 	}
 }
 
@@ -200,6 +207,7 @@ func newConn(s store.MCPServer) (*conn, error) {
 			}
 			return nc, err
 		}}
+		c.http = tr
 		c.transport = &mcp.StreamableClientTransport{Endpoint: s.URL, HTTPClient: &http.Client{Transport: tr},
 			MaxRetries: -1, DisableStandaloneSSE: true}
 	case store.MCPTransportStdio:
@@ -281,30 +289,4 @@ func Ping(ctx context.Context, s store.MCPServer, version string) store.MCPPing 
 		tools = append(tools, store.MCPTool{Name: t.Name, Description: t.Description, InputSchema: schema})
 	}
 	return store.MCPPing{Status: store.MCPOnline, Tools: tools}
-}
-
-// Call calls one tool of the server in a session of its own (connect,
-// initialize, tools/call, close). timeout bounds the whole call.
-func Call(ctx context.Context, s store.MCPServer, version, tool string, args json.RawMessage, timeout time.Duration) (*mcp.CallToolResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	c, err := newConn(s)
-	if err != nil {
-		return nil, err
-	}
-	defer c.release()
-	sess, err := client(version).Connect(ctx, c.transport, nil)
-	if err != nil {
-		return nil, fmt.Errorf("connect to MCP server %s: %s", s.Name, c.describe(ctx, err))
-	}
-	defer sess.Close()
-	var a any = map[string]any{}
-	if len(args) > 0 && string(args) != "null" {
-		a = args
-	}
-	res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: a})
-	if err != nil {
-		return nil, fmt.Errorf("tools/call %s on %s: %s", tool, s.Name, c.describe(ctx, err))
-	}
-	return res, nil
 }

@@ -139,7 +139,8 @@ func (t *Tx) receiptApproval(a Approval) error {
 	if err != nil || rc == nil {
 		return err
 	}
-	return t.appendReceipt(approvalReceiptKey(a.ApprovalID, a.Status), a.DecisionID, kindApproval, a.TenantID, (*p)(a, rc))
+	_, err = t.appendReceipt(approvalReceiptKey(a.ApprovalID, a.Status), a.DecisionID, kindApproval, a.TenantID, (*p)(a, rc))
+	return err
 }
 
 // ResolveApproval applies approve/deny/escalate to a pending (or escalated) approval.

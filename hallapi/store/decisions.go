@@ -68,38 +68,18 @@ type DecisionWrite struct {
 	Approval *Approval
 }
 
-// RecordDecisions stores decisions, their receipts, approvals and events in
-// one transaction. A decision whose id is already stored is skipped (ingest
-// is idempotent). It returns the number of decisions newly stored.
-func (s *Store) RecordDecisions(ctx context.Context, ds []DecisionWrite) (int, error) {
-	n := 0
-	err := s.Write(ctx, func(t *Tx) error {
-		n = 0
-		for i := range ds {
-			ok, err := t.RecordDecision(&ds[i])
-			var dup *DuplicateError
-			if errors.As(err, &dup) {
-				dup.Index = i
-				return dup
-			}
-			if err != nil {
-				return fmt.Errorf("decision %d (%s): %w", i, ds[i].Summary.DecisionID, err)
-			}
-			if ok {
-				n++
-			}
-		}
-		return nil
-	})
-	return n, err
-}
-
 // RecordDecision stores one decision (+ receipt, approval, events) in t.
 // It reports false when a decision with that id already exists.
 func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
+	stored, _, err := t.recordDecision(d)
+	return stored, err
+}
+
+// recordDecision is RecordDecision that also returns the receipt it built.
+func (t *Tx) recordDecision(d *DecisionWrite) (bool, json.RawMessage, error) {
 	sm := &d.Summary
 	if sm.DecisionID == "" {
-		return false, errors.New("decision_id is empty")
+		return false, nil, errors.New("decision_id is empty")
 	}
 	if d.Time.IsZero() {
 		d.Time = t.now
@@ -125,27 +105,28 @@ func (t *Tx) RecordDecision(d *DecisionWrite) (bool, error) {
 		sm.SelectedWorkerSpeciesID, blast, boolInt(sm.SupervisorRequired), sm.PendingApprovalID,
 		boolInt(sm.DryRun), sm.Source, d.RulesHash, string(d.Decision), input, sm.Agent)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, t.sameDecision(sm)
+		return false, nil, t.sameDecision(sm)
 	}
+	var rc json.RawMessage
 	if d.Receipt != nil {
-		if err := t.appendReceipt(sm.DecisionID, sm.DecisionID, kindDecision, sm.TenantID, d.Receipt); err != nil {
-			return false, err
+		if rc, err = t.appendReceipt(sm.DecisionID, sm.DecisionID, kindDecision, sm.TenantID, d.Receipt); err != nil {
+			return false, nil, err
 		}
 	}
 	if _, err := t.Emit(events.DecisionRecorded, sm); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if d.Approval != nil {
 		a := d.Approval
 		a.DecisionID = sm.DecisionID
 		if err := t.insertApproval(a); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	}
-	return true, nil
+	return true, rc, nil
 }
 
 // Receipt kinds: a decision's own receipt, or an approval's resolution.
@@ -154,8 +135,6 @@ const (
 	kindApproval = "approval"
 )
 
-// appendReceipt builds the next receipt of tenant's chain and makes it the
-// head (receipt_heads.decision_id holds the head's receipt_key).
 // DuplicateError refuses a decision whose id is already stored with other
 // content (a replay of the same decision is skipped, not refused).
 type DuplicateError struct {
@@ -187,30 +166,37 @@ func (t *Tx) sameDecision(sm *DecisionSummary) error {
 	return nil
 }
 
-func (t *Tx) appendReceipt(key, decisionID, kind, tenant string, build ReceiptFunc) error {
-	var prevJSON sql.NullString
-	var prevHash string
-	err := t.tx.QueryRow(`SELECT r.receipt_json, r.receipt_hash FROM receipt_heads h JOIN receipts r ON r.receipt_key = h.decision_id
-		WHERE h.tenant_id = ?`, tenant).Scan(&prevJSON, &prevHash)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
+// appendReceipt builds the next receipt of tenant's chain on its head (as
+// left by the writes before it in t) and stores it as the new head
+// (receipt_heads.decision_id holds the head's receipt_key).
+func (t *Tx) appendReceipt(key, decisionID, kind, tenant string, build ReceiptFunc) (json.RawMessage, error) {
+	head, ok := t.heads[tenant]
+	if !ok {
+		var prevJSON sql.NullString
+		err := t.queryRowCached(sqlReceiptHead, tenant).Scan(&prevJSON, &head.hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if prevJSON.Valid {
+			head.receipt = json.RawMessage(prevJSON.String)
+		}
 	}
-	var prev json.RawMessage
-	if prevJSON.Valid {
-		prev = json.RawMessage(prevJSON.String)
-	}
+	prev, prevHash := head.receipt, head.hash
 	body, hash, err := build(prev)
 	if err != nil {
-		return fmt.Errorf("build receipt: %w", err)
+		return nil, fmt.Errorf("build receipt: %w", err)
 	}
-	if _, err := t.tx.Exec(`INSERT INTO receipts(receipt_key, decision_id, kind, tenant_id, receipt_hash, prev_receipt_hash, receipt_json) VALUES (?,?,?,?,?,?,?)`,
-		key, decisionID, kind, tenant, hash, prevHash, string(body)); err != nil {
-		return err
+	if _, err := t.execCached(sqlInsertReceipt, key, decisionID, kind, tenant, hash, prevHash, string(body)); err != nil {
+		return nil, err
 	}
-	_, err = t.tx.Exec(`INSERT INTO receipt_heads(tenant_id, decision_id, receipt_hash, length) VALUES (?,?,?,1)
-		ON CONFLICT(tenant_id) DO UPDATE SET decision_id = excluded.decision_id, receipt_hash = excluded.receipt_hash, length = length + 1`,
-		tenant, key, hash)
-	return err
+	if _, err = t.execCached(sqlUpsertHead, tenant, key, hash); err != nil {
+		return nil, err
+	}
+	if t.heads == nil {
+		t.heads = map[string]chainHead{}
+	}
+	t.heads[tenant] = chainHead{receipt: body, hash: hash}
+	return json.RawMessage(body), nil
 }
 
 // DecisionFilter selects feed rows. Zero fields do not filter.

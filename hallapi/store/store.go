@@ -83,6 +83,14 @@ type Store struct {
 	now   func() time.Time
 	// approvalReceipts signs approvals' resolutions (SetApprovalReceipter).
 	approvalReceipts atomic.Pointer[ApprovalReceipter]
+	// group feeds the group committer (group.go); groupStop stops it and
+	// refuses further writes; groupDone is closed when it has returned.
+	group     chan *groupReq
+	groupStop chan struct{}
+	groupDone chan struct{}
+	// hooks are the OnCommit functions (copy on write).
+	hooksMu sync.Mutex
+	hooks   atomic.Pointer[[]func([]events.Event)]
 }
 
 // Options tunes Open. The zero value is the production setting.
@@ -211,6 +219,8 @@ func Open(path string, opts Options) (*Store, error) {
 	cp.SetMaxOpenConns(1)
 	s.cp, s.stop, s.done = cp, make(chan struct{}), make(chan struct{})
 	go s.checkpointLoop()
+	s.group, s.groupStop, s.groupDone = make(chan *groupReq), make(chan struct{}), make(chan struct{})
+	go s.groupLoop()
 	return s, nil
 }
 
@@ -259,6 +269,11 @@ func (s *Store) migrate() error {
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
+	if s.groupStop != nil {
+		// Writes already taken by the committer finish; later ones get ErrClosed.
+		close(s.groupStop)
+		<-s.groupDone
+	}
 	if s.stop != nil {
 		close(s.stop)
 		<-s.done
@@ -310,11 +325,26 @@ type Tx struct {
 	s      *Store
 	now    time.Time
 	events []events.Event
+	// heads caches the receipt chain heads this transaction wrote, by
+	// tenant, so the next receipt of the tenant is chained without reading
+	// the head back (cleared when a savepoint is rolled back).
+	heads map[string]chainHead
+}
+
+// chainHead is the last receipt of a tenant's chain.
+type chainHead struct {
+	receipt json.RawMessage
+	hash    string
 }
 
 // Hot write statements, prepared once at Open on the writer connection.
 const (
-	sqlInsertEvent    = `INSERT INTO events(type, time, data) VALUES (?,?,?)`
+	sqlInsertEvent = `INSERT INTO events(type, time, data) VALUES (?,?,?)`
+	sqlReceiptHead = `SELECT r.receipt_json, r.receipt_hash FROM receipt_heads h JOIN receipts r ON r.receipt_key = h.decision_id
+		WHERE h.tenant_id = ?`
+	sqlInsertReceipt = `INSERT INTO receipts(receipt_key, decision_id, kind, tenant_id, receipt_hash, prev_receipt_hash, receipt_json) VALUES (?,?,?,?,?,?,?)`
+	sqlUpsertHead    = `INSERT INTO receipt_heads(tenant_id, decision_id, receipt_hash, length) VALUES (?,?,?,1)
+		ON CONFLICT(tenant_id) DO UPDATE SET decision_id = excluded.decision_id, receipt_hash = excluded.receipt_hash, length = length + 1`
 	sqlInsertDecision = `INSERT OR IGNORE INTO decisions(decision_id, ts, ts_us, outcome, deny_code, deny_message,
 		capability_id, tenant_id, env, data_label, correlation_id, matched_rule_id, selected_worker, blast_score,
 		supervisor_required, pending_approval_id, dry_run, source, rules_hash, decision_json, input_json, agent)
@@ -322,7 +352,7 @@ const (
 )
 
 func (s *Store) prepare() error {
-	for _, q := range []string{sqlInsertEvent, sqlInsertDecision} {
+	for _, q := range []string{sqlInsertEvent, sqlInsertDecision, sqlReceiptHead, sqlInsertReceipt, sqlUpsertHead} {
 		st, err := s.w.Prepare(q)
 		if err != nil {
 			return err
@@ -339,6 +369,15 @@ func (t *Tx) execCached(query string, args ...any) (sql.Result, error) {
 		return t.tx.Exec(query, args...)
 	}
 	return t.tx.Stmt(st).Exec(args...)
+}
+
+// queryRowCached is execCached for a one-row query.
+func (t *Tx) queryRowCached(query string, args ...any) *sql.Row {
+	st, ok := t.s.stmts[query]
+	if !ok {
+		return t.tx.QueryRow(query, args...)
+	}
+	return t.tx.Stmt(st).QueryRow(args...)
 }
 
 // Exec runs a statement in the transaction.
@@ -369,25 +408,58 @@ func (t *Tx) Emit(typ string, data any) (int64, error) {
 }
 
 // Write runs fn in one write transaction (the single writer): the change and
-// the events fn emits commit together, then the events are published. If fn
-// returns an error nothing is stored.
+// the events fn emits commit together, then the events are published and the
+// OnCommit hooks run. If fn returns an error nothing is stored.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	evs, err := s.write(ctx, fn)
+	if err != nil {
+		return err
+	}
+	s.afterCommit(evs)
+	return nil
+}
+
+func (s *Store) write(ctx context.Context, fn func(*Tx) error) ([]events.Event, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t := &Tx{tx: sqlTx, s: s, now: s.Now()}
 	if err := fn(t); err != nil {
 		sqlTx.Rollback()
-		return err
+		return nil, err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return err
+		return nil, err
 	}
 	s.bus.Publish(t.events...)
-	return nil
+	return t.events, nil
+}
+
+// OnCommit registers fn to run with the events of every committed write
+// (Write, Emit and the group-committed decision writes), after they are
+// published and before the write returns to its caller, without the writer
+// lock held: what fn does (e.g. rebuild a cache the change made stale) is
+// done before the caller goes on. fn may read the store, not write to it.
+func (s *Store) OnCommit(fn func([]events.Event)) {
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
+	var hs []func([]events.Event)
+	if p := s.hooks.Load(); p != nil {
+		hs = append(hs, *p...)
+	}
+	hs = append(hs, fn)
+	s.hooks.Store(&hs)
+}
+
+func (s *Store) afterCommit(evs []events.Event) {
+	if p := s.hooks.Load(); p != nil && len(evs) > 0 {
+		for _, fn := range *p {
+			fn(evs)
+		}
+	}
 }
 
 // Emit records a standalone event (e.g. standing.changed, auth.changed) and publishes it.

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -53,6 +55,11 @@ type watched struct {
 }
 
 // Service watches every enrolled package and keeps its attestation current.
+//
+// Decisions read the package hashes (RegisteredHash, CurrentHash) from an
+// immutable per-species table that every change republishes, so they take
+// no lock and never wait for a package check; the package trees are hashed
+// and walked without s.mu held.
 type Service struct {
 	st   Store
 	opts Options
@@ -60,12 +67,31 @@ type Service struct {
 
 	mu      sync.Mutex
 	workers map[string]*watched // by worker id
-	pending map[string]bool     // worker ids with a verification scheduled
+	// recheck holds the worker ids whose package changed and has not been
+	// checked since: a set, so no re-check is ever dropped, however many
+	// packages change at once. A package with a pending re-check is not
+	// verified for routing.
+	recheck map[string]*recheck
+	wake    chan struct{} // capacity 1: the verify loop has due re-checks
 	fw      *fsnotify.Watcher
-	queue   chan string
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	lastEv  int64
+
+	hashes atomic.Pointer[map[string]speciesHashes] // by species; see publishLocked
+}
+
+// recheck is the state of one package's pending re-check.
+type recheck struct {
+	seq   uint64 // changes seen; a check only clears the re-check when none came in meanwhile
+	timer bool   // the debounce timer runs
+	due   bool   // the debounce passed; the verify loop takes it
+}
+
+// speciesHashes is what core's attestation step reads for a species.
+type speciesHashes struct {
+	registered string
+	current    string // "" when there is no trustworthy current hash
 }
 
 // NewService returns a stopped Service; call Start.
@@ -83,7 +109,7 @@ func NewService(st Store, opts Options) *Service {
 		opts.Now = time.Now
 	}
 	return &Service{st: st, opts: opts, log: opts.Logger.With("component", "workers"),
-		workers: map[string]*watched{}, pending: map[string]bool{}, queue: make(chan string, 256)}
+		workers: map[string]*watched{}, recheck: map[string]*recheck{}, wake: make(chan struct{}, 1)}
 }
 
 // Start loads the enrollments, verifies every package, and starts watching.
@@ -130,7 +156,7 @@ func (s *Service) Sync(ctx context.Context) error {
 		return fmt.Errorf("load enrollments: %w", err)
 	}
 	seen := map[string]bool{}
-	var verify []string
+	var verify, dirs []string
 	s.mu.Lock()
 	for _, w := range list {
 		e, err := EnrollmentOf(w)
@@ -145,17 +171,23 @@ func (s *Service) Sync(ctx context.Context) error {
 		}
 		s.workers[e.WorkerID] = &watched{e: e, att: e.Attestation}
 		if e.PackagePath != "" {
-			s.addTree(e.PackagePath)
+			dirs = append(dirs, e.PackagePath)
 		}
 		verify = append(verify, e.WorkerID)
 	}
 	for id, w := range s.workers {
 		if !seen[id] {
 			delete(s.workers, id)
+			delete(s.recheck, id)
 			s.unwatchLocked(w.e.PackagePath)
 		}
 	}
+	s.publishLocked()
+	fw := s.fw
 	s.mu.Unlock()
+	for _, d := range dirs {
+		s.addTree(fw, d)
+	}
 	for _, id := range verify {
 		if _, err := s.Verify(ctx, id); err != nil {
 			s.log.Error("verify package", "worker_id", id, "err", err)
@@ -165,15 +197,16 @@ func (s *Service) Sync(ctx context.Context) error {
 }
 
 // addTree watches dir, its subdirectories and its parent (so a package
-// directory that is deleted and recreated is noticed). Caller holds s.mu.
-func (s *Service) addTree(dir string) {
-	if s.fw == nil {
+// directory that is deleted and recreated is noticed). It walks the tree:
+// call it without s.mu held (fsnotify's Add is safe for concurrent use).
+func (s *Service) addTree(fw *fsnotify.Watcher, dir string) {
+	if fw == nil {
 		return
 	}
-	if err := s.fw.Add(filepath.Dir(dir)); err != nil {
+	if err := fw.Add(filepath.Dir(dir)); err != nil {
 		s.log.Warn("watch package parent", "dir", filepath.Dir(dir), "err", err)
 	}
-	s.addSubtree(dir)
+	s.addSubtree(fw, dir)
 }
 
 // unwatchLocked stops watching the directories of an unenrolled package
@@ -199,9 +232,10 @@ func (s *Service) unwatchLocked(dir string) {
 	}
 }
 
-// addSubtree watches dir and every directory below it. Caller holds s.mu.
-func (s *Service) addSubtree(dir string) {
-	if s.fw == nil {
+// addSubtree watches dir and every directory below it. It walks the tree:
+// call it without s.mu held.
+func (s *Service) addSubtree(fw *fsnotify.Watcher, dir string) {
+	if fw == nil {
 		return
 	}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -211,7 +245,7 @@ func (s *Service) addSubtree(dir string) {
 		if d.Name() == ".git" {
 			return filepath.SkipDir
 		}
-		if err := s.fw.Add(p); err != nil {
+		if err := fw.Add(p); err != nil {
 			s.log.Warn("watch package dir", "dir", p, "err", err)
 		}
 		return nil
@@ -225,21 +259,32 @@ func (s *Service) Verify(ctx context.Context, workerID string) (Attestation, err
 	w, ok := s.workers[workerID]
 	var e Enrollment
 	var prev Attestation
+	var seq uint64
 	if ok {
 		e, prev = w.e, w.att
 	}
+	if p := s.recheck[workerID]; p != nil {
+		seq = p.seq
+	}
+	fw := s.fw
 	s.mu.Unlock()
 	if !ok {
 		return Attestation{}, fmt.Errorf("worker %q is not enrolled", workerID)
 	}
 	a := Check(e, s.opts.HMACSecret, s.opts.Now())
-	s.mu.Lock()
-	if w, ok := s.workers[workerID]; ok {
-		w.att = a
-		if e.PackagePath != "" {
-			s.addTree(e.PackagePath) // new subdirectories
-		}
+	if e.PackagePath != "" {
+		s.addTree(fw, e.PackagePath) // new subdirectories
 	}
+	s.mu.Lock()
+	if w, ok := s.workers[workerID]; ok && w.e == e {
+		w.att = a
+	}
+	// The re-check is done unless the package changed again while it ran
+	// (that change scheduled another one).
+	if p := s.recheck[workerID]; p != nil && p.seq == seq && !p.timer && !p.due {
+		delete(s.recheck, workerID)
+	}
+	s.publishLocked()
 	s.mu.Unlock()
 	changed := a.State != prev.State || a.PackageHash != prev.PackageHash || a.DenyCode != prev.DenyCode
 	if !changed {
@@ -287,51 +332,60 @@ func (s *Service) Enrollment(workerID string) (Enrollment, bool) {
 // RegisteredHash answers core's attestation step (core.AttestationSource):
 // the package hash recorded at enrollment for a species. When several
 // enrolled workers share the species, one that does not verify is answered
-// (fail closed).
+// (fail closed). It takes no lock.
 func (s *Service) RegisteredHash(species string) (string, bool) {
-	w := s.forSpecies(species)
-	if w == nil || w.e.RegisteredHash == "" {
-		return "", false
-	}
-	return w.e.RegisteredHash, true
+	h := s.speciesHashes(species)
+	return h.registered, h.registered != ""
 }
 
 // CurrentHash answers core's attestation step (core.AttestationSource): the
-// hash of the package files at the last verification (at most a debounce
-// after the last change). It is answered only for a verified package or one
-// whose files changed (ATTEST_HASH_MISMATCH, so core denies
-// DENY_WORKER_TAMPERED); a package that is missing, unsigned or has an
-// invalid manifest has no trustworthy current hash (core denies
-// DENY_WORKER_HASH_UNAVAILABLE).
+// hash of the package files at the last verification. It is answered only
+// for a verified package with no re-check pending, or one whose files
+// changed (ATTEST_HASH_MISMATCH, so core denies DENY_WORKER_TAMPERED); a
+// package that is missing, unsigned, has an invalid manifest, or changed
+// and is not re-checked yet has no trustworthy current hash (core denies
+// DENY_WORKER_HASH_UNAVAILABLE). It takes no lock.
 func (s *Service) CurrentHash(species string) (string, bool) {
-	w := s.forSpecies(species)
-	if w == nil || w.att.PackageHash == "" {
-		return "", false
-	}
-	if w.att.State != StateVerified && w.att.DenyCode != attest.CodeHashMismatch {
-		return "", false
-	}
-	return w.att.PackageHash, true
+	h := s.speciesHashes(species)
+	return h.current, h.current != ""
 }
 
-func (s *Service) forSpecies(species string) *watched {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var pick *watched
-	for _, w := range s.workers {
-		if w.e.WorkerSpeciesID != species {
-			continue
-		}
-		// Deterministic: a worker that is not verified wins (fail closed),
-		// then the lowest worker id, so both hash answers name one worker.
-		better := pick == nil || (pick.att.State == StateVerified) != (w.att.State == StateVerified) && w.att.State != StateVerified ||
-			(pick.att.State == StateVerified) == (w.att.State == StateVerified) && w.e.WorkerID < pick.e.WorkerID
-		if better {
-			c := *w
-			pick = &c
+func (s *Service) speciesHashes(species string) speciesHashes {
+	if m := s.hashes.Load(); m != nil {
+		return (*m)[species]
+	}
+	return speciesHashes{}
+}
+
+// publishLocked rebuilds the per-species hash table decisions read. For each
+// species one worker answers, deterministically: a worker that is not
+// verified wins (fail closed), then the lowest worker id. A worker is
+// verified for routing when its last check verified and no re-check is
+// pending. Caller holds s.mu.
+func (s *Service) publishLocked() {
+	verified := func(w *watched) bool { return w.att.State == StateVerified && s.recheck[w.e.WorkerID] == nil }
+	pick := map[string]*watched{}
+	ids := make([]string, 0, len(s.workers))
+	for id := range s.workers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		w := s.workers[id]
+		sp := w.e.WorkerSpeciesID
+		if p, ok := pick[sp]; !ok || verified(p) && !verified(w) {
+			pick[sp] = w
 		}
 	}
-	return pick
+	m := make(map[string]speciesHashes, len(pick))
+	for sp, w := range pick {
+		h := speciesHashes{registered: w.e.RegisteredHash}
+		if w.att.PackageHash != "" && (verified(w) || w.att.DenyCode == attest.CodeHashMismatch) {
+			h.current = w.att.PackageHash
+		}
+		m[sp] = h
+	}
+	s.hashes.Store(&m)
 }
 
 func (s *Service) watchLoop(ctx context.Context) {
@@ -363,11 +417,11 @@ func (s *Service) watchLoop(ctx context.Context) {
 }
 
 // changed schedules a verification of every package containing the
-// changed path, and starts watching a directory created inside a package.
+// changed path, and starts watching a directory created inside a package
+// (after s.mu is released: that walks the new directory).
 func (s *Service) changed(ev fsnotify.Event) {
 	path := ev.Name
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	inside := false
 	for id, w := range s.workers {
 		p := w.e.PackagePath
@@ -376,39 +430,62 @@ func (s *Service) changed(ev fsnotify.Event) {
 			s.scheduleLocked(id)
 		}
 	}
+	fw := s.fw
+	s.mu.Unlock()
 	if inside && ev.Has(fsnotify.Create) {
 		if st, err := os.Lstat(path); err == nil && st.IsDir() {
-			s.addSubtree(path)
+			s.addSubtree(fw, path)
 		}
 	}
 }
 
-// scheduleLocked queues a verification Debounce after the first change;
-// changes while one is pending are folded into it. Caller holds s.mu.
+// scheduleLocked records a change of a worker's package: from now on it is
+// not verified for routing, and it is re-checked Debounce after the first
+// change (changes meanwhile are folded into that check; one during the
+// check schedules another). Caller holds s.mu.
 func (s *Service) scheduleLocked(id string) {
-	if s.pending[id] {
+	p := s.recheck[id]
+	if p == nil {
+		p = &recheck{}
+		s.recheck[id] = p
+		s.publishLocked()
+	}
+	p.seq++
+	if p.timer || p.due {
 		return
 	}
-	s.pending[id] = true
+	p.timer = true
 	time.AfterFunc(s.opts.Debounce, func() {
 		s.mu.Lock()
-		delete(s.pending, id)
+		p.timer, p.due = false, true
 		s.mu.Unlock()
 		select {
-		case s.queue <- id:
-		default:
-			s.log.Warn("package verification queue full", "worker_id", id)
+		case s.wake <- struct{}{}:
+		default: // the loop is already woken; it takes every due re-check
 		}
 	})
 }
 
+// verifyLoop runs the due re-checks, in worker id order.
 func (s *Service) verifyLoop(ctx context.Context) {
 	defer s.wg.Done()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case id := <-s.queue:
+		case <-s.wake:
+		}
+		s.mu.Lock()
+		var ids []string
+		for id, p := range s.recheck {
+			if p.due {
+				p.due = false
+				ids = append(ids, id)
+			}
+		}
+		s.mu.Unlock()
+		slices.Sort(ids)
+		for _, id := range ids {
 			if _, err := s.Verify(ctx, id); err != nil && ctx.Err() == nil {
 				s.log.Error("verify package", "worker_id", id, "err", err)
 			}

@@ -22,11 +22,13 @@ type View struct {
 	packaged map[string]bool // species with an enrolled package
 }
 
-// NewView builds the view for one decision. hashes is normally the running
+// NewView builds the view of ws (Registry keeps the one every decision
+// shares: build it per change, not per decision). hashes is normally the running
 // *Service; with nil the view knows no hashes (do not pass it to core as the
 // attestation source then: core's "unconfigured" answer is the honest one).
 func NewView(ws []store.Worker, hashes core.AttestationSource) View {
 	reg := core.NewMemRegistry()
+	recs := make([]core.RegistryRecord, 0, len(ws))
 	var blocked map[string]bool
 	packaged := map[string]bool{}
 	for _, w := range ws {
@@ -52,8 +54,9 @@ func NewView(ws []store.Worker, hashes core.AttestationSource) View {
 		}
 		// Hashes come from the service (the files), not the record.
 		rec.Attestation = nil
-		_ = reg.Enroll(rec) // invalid control ids are skipped; the rest is enrolled
+		recs = append(recs, rec)
 	}
+	_ = reg.EnrollAll(recs) // invalid control ids are skipped; the rest is enrolled
 	return View{MemRegistry: reg, hashes: hashes, blocked: blocked, packaged: packaged}
 }
 

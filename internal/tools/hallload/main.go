@@ -1,9 +1,16 @@
 // Command hallload is a rerunnable load generator for a running Hall
-// (`hallmonitor serve`): it ingests decisions over HTTP with several
-// clients and batch sizes while an SSE subscriber measures the latency from
-// ingest to event, then prints throughput and latency percentiles.
+// (`hallmonitor serve`). Mode ingest (the default) ingests decisions over
+// HTTP with several clients and batch sizes while an SSE subscriber measures
+// the latency from ingest to event, then prints throughput and latency
+// percentiles. Mode route sends POST /wcp/route from concurrent agents (or at
+// a fixed offered rate) and prints decisions/s, p50, p99 and, given the
+// server's pid, its CPU time per decision; -enroll first enrolls workers.
+// Mode mcp compares a tool call proxied by the Hall's MCP server with a
+// direct call to the same upstream server (p50, p99, overhead).
 //
 //	hallload -url http://127.0.0.1:8765 -token-file ~/.config/hallmonitor/api-token -n 100000 -batch 1000 -clients 2
+//	hallload -mode route -url ... -token-file ... -enroll 100 -agents 32 -n 20000 -pid 1234
+//	hallload -mode mcp -token-file ... -mcp-hall http://127.0.0.1:P1/ -mcp-direct http://127.0.0.1:P2/mcp -mcp-server bench -n 2000
 package main
 
 import (
@@ -28,6 +35,15 @@ func main() {
 	n := flag.Int("n", 20000, "decisions to ingest")
 	batch := flag.Int("batch", 1000, "decisions per request (1 = single ingest)")
 	clients := flag.Int("clients", 2, "concurrent clients")
+	mode := flag.String("mode", "ingest", "ingest, route or mcp")
+	mcpHall := flag.String("mcp-hall", "", "mcp: the Hall's MCP endpoint (hallmonitor mcp --http), e.g. http://127.0.0.1:PORT/")
+	mcpDirect := flag.String("mcp-direct", "", "mcp: the upstream MCP server's endpoint, called directly for comparison")
+	mcpServer := flag.String("mcp-server", "", "mcp: the upstream server's name in the Hall (its tools are <name>__<tool>)")
+	agents := flag.Int("agents", 1, "route: concurrent agents (closed loop)")
+	rate := flag.Float64("rate", 0, "route: fixed offered rate in decisions/s (open loop; 0 = closed loop)")
+	enroll := flag.Int("enroll", 0, "route: enroll this many workers first (wrk.doc.summarizer and n-1 others)")
+	pid := flag.Int("pid", 0, "route: the server's pid, to report its CPU time per decision")
+	label := flag.String("label", "", "route: a label for the printed line")
 	flag.Parse()
 	token := os.Getenv("HALLMONITOR_TOKEN")
 	if *tokenFile != "" {
@@ -39,6 +55,25 @@ func main() {
 	}
 	if token == "" || *batch < 1 || *batch > 1000 || *clients < 1 || *n < 1 {
 		fail(fmt.Errorf("need a token (-token-file or HALLMONITOR_TOKEN), 1 <= -batch <= 1000, -clients >= 1, -n >= 1"))
+	}
+	if *mode == "mcp" {
+		if err := mcpOverhead(*mcpHall, token, *mcpDirect, *mcpServer, *n); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if *mode == "route" {
+		c := routeClient()
+		if *enroll > 0 {
+			if err := enrollWorkers(c, *base, token, *enroll); err != nil {
+				fail(err)
+			}
+		}
+		if *agents < 1 {
+			fail(fmt.Errorf("-agents must be >= 1"))
+		}
+		routeLoad(c, *base, token, *n, *agents, *rate, *pid, *label)
+		return
 	}
 	run := time.Now().UnixNano()
 	sent := sync.Map{} // decision id -> send time
