@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	tok("GET /api/events", s.handleEvents)
 
 	tok("GET /api/decisions", s.handleDecisions)
+	tok("GET /api/stats/decisions", s.handleDecisionStats)
 	tok("GET /api/decisions/export", s.handleExport)
 	tok("GET /api/decisions/{decision_id}", s.handleDecision)
 	tok("POST /api/decisions/ingest", s.handleIngest)
