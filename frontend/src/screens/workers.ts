@@ -30,6 +30,14 @@ function registryBadge(v: api.VerifyResponse | api.WorkerRegistryState | null, e
   return badge(st.toUpperCase(), "warn", ("message" in v && v.message) || ("error" in v && v.error) || st);
 }
 
+/** banBadge says "not banned" only when the registry answered; otherwise the ban state is unknown. */
+export function banBadge(r: api.WorkerRegistryState | null): HTMLElement {
+  if (r?.banned) return badge("BANNED", "bad", r.ban_reason || "Banned in the registry");
+  if (!r || !r.checked_at) return badge("unknown", "muted", "The registry has not been asked yet");
+  if (r.error) return badge("unknown", "warn", `The registry's last answer failed: ${r.error}`);
+  return badge("not banned", "muted", `Registry checked ${formatDateTime(r.checked_at)}`);
+}
+
 export function createWorkersScreen(): Screen {
   let root: HTMLElement;
   let workers: Worker[] = [];
@@ -208,7 +216,7 @@ export function createWorkersScreen(): Screen {
         h("td", { class: "small" }, (w.controls ?? []).join(", ") || "—"),
         h("td", null, attestationBadge(w)),
         regCell,
-        h("td", { class: "small" }, w.registry?.banned ? badge("BANNED", "bad", w.registry.ban_reason) : badge("not banned", "muted")),
+        h("td", { class: "small" }, banBadge(w.registry)),
         h("td", null, h("div", { class: "actions actions-wrap" }, toggle, recheck, reenroll, unenroll)),
       ),
       detailRow,
