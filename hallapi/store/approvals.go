@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -138,7 +141,7 @@ func scanApprovalRow(sc scanner) (ApprovalRow, error) {
 		b := int(blast.Int64)
 		r.BlastScore = &b
 	}
-	r.RequestSummary = Shorten(r.RequestSummary, RequestSummaryMax)
+	r.RequestSummary = Shorten(readableJSON(r.RequestSummary), RequestSummaryMax)
 	if xID.Valid {
 		r.LastDispatch = &DispatchBrief{DispatchID: xID.String, Outcome: xOutcome.String, Error: xErr.String, FinishedAt: xFinished.String}
 		if dur.Valid {
@@ -146,6 +149,22 @@ func scanApprovalRow(sc scanner) (ApprovalRow, error) {
 		}
 	}
 	return r, nil
+}
+
+// readableJSON re-encodes stored JSON without HTML escapes (the stored input has "<" as \u003c), so the
+// summary reads as the caller wrote it; the UI shows it as text, never as HTML.
+func readableJSON(s string) string {
+	var v any
+	if s == "" || json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return s
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // Shorten cuts s to at most max characters (runes), ending a cut text with "…".

@@ -81,7 +81,7 @@ func TestApprovalRowsCarryTheirDecisionAndLastRun(t *testing.T) {
 	cases := []struct {
 		id, decision, input, wantAgent, wantSummary string
 	}{
-		{"plain", `{}`, `{"request": {"text": "<b>hi</b>"}}`, "", `{"text":"<b>hi</b>"}`},
+		{"plain", `{}`, `{"request": {"text": "\u003cb\u003ehi</b>"}}`, "", `{"text":"<b>hi</b>"}`},
 		{"agent", `{"agent_id": "claude@laptop"}`, `{"request": "a string"}`, "claude@laptop", `"a string"`},
 		{"principal", `{"principal": "ci-bot"}`, `null`, "ci-bot", ""},
 		{"long", `{}`, fmt.Sprintf(`{"request": {"text": "%0300d"}}`, 7), "", fmt.Sprintf(`{"text":"%0*d`, RequestSummaryMax-10, 0) + "…"},

@@ -7,7 +7,7 @@ import type { Worker } from "../api";
 import { app, type Screen } from "../app";
 import { h, replace } from "../dom";
 import { formatDateTime } from "../time";
-import { badge, blastChip, busy, confirmDialog, emptyState, errorBox, errorText, kv, pre, toast } from "../ui";
+import { badge, blastChip, breakable, busy, confirmDialog, emptyState, errorBox, errorText, kv, pre, toast } from "../ui";
 
 function attestationBadge(w: Worker): HTMLElement {
   const st = w.attestation?.state ?? "unknown";
@@ -144,7 +144,7 @@ export function createWorkersScreen(): Screen {
   }
 
   function row(w: Worker): HTMLElement[] {
-    const regCell = h("td", { class: "registry-cell" });
+    const regCell = h("div", { class: "registry-cell" });
     const cached = verify.get(w.worker_id);
     replace(regCell, registryCell(w, cached?.v ?? null, cached?.err));
     if (!cached) {
@@ -185,7 +185,7 @@ export function createWorkersScreen(): Screen {
       { class: "detail-row", hidden: focus !== w.worker_id },
       h(
         "td",
-        { colspan: "9" },
+        { colspan: "8" },
         kv([
           ["Package", h("span", { class: "mono" }, w.package_path || "—")],
           ["Package hash", h("span", { class: "mono" }, w.attestation?.package_hash || "—")],
@@ -209,14 +209,13 @@ export function createWorkersScreen(): Screen {
       h(
         "tr",
         { "data-id": w.worker_id, class: w.status === "tampered" || w.status === "banned" ? "row-denied" : "" },
-        h("td", null, h("div", { class: "mono strong" }, w.worker_id), h("div", { class: "mono muted small" }, w.worker_species_id)),
+        h("td", null, h("div", { class: "mono strong" }, ...breakable(w.worker_id)), h("div", { class: "mono muted small" }, ...breakable(w.worker_species_id))),
         h("td", null, statusBadge(w)),
-        h("td", { class: "mono small" }, (w.capabilities ?? []).join(", ") || "—"),
+        h("td", { class: "mono small" }, ...((w.capabilities ?? []).length ? (w.capabilities ?? []).flatMap((c, i) => [i ? ", " : "", ...breakable(c)]) : ["—"])),
         h("td", null, w.risk_tier || "—", " ", blastChip(w.blast_score)),
-        h("td", { class: "small" }, (w.controls ?? []).join(", ") || "—"),
+        h("td", { class: "small" }, ...((w.controls ?? []).length ? (w.controls ?? []).flatMap((c, i) => [i ? ", " : "", ...breakable(c)]) : ["—"])),
         h("td", null, attestationBadge(w)),
-        regCell,
-        h("td", { class: "small" }, banBadge(w.registry)),
+        h("td", { class: "small" }, regCell, h("div", { class: "ban-cell" }, banBadge(w.registry))),
         h("td", null, h("div", { class: "actions actions-wrap" }, toggle, recheck, reenroll, unenroll)),
       ),
       detailRow,
@@ -288,7 +287,7 @@ export function createWorkersScreen(): Screen {
               h(
                 "table",
                 { class: "grid", "aria-label": "Enrolled workers" },
-                h("thead", null, h("tr", null, ...["Worker", "Status", "Capabilities", "Risk / blast", "Controls", "Attestation", "Registry", "Ban", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+                h("thead", null, h("tr", null, ...["Worker", "Status", "Capabilities", "Risk / blast", "Controls", "Attestation", "Registry / ban", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
                 h("tbody", null, shown.map(row)),
               ),
             ),
