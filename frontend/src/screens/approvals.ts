@@ -19,6 +19,12 @@ export function runState(d: api.DispatchBrief | string | null): { text: string; 
   return { text: `${d.outcome}: ${d.error || "no reason given"} (${d.dispatch_id})`, canRun: true };
 }
 
+/** countdownText is the Expires cell of a waiting approval: "in 12:03", or "expired". */
+function countdownText(expiresAt: string | null | undefined, now: number): string {
+  const t = expiresIn(expiresAt, now);
+  return /^\d/.test(t) ? `in ${t}` : t;
+}
+
 /** expiresIn: "12:03" (mm:ss) or "1:02:03" until the expiry, "expired" after it, "—" without one. */
 export function expiresIn(expiresAt: string | null | undefined, now: number): string {
   if (!expiresAt) return "—";
@@ -120,7 +126,7 @@ export function createApprovalsScreen(): Screen {
 
   function expiresCell(a: Approval): HTMLElement {
     if (a.status !== "pending" && a.status !== "escalated") return h("span", { class: "muted small" }, formatDateTime(a.expires_at));
-    return h("span", { class: "mono countdown", "data-expires": a.expires_at ?? "", title: formatDateTime(a.expires_at) }, expiresIn(a.expires_at, Date.now()));
+    return h("span", { class: "mono countdown", "data-expires": a.expires_at ?? "", title: formatDateTime(a.expires_at) }, countdownText(a.expires_at, Date.now()));
   }
 
   function render(): void {
@@ -155,7 +161,7 @@ export function createApprovalsScreen(): Screen {
         : h(
             "table",
             { class: "grid", "aria-label": "Approvals" },
-            h("thead", null, h("tr", null, ...["Created", "What is approved", "Blast", "Expires in", "Status", "Action"].map((t) => h("th", { scope: "col" }, t)))),
+            h("thead", null, h("tr", null, ...["Created", "What is approved", "Blast", "Expires", "Status", "Action"].map((t) => h("th", { scope: "col" }, t)))),
             h(
               "tbody",
               null,
@@ -193,7 +199,7 @@ export function createApprovalsScreen(): Screen {
       render();
       void load();
       tick = window.setInterval(() => {
-        for (const el of Array.from(root.querySelectorAll<HTMLElement>(".countdown[data-expires]"))) el.textContent = expiresIn(el.dataset.expires, Date.now());
+        for (const el of Array.from(root.querySelectorAll<HTMLElement>(".countdown[data-expires]"))) el.textContent = countdownText(el.dataset.expires, Date.now());
       }, 1000);
       off = app.on((ev) => {
         if (ev.type.startsWith("approval.") || ev.type.startsWith("dispatch.")) {
