@@ -1002,6 +1002,10 @@ async function main() {
             await page.waitForTimeout(250);
             for (const p of await overflowProblems()) problemsSeen.push(`${screen} ${w}×${hgt} ${theme}: ${p}`);
             if (["status", "approvals", "workers", "settings"].includes(screen)) await shot(page, `41-${screen}-${w}x${hgt}-${theme}`);
+            if (screen === "status") {
+              await page.locator(".decision-charts").scrollIntoViewIfNeeded();
+              await shot(page, `41-status-charts-${w}x${hgt}-${theme}`);
+            }
           }
           if (theme === "dark") {
             await page.goto(S.base + "/#/workers");

@@ -7,6 +7,7 @@ import "uplot/dist/uPlot.min.css";
 import type { DecisionStats } from "./api";
 import { h } from "./dom";
 import { minuteSeries } from "./stats";
+import { effectiveTimeZone } from "./time";
 
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -46,6 +47,8 @@ export function perMinuteChart(st: DecisionStats): LiveChart {
         width: chartWidth(el),
         height: 180,
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, max)] } },
+        // minutes in the app's time zone (Settings), like every other time in the window
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), effectiveTimeZone()),
         axes: [{ ...axis(), space: 70 }, { ...axis(), size: 44, incrs: COUNT_STEPS }],
         legend: { show: true, live: false },
         cursor: { show: true, drag: { x: false, y: false } },
