@@ -5,11 +5,11 @@ SHELL := /bin/bash
 BIN := build/bin/hallmonitor
 GO_TAGS := desktop,production,webkit2_41
 VERSION := 0.1.0+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick tesseract-ocr tesseract-ocr-eng chromium dbus
+APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool jq imagemagick tesseract-ocr tesseract-ocr-eng chromium dbus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all run test deps apt npm gomod frontend build vet unit-go unit-race unit-web e2e window-smoke bench fuzz clean
+.PHONY: all run test deps apt npm gomod frontend build vet unit-go unit-race unit-web e2e readme-tour window-smoke bench fuzz clean
 
 all: build
 
@@ -19,7 +19,7 @@ run: build
 	else echo "No display found: starting the headless Hall (open the URL below in a browser)."; exec ./$(BIN) serve; fi
 
 ## test: every test the project has: Go vet/format/unit/integration, web unit, browser e2e, real window under Xvfb
-test: build vet unit-go unit-race unit-web e2e window-smoke
+test: build vet unit-go unit-race unit-web e2e readme-tour window-smoke
 	@echo "make test: all suites passed"
 
 deps: apt npm gomod
@@ -66,6 +66,10 @@ unit-web: npm
 
 e2e: build
 	cd frontend && HALLMONITOR_BIN=$(CURDIR)/$(BIN) npm run e2e
+
+## readme-tour: the README's five-minute CLI tour, run as written against the built binary in a fresh HOME
+readme-tour: build
+	bash build/scripts/readme-tour.sh $(BIN)
 
 ## window-smoke: the real window under Xvfb (window-smoke.sh), then its system tray on a private D-Bus session (tray-smoke.sh)
 window-smoke: build

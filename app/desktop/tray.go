@@ -116,8 +116,10 @@ func ownItem(conn *dbus.Conn) func(string) bool {
 	}
 }
 
-// trayStatusText is the tray's status line from GET /api/status.
+// trayStatusText is the tray's status line from GET /api/status. The Hall routes locally in every state;
+// "online" only adds the registry connection, so the line says "local" or "connected to registry".
 func trayStatusText(state string, openAlerts int) string {
+	state = stateWords(state)
 	switch openAlerts {
 	case 0:
 		return "Hall: " + state + ", no open alerts"
@@ -125,6 +127,19 @@ func trayStatusText(state string, openAlerts int) string {
 		return "Hall: " + state + ", 1 open alert"
 	}
 	return fmt.Sprintf("Hall: %s, %d open alerts", state, openAlerts)
+}
+
+// stateWords names a Hall state (GET /api/status "state") as the window does.
+func stateWords(state string) string {
+	switch state {
+	case "online":
+		return "connected to registry"
+	case "ready":
+		return "local, signed in"
+	case "offline":
+		return "local"
+	}
+	return state
 }
 
 // hallStatusText asks the Hall API in-process (as the window does) for its state and open alerts.

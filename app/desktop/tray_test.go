@@ -132,7 +132,7 @@ func TestTrayStatusLineFromTheRealHall(t *testing.T) {
 	for _, tc := range []struct {
 		n    int
 		want string
-	}{{0, "Hall: online, no open alerts"}, {1, "Hall: online, 1 open alert"}, {7, "Hall: online, 7 open alerts"}} {
+	}{{0, "Hall: connected to registry, no open alerts"}, {1, "Hall: connected to registry, 1 open alert"}, {7, "Hall: connected to registry, 7 open alerts"}} {
 		if got := trayStatusText("online", tc.n); got != tc.want {
 			t.Errorf("trayStatusText(online, %d) = %q, want %q", tc.n, got, tc.want)
 		}
@@ -146,13 +146,13 @@ func TestTrayStatusLineFromTheRealHall(t *testing.T) {
 	}
 	defer h.Close()
 	api := httpapi.TrustedHandler(h.Server.Handler())
-	if got, err := hallStatusText(api); err != nil || got != "Hall: offline, no open alerts" {
+	if got, err := hallStatusText(api); err != nil || got != "Hall: local, no open alerts" {
 		t.Fatalf("fresh Hall: %q, %v", got, err)
 	}
 	if _, err := h.Store.RaiseAlert(context.Background(), store.AlertInput{Type: "WORKER_TAMPERED", Severity: "critical", Title: "x", WorkerID: "w1"}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := hallStatusText(api); err != nil || got != "Hall: offline, 1 open alert" {
+	if got, err := hallStatusText(api); err != nil || got != "Hall: local, 1 open alert" {
 		t.Fatalf("after an alert: %q, %v", got, err)
 	}
 	// The status line follows the Hall live: a new alert shows within about a second (events, debounced).
@@ -163,7 +163,7 @@ func TestTrayStatusLineFromTheRealHall(t *testing.T) {
 		defer close(done)
 		followStatus(ctx, func(s string) { lines <- s }, api, h.Server.Bus(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
-	if got := <-lines; got != "Hall: offline, 1 open alert" {
+	if got := <-lines; got != "Hall: local, 1 open alert" {
 		t.Fatalf("first status line %q", got)
 	}
 	if _, err := h.Store.RaiseAlert(context.Background(), store.AlertInput{Type: "WORKER_TAMPERED", Severity: "critical", Title: "y", WorkerID: "w2"}); err != nil {
@@ -171,7 +171,7 @@ func TestTrayStatusLineFromTheRealHall(t *testing.T) {
 	}
 	select {
 	case got := <-lines:
-		if got != "Hall: offline, 2 open alerts" {
+		if got != "Hall: local, 2 open alerts" {
 			t.Fatalf("after a second alert: %q", got)
 		}
 	case <-time.After(5 * time.Second):

@@ -185,7 +185,7 @@ func (s *Server) addFixedTools() {
 			if err != nil {
 				return nil, nil, err
 			}
-			mine := []store.Approval{}
+			mine := []store.ApprovalRow{}
 			for _, a := range list {
 				if a.Agent == principal.Label(ctx) {
 					mine = append(mine, a)

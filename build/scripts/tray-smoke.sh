@@ -93,7 +93,7 @@ for _ in $(seq 50); do menu=$("$tmp/traytest" menu 2>/dev/null || true); grep -q
 printf '%s\n' "$menu" >"$art/menu.txt"
 want=$'Open Dashboard\n-\nLive Feed\nWorkers\nAlerts\n-\nQuit'
 [ "$(sed -n '3,$p' <<<"$menu")" = "-"$'\n'"$want" ] || fail "tray menu is not what the reference has (see $art/menu.txt): $menu"
-grep -qE '^Hall: (offline|ready|online), no open alerts \(disabled\)$' <<<"$(sed -n 2p <<<"$menu")" || fail "tray status line: $(sed -n 2p <<<"$menu")"
+grep -qE '^Hall: (local|local, signed in|connected to registry), no open alerts \(disabled\)$' <<<"$(sed -n 2p <<<"$menu")" || fail "tray status line: $(sed -n 2p <<<"$menu")"
 grep -qE '^icon (16|22|24|32|48|64)x' <<<"$menu" || fail "tray icon: $(head -1 <<<"$menu")"
 ok "a StatusNotifierItem registered on the bus with the menu and status line ($(sed -n 2p <<<"$menu" | sed 's/ (disabled)//'))"
 

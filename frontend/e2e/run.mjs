@@ -904,6 +904,138 @@ async function main() {
     await shot(page, "27-coordination");
   });
 
+  // ---------------------------------------------------------------- UI polish (issue 14): approvals, charts, layout
+  /** overflowProblems: the page must not scroll sideways, and no table's last cell may end past the viewport
+   * or past a scrolling box that holds it (an action column pushed out of sight). */
+  const overflowProblems = () =>
+    page.evaluate(() => {
+      const out = [];
+      const W = window.innerWidth;
+      if (document.documentElement.scrollWidth > W) out.push(`the page scrolls sideways (scrollWidth ${document.documentElement.scrollWidth} > ${W})`);
+      for (const t of document.querySelectorAll("table")) {
+        if (!t.offsetParent) continue;
+        let limit = W;
+        for (let p = t.parentElement; p; p = p.parentElement) {
+          if (getComputedStyle(p).overflowX !== "visible") limit = Math.min(limit, p.getBoundingClientRect().left + p.clientLeft + p.clientWidth);
+        }
+        for (const c of t.querySelectorAll("tr > :last-child")) {
+          const r = c.getBoundingClientRect();
+          if (r.width && r.right > limit + 0.5) {
+            out.push(`table "${t.getAttribute("aria-label") || t.className}": last cell ends at ${Math.round(r.right)} px, past ${Math.round(limit)} px`);
+            break;
+          }
+        }
+      }
+      return out;
+    });
+  const setTheme = async (theme) => {
+    const cur = await http("GET", "/api/settings");
+    const r = await http("PUT", "/api/settings", { ...cur.json.settings, theme }, { "If-Match": cur.headers.get("etag") });
+    assert(r.status === 200, `theme ${theme}: ${r.status} ${r.text}`);
+    await waitFor(async () => (await page.evaluate(() => document.documentElement.dataset.theme)) === theme, `theme ${theme} applied`);
+  };
+
+  await test("polish: approval rows show what is approved; Run goes away after the run and shows its result", async () => {
+    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.approve", { env: "prod", data_label: "RESTRICTED", blast_score: 10, request: { text: "<b>pay</b> invoice 42" } }) });
+    assert(r.status === 200 && r.json.decision.supervisor_required, `route: ${r.status} ${r.text}`);
+    const id = r.json.decision.decision_id;
+    const apr = await waitFor(async () => (await http("GET", "/api/approvals?status=pending")).json.approvals.find((x) => x.decision_id === id), "the pending approval");
+    assert(apr.worker_species_id === "wrk.example.echo" && typeof apr.blast_score === "number" && apr.request_summary === '{"text":"<b>pay</b> invoice 42"}',
+      `approval fields: ${JSON.stringify(apr)}`);
+    await page.goto(S.base + "/#/approvals");
+    const row = page.locator(`tr[data-id="${apr.approval_id}"]`);
+    await row.waitFor();
+    assert((await row.locator(".approval-what .mono.strong").textContent()) === "cap.example.approve", "capability not shown");
+    assert((await row.locator('[data-field="worker"]').textContent()) === "wrk.example.echo", "worker not shown");
+    assert((await row.locator('[data-field="agent"]').textContent()) === "not named", "agent not shown");
+    assert((await row.locator('[data-field="request"]').textContent()) === '{"text":"<b>pay</b> invoice 42"}', "request summary not shown as text");
+    assert((await row.locator('[data-field="request"] b').count()) === 0, "request summary rendered as HTML");
+    await row.locator(".blast").waitFor();
+    const c1 = await row.locator(".countdown").textContent();
+    assert(/^in \d{1,2}:\d{2}(:\d{2})?$/.test(c1 || ""), `expiry countdown: ${c1}`);
+    await waitFor(async () => (await row.locator(".countdown").textContent()) !== c1, "the countdown ticking");
+    await row.locator('[data-action="approve"]').click();
+    await page.locator(".chips button", { hasText: "Approved" }).click();
+    const done = page.locator(`tr[data-id="${apr.approval_id}"]`);
+    await done.locator('[data-action="run"]', { hasText: "Run now" }).click();
+    // this worker was enrolled from a record alone: the run fails, says why, and offers a retry, not "Run now"
+    await waitFor(async () => /failed: .+ \(dsp_/.test((await done.locator('[data-field="run-result"]').textContent()) || ""), "the run's result in the row");
+    assert((await done.locator('[data-action="run"]', { hasText: "Run now" }).count()) === 0, "Run now still offered after the run");
+    await page.reload();
+    await page.locator(".chips button", { hasText: "Approved" }).click();
+    await waitFor(async () => /failed: .+ \(dsp_/.test((await done.locator('[data-field="run-result"]').textContent()) || ""), "the run's result after a reload");
+    // a succeeded run takes the button away: the Hall refuses a second run of a succeeded decision, so the
+    // row's last_dispatch decides (GET /api/approvals), as the unit tests cover for every outcome
+    const rows = (await http("GET", "/api/approvals?status=approved")).json.approvals.find((x) => x.approval_id === apr.approval_id);
+    assert(rows.last_dispatch && rows.last_dispatch.outcome === "failed", `last_dispatch: ${JSON.stringify(rows.last_dispatch)}`);
+    await shot(page, "40-approvals-run-result");
+  });
+
+  await test("polish: Status says Local, draws decisions per minute and today's top lists, live from events", async () => {
+    await page.goto(S.base + "/#/status");
+    await page.locator(".sb-stream.stream-live").waitFor({ timeout: 3000 });
+    assert((await page.locator(".hall-state-label").textContent()) === "Local", "state label is not Local while not connected");
+    await page.locator('[data-field="go-online-needs"]', { hasText: "signed in" }).waitFor();
+    await page.locator(".chart-minutes canvas").first().waitFor();
+    await page.locator(".chart-top canvas").first().waitFor();
+    const note = page.locator('[data-field="stats-note"]');
+    await waitFor(async () => /^\d+ in the last hour/.test((await note.textContent()) || ""), "the statistics loaded");
+    const before = Number(/^(\d+)/.exec(await note.textContent())[1]);
+    const stats = await http("GET", "/api/stats/decisions?window=1h");
+    assert(stats.status === 200 && stats.json.per_minute.length === 60 && stats.json.top_capabilities.length > 0, `stats: ${stats.text.slice(0, 300)}`);
+    const r = await http("POST", "/wcp/route", { input: routeInput("cap.e2e.unknown") });
+    assert(r.status === 200 && r.json.decision.denied, `route: ${r.text}`);
+    await waitFor(async () => Number(/^(\d+)/.exec(await note.textContent())[1]) === before + 1, "the chart counting the new decision live");
+    const bad = await http("GET", "/api/stats/decisions?window=5");
+    assert(bad.status === 400 && bad.json.error.field === "window", `bad window: ${bad.status} ${bad.text}`);
+  });
+
+  await test("polish: at 1280×800 and 900×600, light and dark, nothing overflows sideways; placeholders look like placeholders", async () => {
+    const keep = await http("GET", "/api/settings");
+    const problemsSeen = [];
+    try {
+      for (const theme of ["light", "dark"]) {
+        await page.goto(S.base + "/#/status");
+        await setTheme(theme);
+        for (const [w, hgt] of [[1280, 800], [900, 600]]) {
+          await page.setViewportSize({ width: w, height: hgt });
+          for (const screen of ["status", "approvals", "workers", "settings", "alerts", "dispatches", "feed"]) {
+            await page.goto(S.base + "/#/" + screen);
+            await page.locator("main h1").first().waitFor();
+            if (screen === "status") await page.locator(".chart-minutes canvas").first().waitFor();
+            if (screen === "approvals") await page.locator(".chips button", { hasText: "All" }).click();
+            if (screen === "approvals" || screen === "workers") await page.locator("table.grid tbody tr").first().waitFor();
+            await page.waitForTimeout(250);
+            for (const p of await overflowProblems()) problemsSeen.push(`${screen} ${w}×${hgt} ${theme}: ${p}`);
+            if (["status", "approvals", "workers", "settings"].includes(screen)) await shot(page, `41-${screen}-${w}x${hgt}-${theme}`);
+            if (screen === "status") {
+              await page.locator(".decision-charts").scrollIntoViewIfNeeded();
+              await shot(page, `41-status-charts-${w}x${hgt}-${theme}`);
+            }
+          }
+          if (theme === "dark") {
+            await page.goto(S.base + "/#/workers");
+            await page.locator("table.grid tbody tr").first().waitFor();
+            // the screen re-renders as its data arrives: read the colours of the search box in the page now
+            const [text, placeholder] = await waitFor(async () => {
+              const c = await page.evaluate(() => {
+                const el = document.querySelector('main input[type="search"]');
+                return el && el.isConnected ? [getComputedStyle(el).color, getComputedStyle(el, "::placeholder").color] : null;
+              });
+              return c && c[0] ? c : null;
+            }, "the search box's colours");
+            assert(text !== placeholder, `dark placeholder has the text colour (${text})`);
+          }
+        }
+      }
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 860 });
+      await setTheme(keep.json.settings.theme);
+    }
+    assert(problemsSeen.length === 0, problemsSeen.join("\n"));
+  });
+  // ---------------------------------------------------------------- end of UI polish
+
   await test("no CSP violations or script errors", async () => {
     assert(problems.length === 0, problems.join("\n"));
   });

@@ -78,6 +78,23 @@ export interface Approval {
   resolved_at: string | null;
   resolved_by: string;
   note: string;
+  /** the agent whose call waits (a name, or "person:<login>" when the person asked). */
+  agent?: string;
+  /** when the approval's one run started ("" while unused). */
+  used_at?: string;
+  worker_species_id?: string;
+  blast_score?: number | null;
+  request_summary?: string;
+  last_dispatch?: DispatchBrief | null;
+}
+
+/** DispatchBrief is the latest run of an approved decision. */
+export interface DispatchBrief {
+  dispatch_id: string;
+  outcome: string;
+  error: string;
+  duration_ms: number | null;
+  finished_at: string;
 }
 
 export interface Attestation {
@@ -437,6 +454,18 @@ const enc = encodeURIComponent;
 
 // ---- health, status, events
 export const getStatus = () => json<Status>("GET", "/api/status");
+
+/** DecisionStats: GET /api/stats/decisions (the Status screen's charts). */
+export interface DecisionStats {
+  window_start: string;
+  day_start: string;
+  /** every minute of the window, oldest first; minute is Unix seconds of the minute's start. */
+  per_minute: { minute: number; allowed: number; denied: number; pending: number }[];
+  top_deny_codes: { name: string; count: number }[];
+  top_capabilities: { name: string; count: number }[];
+  day_total: number;
+}
+export const decisionStats = (q: { window?: string; day_start?: string } = {}) => json<DecisionStats>("GET", "/api/stats/decisions", { query: q });
 export const getEvents = (q: { since?: number; limit?: number; timeout?: number; types?: string }, signal?: AbortSignal) =>
   json<{ events: HallEvent[]; last_id: number }>("GET", "/api/events", { query: q, signal });
 

@@ -87,10 +87,29 @@ class AppState {
 
 export const app = new AppState();
 
+/** THEME_KEY keeps the chosen theme in this browser, so the start and lock screens (shown before the
+ * settings can be read) already have it. */
+export const THEME_KEY = "hallmonitor.theme";
+
 export function applyTheme(theme: string): void {
   const root = document.documentElement;
   if (theme === "light" || theme === "dark") root.dataset.theme = theme;
   else delete root.dataset.theme;
+  try {
+    localStorage.setItem(THEME_KEY, theme);
+  } catch {
+    // storage off (private mode): the theme applies once the settings are read
+  }
+}
+
+/** applyRememberedTheme applies the theme last chosen in this browser (at start, before the settings load). */
+export function applyRememberedTheme(): void {
+  try {
+    const t = localStorage.getItem(THEME_KEY);
+    if (t) applyTheme(t);
+  } catch {
+    // no storage: the system theme until the settings load
+  }
 }
 
 /** notificationFor says whether an event raises a desktop notification under the settings, and its text. */

@@ -20,14 +20,21 @@ export function bridge(): Bridge | null {
   return w.go?.desktop?.Bridge ?? null;
 }
 
-/** openExternal opens a URL in the system browser (desktop bridge) or a new tab. */
-export function openExternal(u: string): void {
+/** openExternal opens u in the system browser; it resolves to why that failed, or "" (as far as it can tell). */
+export async function openExternal(u: string): Promise<string> {
   const b = bridge();
   if (b) {
-    b.OpenURL(u).catch((e: unknown) => toast(`Cannot open the browser: ${e instanceof Error ? e.message : String(e)}`, "error"));
-    return;
+    try {
+      await b.OpenURL(u);
+      return "";
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      toast(`Cannot open the browser: ${why}`, "error");
+      return why;
+    }
   }
   window.open(u, "_blank", "noopener,noreferrer");
+  return "";
 }
 
 /** autostartToggle is the "start at login" checkbox (desktop only: an XDG autostart entry); null in a browser. */

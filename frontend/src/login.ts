@@ -6,12 +6,39 @@ import { openExternal } from "./desktop";
 import { h, replace } from "./dom";
 import { errorBox } from "./ui";
 
+/** SIGN_IN_WAIT_MS is how long the widget waits for the browser sign-in before it stops and says why. */
+export const SIGN_IN_WAIT_MS = 3 * 60_000;
+
+/**
+ * signInTimeoutReason explains a sign-in that got no answer in time: the browser that could not be opened,
+ * the registry that does not answer (probe: the error of a request to it, "" when it answered), or neither.
+ */
+export function signInTimeoutReason(browserError: string, registryError: string, minutes: number): string {
+  const parts = [`No sign-in came back within ${minutes} minutes.`];
+  if (browserError) parts.push(`The browser could not be opened (${browserError}): open the address above yourself, or use a device code.`);
+  if (registryError) parts.push(`The registry does not answer (${registryError}): check registry_url in Settings and your network.`);
+  if (!browserError && !registryError) parts.push("The registry answers; finish the GitHub page in your browser and try again, or use a device code.");
+  return parts.join(" ");
+}
+
+/** probeRegistry asks the registry through the Hall (its ban list, fresh or cached); the error text, or "". */
+async function probeRegistry(): Promise<string> {
+  try {
+    await api.banList();
+    return "";
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
 export function loginWidget(onDone: () => void): HTMLElement {
   const status = h("div", { class: "login-status", role: "status", "aria-live": "polite" });
   const btn = h("button", { type: "button", class: "btn btn-primary", "data-action": "sign-in" }, "Sign in with GitHub");
   const cancel = h("button", { type: "button", class: "btn", hidden: true }, "Cancel");
   let loginId = "";
   let timer: number | undefined;
+  let deadline = 0;
+  let browserError = "";
 
   function stop(): void {
     window.clearTimeout(timer);
@@ -23,8 +50,15 @@ export function loginWidget(onDone: () => void): HTMLElement {
   async function poll(): Promise<void> {
     try {
       const r = await api.loginStatus(loginId);
-      if (r.status === "pending") {
+      if (r.status === "pending" && Date.now() < deadline) {
         timer = window.setTimeout(() => void poll(), 2000);
+        return;
+      }
+      if (r.status === "pending") {
+        stop();
+        const why = signInTimeoutReason(browserError, await probeRegistry(), Math.round(SIGN_IN_WAIT_MS / 60_000));
+        await api.cancelLogin(loginId).catch(() => undefined);
+        replace(status, errorBox(new Error(why), "Sign-in timed out"));
         return;
       }
       stop();
@@ -48,7 +82,8 @@ export function loginWidget(onDone: () => void): HTMLElement {
       const r = await api.startLogin();
       loginId = r.login_id;
       cancel.hidden = false;
-      openExternal(r.auth_url);
+      deadline = Date.now() + SIGN_IN_WAIT_MS;
+      browserError = await openExternal(r.auth_url);
       replace(
         status,
         h("p", null, "A browser tab opened for GitHub sign-in. If it did not, open this address: "),
@@ -77,6 +112,8 @@ export function loginWidget(onDone: () => void): HTMLElement {
     try {
       const r = await api.startDeviceLogin();
       loginId = r.login_id;
+      browserError = "";
+      deadline = Math.max(Date.now() + SIGN_IN_WAIT_MS, Date.parse(r.expires_at) || 0);
       cancel.hidden = false;
       replace(
         status,

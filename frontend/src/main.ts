@@ -3,7 +3,7 @@
 
 import "./style.css";
 import * as api from "./api";
-import { app, notify, type Screen } from "./app";
+import { app, applyRememberedTheme, notify, type Screen } from "./app";
 import { bridge, onTrayNavigate } from "./desktop";
 import { h, replace } from "./dom";
 import { showLockScreen } from "./lock";
@@ -298,6 +298,7 @@ app.rerunWizard = async () => {
   }
 };
 
+applyRememberedTheme();
 api.onUnauthorized((err) => showTokenScreen(err));
 api.onLocked(() => showLockScreen());
 // "Lock now" elsewhere (the window or another tab) locks this page too, not only at its next request.

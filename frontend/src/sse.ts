@@ -124,6 +124,9 @@ export class EventFollower {
   private silent = 0;
   /** long-poll mode: for webviews or proxies that do not stream responses. */
   polling = false;
+  /** whether the last request reached the Hall: a long-poll after a (re)connect asks with timeout=0 first,
+   * so "live" shows as soon as the Hall answers, not after a quiet 25 s wait. */
+  private connected = false;
   private readonly opts: FollowOptions;
 
   constructor(opts: FollowOptions) {
@@ -217,10 +220,11 @@ export class EventFollower {
     return gotBytes;
   }
 
-  /** pollOnce waits up to 25 s for events after lastId (GET /api/events long-poll); false on failure. */
+  /** pollOnce waits up to 25 s for events after lastId (GET /api/events long-poll; no wait while not yet
+   * connected); false on failure. */
   private async pollOnce(f: typeof fetch): Promise<boolean> {
     try {
-      const res = await f(url("/api/events", { since: this.lastId, timeout: 25, limit: 1000 }), {
+      const res = await f(url("/api/events", { since: this.lastId, timeout: this.connected ? 25 : 0, limit: 1000 }), {
         headers: authHeaders({ Accept: "application/json" }),
         signal: this.ctrl?.signal,
         cache: "no-store",
@@ -228,11 +232,13 @@ export class EventFollower {
       if (!res.ok) throw await toApiError(res);
       const body = (await res.json()) as { events: HallEvent[] };
       this.attempt = 0;
-      this.opts.onState?.("live", "long-poll");
+      if (!this.connected) this.opts.onState?.("live", "long-poll");
+      this.connected = true;
       for (const ev of body.events ?? []) this.deliver(ev);
       return true;
     } catch (e) {
       if (this.stopped) return true;
+      this.connected = false;
       this.opts.onState?.("reconnecting", e instanceof Error ? e.message : String(e));
       return false;
     }

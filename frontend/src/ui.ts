@@ -149,3 +149,14 @@ export function newestOnly<T>(fetch: () => Promise<T>, apply: (value: T | undefi
     if (my === seq) apply(value, error);
   };
 }
+
+/** breakable shows a dotted id (cap.example.echo) as text that may wrap after its dots and underscores, so a
+ * narrow table wraps ids at their parts instead of in the middle of a word. */
+export function breakable(id: string): Node[] {
+  const out: Node[] = [];
+  for (const part of id.split(/(?<=[._])/)) {
+    if (out.length) out.push(document.createElement("wbr"));
+    out.push(document.createTextNode(part));
+  }
+  return out;
+}

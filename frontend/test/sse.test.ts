@@ -110,7 +110,7 @@ describe("EventFollower", () => {
     expect(f.polling).toBe(true);
     expect(seen).toEqual([6, 7]);
     expect(urls.slice(0, 3)).toEqual(Array(3).fill("/api/events?since=5"));
-    expect(urls[3]).toBe("/api/events?since=5&timeout=25&limit=1000");
+    expect(urls[3]).toBe("/api/events?since=5&timeout=0&limit=1000");
   });
 
   it("long-polls from the start when asked (the desktop window)", async () => {
@@ -131,6 +131,33 @@ describe("EventFollower", () => {
     await f.start();
     await done;
     f.stop();
-    expect(urls[0]).toBe("/api/events?since=1&timeout=25&limit=1000");
+    expect(urls[0]).toBe("/api/events?since=1&timeout=0&limit=1000");
+  });
+
+  it("shows live as soon as the Hall answers the first poll, then waits up to 25 s per poll", async () => {
+    api.configure({ base: "", token: "t" });
+    const urls: string[] = [];
+    const states: string[] = [];
+    let f!: EventFollower;
+    const done = new Promise<void>((resolve) => {
+      f = new EventFollower({
+        since: 1,
+        poll: true,
+        backoff: [1],
+        onEvent: () => undefined,
+        onState: (s) => states.push(s),
+        fetchImpl: async (u) => {
+          urls.push(String(u));
+          if (urls.length === 2) return new Response("{}", { status: 503 }); // the Hall restarts
+          if (urls.length === 5) resolve();
+          return new Response(JSON.stringify({ events: [], last_id: 1 }), { status: 200 });
+        },
+      });
+    });
+    await f.start();
+    await done;
+    f.stop();
+    expect(urls.slice(0, 4).map((u) => new URL(u, "http://x").searchParams.get("timeout"))).toEqual(["0", "25", "0", "25"]);
+    expect(states.slice(0, 4)).toEqual(["connecting", "live", "reconnecting", "live"]);
   });
 });

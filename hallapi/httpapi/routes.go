@@ -36,6 +36,7 @@ func (s *Server) routes() {
 	agent("GET /wcp/capabilities", s.handleCapabilities)
 	agent("GET /wcp/workers", s.handleWorkers)
 	agent("GET /api/decisions", s.handleDecisions)
+	person("GET /api/stats/decisions", s.handleDecisionStats)
 	agent("GET /api/decisions/{decision_id}", s.handleDecision)
 	agent("POST /api/decisions/ingest", s.handleIngest)
 	agent("POST /decisions/ingest", s.handleIngest)

@@ -1,12 +1,15 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hallmonitor/hallapi/events"
 )
@@ -89,18 +92,106 @@ func (t *Tx) insertApproval(a *Approval) error {
 	return err
 }
 
-// ListApprovals lists approvals (all when status is ""), newest first.
-func (s *Store) ListApprovals(ctx context.Context, status string) ([]Approval, error) {
+// ApprovalRow is an approval with what a person needs to decide it, read from its decision: who asks
+// (Approval.Agent: the agent whose call waits), the worker it would run on, a short text summary of
+// the request, the blast score, and the latest run of the decision once it has been dispatched.
+type ApprovalRow struct {
+	Approval
+	WorkerSpeciesID string         `json:"worker_species_id"`
+	BlastScore      *int           `json:"blast_score"`
+	RequestSummary  string         `json:"request_summary"`
+	LastDispatch    *DispatchBrief `json:"last_dispatch"`
+}
+
+// DispatchBrief is the latest run of an approved decision, as an approval row shows it.
+type DispatchBrief struct {
+	DispatchID string `json:"dispatch_id"`
+	Outcome    string `json:"outcome"`
+	Error      string `json:"error"`
+	DurationMS *int64 `json:"duration_ms"`
+	FinishedAt string `json:"finished_at"`
+}
+
+// RequestSummaryMax is the most characters of a request an approval row carries.
+const RequestSummaryMax = 160
+
+// The agent is the approval's (recorded with it), else its decision's.
+const approvalRowQuery = `SELECT a.approval_id, a.decision_id, a.capability_id, a.tenant_id, a.matched_rule_id, a.reason,
+	a.status, a.created_at, a.expires_at, a.resolved_at, a.resolved_by, a.note,
+	CASE WHEN a.agent != '' THEN a.agent ELSE coalesce(d.agent, '') END, a.grant_json, a.used_at,
+	coalesce(d.selected_worker, ''), d.blast_score, coalesce(d.input_json -> '$.request', ''),
+	x.dispatch_id, x.outcome, x.error, x.duration_ms, x.finished_at
+FROM approvals a
+LEFT JOIN decisions d ON d.decision_id = a.decision_id
+LEFT JOIN dispatches x ON x.dispatch_id = (SELECT dispatch_id FROM dispatches WHERE decision_id = a.decision_id
+	ORDER BY started_us DESC LIMIT 1)`
+
+func scanApprovalRow(sc scanner) (ApprovalRow, error) {
+	var r ApprovalRow
+	var grant string
+	var blast, dur sql.NullInt64
+	var xID, xOutcome, xErr, xFinished sql.NullString
+	a := &r.Approval
+	err := sc.Scan(&a.ApprovalID, &a.DecisionID, &a.CapabilityID, &a.TenantID, &a.MatchedRuleID, &a.Reason, &a.Status,
+		&a.CreatedAt, &a.ExpiresAt, &a.ResolvedAt, &a.ResolvedBy, &a.Note,
+		&a.Agent, &grant, &a.UsedAt, &r.WorkerSpeciesID, &blast, &r.RequestSummary, &xID, &xOutcome, &xErr, &dur, &xFinished)
+	if err != nil {
+		return r, err
+	}
+	if grant != "" {
+		a.Grant = json.RawMessage(grant)
+	}
+	if blast.Valid {
+		b := int(blast.Int64)
+		r.BlastScore = &b
+	}
+	r.RequestSummary = Shorten(readableJSON(r.RequestSummary), RequestSummaryMax)
+	if xID.Valid {
+		r.LastDispatch = &DispatchBrief{DispatchID: xID.String, Outcome: xOutcome.String, Error: xErr.String, FinishedAt: xFinished.String}
+		if dur.Valid {
+			r.LastDispatch.DurationMS = &dur.Int64
+		}
+	}
+	return r, nil
+}
+
+// readableJSON re-encodes stored JSON without HTML escapes (the stored input has "<" as \u003c), so the
+// summary reads as the caller wrote it; the UI shows it as text, never as HTML.
+func readableJSON(s string) string {
+	var v any
+	if s == "" || json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return s
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// Shorten cuts s to at most max characters (runes), ending a cut text with "…".
+func Shorten(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	rs := []rune(s)
+	return string(rs[:max-1]) + "…"
+}
+
+// ListApprovals lists approvals (all when status is ""), newest first, each with what its decision asks.
+func (s *Store) ListApprovals(ctx context.Context, status string) ([]ApprovalRow, error) {
 	if _, err := s.ExpireApprovals(ctx); err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + approvalCols + ` FROM approvals`
+	q := approvalRowQuery
 	var args []any
 	if status != "" {
-		q += ` WHERE status = ?`
+		q += ` WHERE a.status = ?`
 		args = append(args, status)
 	}
-	return queryAll(ctx, s.r, scanApproval, q+` ORDER BY created_us DESC LIMIT 1000`, args...)
+	return queryAll(ctx, s.r, scanApprovalRow, q+` ORDER BY a.created_us DESC LIMIT 1000`, args...)
 }
 
 // Approval actions.

@@ -112,7 +112,7 @@ export function createAlertsScreen(): Screen {
       ),
       error ? errorBox(error, "Cannot load alerts") : null,
       alerts.length === 0
-        ? emptyState("✓ No alerts. The Hall is running clean.", severity ? `Nothing with severity ${severity}.` : "Tampered workers, blast-radius breaches, failed decision writes and registry problems appear here live.")
+        ? emptyState("No open alerts.", severity ? `Nothing with severity ${severity}.` : "Tampered workers, blast-radius breaches, failed decision writes and registry problems appear here live.")
         : h("div", { class: "alert-list" }, alerts.map(card)),
     );
   }

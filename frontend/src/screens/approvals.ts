@@ -5,9 +5,39 @@ import type { Approval, ApprovalStatus } from "../api";
 import { app, type Screen } from "../app";
 import { h, replace } from "../dom";
 import { formatDateTime } from "../time";
-import { badge, emptyState, errorBox, errorText, newestOnly, toast } from "../ui";
+import { badge, blastChip, breakable, emptyState, errorBox, errorText, newestOnly, toast } from "../ui";
 
 const STATUSES: (ApprovalStatus | "")[] = ["pending", "approved", "denied", "escalated", "expired", ""];
+
+/** runState: what an approved row shows about its decision's run, and whether "Run" is offered (never run,
+ * or the last run failed and may be retried; a running or succeeded run is not started again). */
+export function runState(d: api.DispatchBrief | string | null): { text: string; canRun: boolean } {
+  if (d === null) return { text: "", canRun: true };
+  if (typeof d === "string") return { text: d, canRun: true };
+  if (!d.outcome) return { text: `Running (${d.dispatch_id})`, canRun: false };
+  if (d.outcome === "succeeded") return { text: `Succeeded in ${d.duration_ms ?? 0} ms (${d.dispatch_id})`, canRun: false };
+  // An approval grants one run of exactly the approved call: after a failed run the agent routes again.
+  return { text: `${d.outcome}: ${d.error || "no reason given"} (${d.dispatch_id}); the approval's one run is used: route the request again`, canRun: false };
+}
+
+/** countdownText is the Expires cell of a waiting approval: "in 12:03", or "expired". */
+function countdownText(expiresAt: string | null | undefined, now: number): string {
+  const t = expiresIn(expiresAt, now);
+  return /^\d/.test(t) ? `in ${t}` : t;
+}
+
+/** expiresIn: "12:03" (mm:ss) or "1:02:03" until the expiry, "expired" after it, "—" without one. */
+export function expiresIn(expiresAt: string | null | undefined, now: number): string {
+  if (!expiresAt) return "—";
+  const t = Date.parse(expiresAt);
+  if (!Number.isFinite(t)) return "—";
+  const s = Math.floor((t - now) / 1000);
+  if (s <= 0) return "expired";
+  const hh = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(hh ? 2 : 1, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return hh ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
+}
 
 export function createApprovalsScreen(): Screen {
   let root: HTMLElement;
@@ -16,6 +46,7 @@ export function createApprovalsScreen(): Screen {
   let error: unknown = null;
   let off: () => void = () => {};
   let reloadTimer: number | undefined;
+  let tick: number | undefined;
 
   const load = newestOnly(
     () => api.listApprovals(status),
@@ -49,32 +80,54 @@ export function createApprovalsScreen(): Screen {
     return wrap;
   }
 
-  // An approved decision can be run from here: the Hall starts the worker
-  // (POST /wcp/dispatch) and the run shows under Active Dispatches.
-  // The last run's outcome per approval survives the list's re-renders.
-  const runs = new Map<string, string>();
-  function runButton(a: Approval): HTMLElement {
+  // An approved decision can be run from here once: the Hall starts the worker (POST /wcp/dispatch) and
+  // the row then shows the run's result instead of the button (the approval grants one run).
+  const runs = new Map<string, api.DispatchBrief | string>();
+  function runCell(a: Approval): HTMLElement {
+    const known = runs.get(a.approval_id) ?? a.last_dispatch ?? null;
+    const r = runState(known);
+    const out = h("div", { class: "small", "data-field": "run-result", role: "status" }, r.text);
+    if (!r.canRun) return h("div", { class: "approval-actions" }, out);
     const b = h("button", { type: "button", class: "btn btn-primary", "data-action": "run" }, "Run now");
-    const out = h("div", { class: "muted small", "data-field": "run-result", role: "status" }, runs.get(a.approval_id) ?? "");
-    const show = (text: string) => {
-      runs.set(a.approval_id, text);
-      for (const el of Array.from(root.querySelectorAll<HTMLElement>(`tr[data-id="${CSS.escape(a.approval_id)}"] [data-field="run-result"]`))) el.textContent = text;
-      out.textContent = text;
-    };
     b.addEventListener("click", async () => {
       b.disabled = true;
-      show("Running…");
+      out.textContent = "Running…";
       try {
-        const r = await api.runDecision(a.decision_id);
-        const d = r.dispatch;
-        show(d.outcome === "succeeded" ? `Succeeded in ${d.duration_ms ?? 0} ms (${d.dispatch_id})` : `${d.outcome}: ${d.error || "no reason given"}`);
+        const res = await api.runDecision(a.decision_id);
+        const d = res.dispatch;
+        runs.set(a.approval_id, { dispatch_id: d.dispatch_id, outcome: d.outcome, error: d.error, duration_ms: d.duration_ms ?? null, finished_at: d.finished_at ?? "" });
         toast(d.outcome === "succeeded" ? "Dispatch succeeded" : `Dispatch ${d.outcome}`, d.outcome === "succeeded" ? "ok" : "error");
       } catch (e) {
-        show(errorText(e));
-        b.disabled = false;
+        runs.set(a.approval_id, errorText(e));
       }
+      render();
     });
     return h("div", { class: "approval-actions" }, b, out);
+  }
+
+  function whatCell(a: Approval): HTMLElement {
+    return h(
+      "div",
+      { class: "approval-what" },
+      h("div", { class: "mono strong" }, ...breakable(a.capability_id)),
+      h(
+        "div",
+        { class: "small" },
+        h("span", { class: "muted" }, "agent "),
+        h("span", { "data-field": "agent" }, a.agent || "not named"),
+        h("span", { class: "muted" }, " · worker "),
+        h("span", { class: "mono", "data-field": "worker" }, ...(a.worker_species_id ? breakable(a.worker_species_id) : ["none selected"])),
+        h("span", { class: "muted" }, " · tenant "),
+        a.tenant_id,
+      ),
+      a.request_summary ? h("div", { class: "mono small request-summary", "data-field": "request", title: a.request_summary }, a.request_summary) : null,
+      h("div", { class: "muted small" }, a.reason || "", a.matched_rule_id ? ` (rule ${a.matched_rule_id})` : ""),
+    );
+  }
+
+  function expiresCell(a: Approval): HTMLElement {
+    if (a.status !== "pending" && a.status !== "escalated") return h("span", { class: "muted small" }, formatDateTime(a.expires_at));
+    return h("span", { class: "mono countdown", "data-expires": a.expires_at ?? "", title: formatDateTime(a.expires_at) }, countdownText(a.expires_at, Date.now()));
   }
 
   function render(): void {
@@ -109,7 +162,7 @@ export function createApprovalsScreen(): Screen {
         : h(
             "table",
             { class: "grid", "aria-label": "Approvals" },
-            h("thead", null, h("tr", null, ...["Created", "Capability", "Tenant", "Rule", "Reason", "Expires", "Status", "Action"].map((t) => h("th", { scope: "col" }, t)))),
+            h("thead", null, h("tr", null, ...["Created", "What is approved", "Blast", "Expires", "Status", "Action"].map((t) => h("th", { scope: "col" }, t)))),
             h(
               "tbody",
               null,
@@ -117,12 +170,10 @@ export function createApprovalsScreen(): Screen {
                 h(
                   "tr",
                   { "data-id": a.approval_id },
-                  h("td", { class: "mono" }, formatDateTime(a.created_at)),
-                  h("td", { class: "mono" }, a.capability_id),
-                  h("td", null, a.tenant_id),
-                  h("td", { class: "mono" }, a.matched_rule_id || "—"),
-                  h("td", null, a.reason || "—"),
-                  h("td", { class: "mono" }, formatDateTime(a.expires_at)),
+                  h("td", { class: "mono small" }, formatDateTime(a.created_at)),
+                  h("td", { class: "cell-wide" }, whatCell(a)),
+                  h("td", null, blastChip(a.blast_score)),
+                  h("td", null, expiresCell(a)),
                   h(
                     "td",
                     null,
@@ -132,7 +183,7 @@ export function createApprovalsScreen(): Screen {
                   h(
                     "td",
                     null,
-                    a.status === "pending" ? actions(a) : a.status === "approved" ? runButton(a) : h("span", { class: "muted" }, formatDateTime(a.resolved_at)),
+                    a.status === "pending" ? actions(a) : a.status === "approved" ? runCell(a) : h("span", { class: "muted" }, formatDateTime(a.resolved_at)),
                   ),
                 ),
               ),
@@ -148,8 +199,11 @@ export function createApprovalsScreen(): Screen {
       root = el;
       render();
       void load();
+      tick = window.setInterval(() => {
+        for (const el of Array.from(root.querySelectorAll<HTMLElement>(".countdown[data-expires]"))) el.textContent = countdownText(el.dataset.expires, Date.now());
+      }, 1000);
       off = app.on((ev) => {
-        if (ev.type.startsWith("approval.")) {
+        if (ev.type.startsWith("approval.") || ev.type.startsWith("dispatch.")) {
           window.clearTimeout(reloadTimer);
           reloadTimer = window.setTimeout(() => void load(), 150);
         }
@@ -158,6 +212,7 @@ export function createApprovalsScreen(): Screen {
     unmount() {
       off();
       window.clearTimeout(reloadTimer);
+      window.clearInterval(tick);
     },
   };
 }

@@ -5,13 +5,40 @@ import { app, type Screen } from "../app";
 import { copyText, h, replace } from "../dom";
 import { formatCountdown, formatDateTime, formatTime, formatUptime } from "../time";
 import { exportSummary } from "../telemetry";
-import { badge, blastChip, busy, emptyState, errorBox, kv, outcomeBadge, toast } from "../ui";
+import { badge, blastChip, breakable, busy, emptyState, errorBox, errorText, kv, outcomeBadge, toast } from "../ui";
+import { perMinuteChart, topChart, type LiveChart } from "../charts";
+import { applyDecision, rollTo, startOfToday } from "../stats";
 
+/**
+ * stateLabel names the Hall's state. The Hall routes locally in every state ("offline" and "ready" in the
+ * API); "online" only adds the registry connection, so the words are "Local" and "Connected to registry".
+ */
 export function stateLabel(s: api.Status | null): { label: string; kind: string } {
-  if (!s) return { label: "UNREACHABLE", kind: "bad" };
-  if (s.state === "online") return { label: "ONLINE", kind: "ok" };
-  if (s.state === "ready") return { label: "READY", kind: "warn" };
-  return { label: "OFFLINE", kind: "muted" };
+  if (!s) return { label: "Unreachable", kind: "bad" };
+  if (s.state === "online") return { label: "Connected to registry", kind: "ok" };
+  return { label: "Local", kind: "info" };
+}
+
+/** goOnlineNeeds lists what Go Online still needs (empty when only the registry's answer is left to learn). */
+export function goOnlineNeeds(s: api.Status | null): string[] {
+  if (!s) return ["the Hall API to answer"];
+  const out: string[] = [];
+  if (!s.logged_in) out.push("you signed in with GitHub (My Profile)");
+  if (s.logged_in && s.account_standing && s.account_standing !== "ok" && s.account_standing !== "grace") out.push(`your account in good standing (it is "${s.account_standing}")`);
+  return out;
+}
+
+/** goOnlineHint explains Go Online next to the button: what it does and what it needs. */
+export function goOnlineHint(s: api.Status | null): HTMLElement | null {
+  if (!s || s.state === "online") return null;
+  const needs = goOnlineNeeds(s);
+  return h(
+    "p",
+    { class: "muted small go-online-hint", "data-field": "go-online-needs" },
+    "Go Online connects this Hall to the registry (standing checks, worker verification, ban list); routing already runs locally. It needs ",
+    needs.length ? needs.join(" and ") + ", and " : "",
+    "the registry reachable from this computer.",
+  );
 }
 
 /** goOnlineButtons: Go Online / Go Offline, shared by the header and the dashboard. */
@@ -24,11 +51,17 @@ export function onlineButton(): HTMLButtonElement {
     online ? "Go Offline" : "Go Online",
   );
   if (!s) btn.disabled = true;
+  if (!online) btn.title = goOnlineNeeds(s).length ? `Needs ${goOnlineNeeds(s).join(" and ")}, and the registry reachable` : "Connect to the registry (it must be reachable)";
   btn.addEventListener("click", () =>
     busy(btn, online ? "Going offline…" : "Activating…", async () => {
       try {
         if (online) await api.goOffline();
         else {
+          const needs = goOnlineNeeds(s);
+          if (needs.length) {
+            toast(`Go Online needs ${needs.join(" and ")}.`, "error");
+            return;
+          }
           const r = await api.goOnline();
           toast(`Hall is online (standing: ${r.account_standing}, tier: ${r.tier})`, "ok");
         }
@@ -59,12 +92,145 @@ export function standingBanner(s: api.Status | null, graceLeft: number | null): 
   );
 }
 
+/** problemWorkersBanner names the enrolled workers the Hall refuses to route to because they are tampered or banned. */
+export function problemWorkersBanner(ws: api.Worker[]): HTMLElement | null {
+  if (ws.length === 0) return null;
+  return h(
+    "div",
+    { class: "banner banner-bad", role: "alert", "data-field": "problem-workers" },
+    `${ws.length === 1 ? "1 worker is" : `${ws.length} workers are`} refused: `,
+    ...ws.flatMap((w, i) => [i ? ", " : "", h("a", { class: "mono", href: `#/workers?focus=${encodeURIComponent(w.worker_id)}` }, w.worker_id), ` (${w.status})`]),
+    ". Requests for them are denied until the package verifies again (or the registry lifts the ban), acknowledged alert or not.",
+  );
+}
+
+/**
+ * decisionCharts is the Status screen's "Decisions" panel: decisions per minute for the last hour and the
+ * day's top deny codes and capabilities, from GET /api/stats/decisions, then kept live from the events
+ * (and fetched again every minute, which also rolls the window forward).
+ */
+function decisionCharts(): { el: HTMLElement; start(): void; stop(): void } {
+  let stats: api.DecisionStats | null = null;
+  let charts: LiveChart[] = [];
+  let off: () => void = () => {};
+  let offSettings: () => void = () => {};
+  let timer: number | undefined;
+  let ro: ResizeObserver | null = null;
+  const note = h("p", { class: "muted small", "data-field": "stats-note" }, "Loading…");
+  const slots = {
+    minutes: h("div", { class: "chart-slot" }),
+    deny: h("div", { class: "chart-slot" }),
+    caps: h("div", { class: "chart-slot" }),
+  };
+  const el = h(
+    "section",
+    { class: "panel decision-charts", "aria-labelledby": "charts-h" },
+    h("h2", { id: "charts-h" }, "Decisions"),
+    note,
+    h("h3", null, "Per minute, last hour"),
+    slots.minutes,
+    h(
+      "div",
+      { class: "chart-pair" },
+      h("div", null, h("h3", null, "Top deny codes today"), slots.deny),
+      h("div", null, h("h3", null, "Top capabilities today"), slots.caps),
+    ),
+  );
+  const empties = {
+    deny: h("p", { class: "muted small" }, "No denials today."),
+    caps: h("p", { class: "muted small" }, "No decisions today."),
+  };
+
+  function build(): void {
+    for (const c of charts) c.destroy();
+    const m = perMinuteChart(stats!);
+    const d = topChart("Top deny codes today", (st) => st.top_deny_codes, "--bad");
+    const c = topChart("Top capabilities today", (st) => st.top_capabilities, "--accent");
+    charts = [m, d, c];
+    slots.minutes.replaceChildren(m.el);
+    slots.deny.replaceChildren(d.el, empties.deny);
+    slots.caps.replaceChildren(c.el, empties.caps);
+  }
+
+  function draw(): void {
+    if (!stats) return;
+    if (charts.length === 0) build();
+    const [m, d, c] = charts;
+    m.update(stats);
+    d.el.hidden = stats.top_deny_codes.length === 0;
+    empties.deny.hidden = !d.el.hidden;
+    c.el.hidden = stats.top_capabilities.length === 0;
+    empties.caps.hidden = !c.el.hidden;
+    if (!d.el.hidden) d.update(stats);
+    if (!c.el.hidden) c.update(stats);
+    const total = stats.per_minute.reduce((n, x) => n + x.allowed + x.denied + x.pending, 0);
+    note.textContent = `${total} in the last hour · ${stats.day_total} today · live`;
+  }
+
+  async function fetchStats(): Promise<void> {
+    try {
+      stats = await api.decisionStats({ window: "1h", day_start: startOfToday(Date.now()) });
+      draw();
+    } catch (e) {
+      note.textContent = `Cannot load the decision statistics: ${errorText(e)}`;
+    }
+  }
+
+  return {
+    el,
+    start() {
+      void fetchStats();
+      timer = window.setInterval(() => void fetchStats(), 60_000);
+      off = app.on((ev) => {
+        if (ev.type !== "decision.recorded" || !stats) return;
+        stats = applyDecision(stats, ev.data, Date.now());
+        draw();
+      });
+      // Colours follow the theme: a theme change draws the charts again.
+      offSettings = app.onSettings(() => {
+        if (!stats) return;
+        for (const c of charts) c.destroy();
+        charts = [];
+        stats = rollTo(stats, Date.now());
+        draw();
+      });
+      ro = new ResizeObserver(() => {
+        for (const c of charts) c.resize();
+      });
+      ro.observe(el);
+    },
+    stop() {
+      off();
+      offSettings();
+      window.clearInterval(timer);
+      ro?.disconnect();
+      for (const c of charts) c.destroy();
+      charts = [];
+    },
+  };
+}
+
 export function createStatusScreen(): Screen {
   let root: HTMLElement;
+  const charts = decisionCharts();
   let offStatus: () => void = () => {};
   let tick: number | undefined;
   let graceBase: { at: number; secs: number } | null = null;
   let rulesError = "";
+  let problemWorkers: api.Worker[] = [];
+  let offEvents: () => void = () => {};
+  let workersTimer: number | undefined;
+
+  // A tampered or banned worker stays a problem after its alert is acknowledged: the banner follows the
+  // workers' own state (the package's attestation, the registry's ban), not the open alerts.
+  async function loadWorkers(): Promise<void> {
+    try {
+      problemWorkers = (await api.listWorkers()).workers.filter((w) => w.status === "tampered" || w.status === "banned");
+    } catch {
+      problemWorkers = [];
+    }
+    render();
+  }
 
   function graceLeft(): number | null {
     if (!graceBase) return null;
@@ -101,6 +267,7 @@ export function createStatusScreen(): Screen {
       app.statusError ? errorBox(app.statusError, "Cannot load the Hall status") : null,
       rulesError ? h("div", { class: "banner banner-bad", role: "alert" }, "No routing rules are in force, so every request is denied (fail-closed): ", h("span", { class: "mono" }, rulesError)) : null,
       h("div", { class: "standing-slot" }, standingBanner(s, graceLeft())),
+      problemWorkersBanner(problemWorkers),
       h(
         "section",
         { class: "panel hall-card", "aria-labelledby": "hall-state-h" },
@@ -116,14 +283,13 @@ export function createStatusScreen(): Screen {
             !s
               ? " — the Hall API does not answer"
               : s.state === "online"
-                ? " — online with the registry (standing verified); local routing runs in every state"
-                : s.state === "ready"
-                  ? " — signed in; Go Online to appear online with the registry (local routing runs already)"
-                  : s.logged_in
-                    ? " — Go Online to appear online with the registry (local routing runs already)"
-                    : " — routing locally; sign in (My Profile) and Go Online to connect to the registry",
+                ? " — routing here, with the registry's standing checks, verification and ban list"
+                : s.logged_in
+                  ? " — routing on this computer; signed in, not connected to the registry"
+                  : " — routing on this computer; not signed in, not connected to the registry",
           ),
         ),
+        goOnlineHint(s),
         s
           ? kv([
               ["Signed in as", s.logged_in ? h("a", { href: "#/profile" }, "@" + s.github_login) : h("a", { href: "#/profile" }, "not signed in — sign in")],
@@ -143,6 +309,7 @@ export function createStatusScreen(): Screen {
         card("Open alerts", counts?.open_alerts, "alerts", "not acknowledged"),
         card("Pending approvals", counts?.pending_approvals, "approvals", "need a human"),
       ),
+      charts.el,
       refusals(s),
       serverInfo(s),
     );
@@ -169,9 +336,9 @@ export function createStatusScreen(): Screen {
                   null,
                   h("td", { class: "mono" }, formatTime(d.timestamp)),
                   h("td", null, outcomeBadge(d.outcome, d.dry_run)),
-                  h("td", { class: "mono" }, d.capability_id),
+                  h("td", { class: "mono" }, ...breakable(d.capability_id)),
                   h("td", null, d.tenant_id),
-                  h("td", { class: "mono" }, d.deny_code || "—"),
+                  h("td", { class: "mono" }, ...(d.deny_code ? breakable(d.deny_code) : ["—"])),
                   h("td", null, d.deny_message || "—"),
                   h("td", null, blastChip(d.blast_score)),
                 ),
@@ -218,8 +385,16 @@ export function createStatusScreen(): Screen {
     mount(el) {
       root = el;
       render();
+      charts.start();
       offStatus = app.onStatus(render);
       void app.refreshStatus();
+      void loadWorkers();
+      offEvents = app.on((ev) => {
+        if (ev.type.startsWith("worker.") || ev.type === "alert.raised") {
+          window.clearTimeout(workersTimer);
+          workersTimer = window.setTimeout(() => void loadWorkers(), 300);
+        }
+      });
       void api.getRules().then(
         (r) => {
           rulesError = r.error || "";
@@ -235,6 +410,9 @@ export function createStatusScreen(): Screen {
     },
     unmount() {
       offStatus();
+      charts.stop();
+      offEvents();
+      window.clearTimeout(workersTimer);
       window.clearInterval(tick);
     },
   };

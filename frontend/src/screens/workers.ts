@@ -7,7 +7,7 @@ import type { Worker } from "../api";
 import { app, type Screen } from "../app";
 import { h, replace } from "../dom";
 import { formatDateTime } from "../time";
-import { badge, blastChip, busy, confirmDialog, emptyState, errorBox, errorText, kv, pre, toast } from "../ui";
+import { badge, blastChip, breakable, busy, confirmDialog, emptyState, errorBox, errorText, kv, pre, toast } from "../ui";
 
 function attestationBadge(w: Worker): HTMLElement {
   const st = w.attestation?.state ?? "unknown";
@@ -28,6 +28,14 @@ function registryBadge(v: api.VerifyResponse | api.WorkerRegistryState | null, e
   if (st === "active") return badge("REGISTERED", "ok", "Attested in the registry");
   if (st === "unknown") return badge("NOT FOUND", "muted", "Not found in the registry");
   return badge(st.toUpperCase(), "warn", ("message" in v && v.message) || ("error" in v && v.error) || st);
+}
+
+/** banBadge says "not banned" only when the registry answered; otherwise the ban state is unknown. */
+export function banBadge(r: api.WorkerRegistryState | null): HTMLElement {
+  if (r?.banned) return badge("BANNED", "bad", r.ban_reason || "Banned in the registry");
+  if (!r || !r.checked_at) return badge("unknown", "muted", "The registry has not been asked yet");
+  if (r.error) return badge("unknown", "warn", `The registry's last answer failed: ${r.error}`);
+  return badge("not banned", "muted", `Registry checked ${formatDateTime(r.checked_at)}`);
 }
 
 export function createWorkersScreen(): Screen {
@@ -136,7 +144,7 @@ export function createWorkersScreen(): Screen {
   }
 
   function row(w: Worker): HTMLElement[] {
-    const regCell = h("td", { class: "registry-cell" });
+    const regCell = h("div", { class: "registry-cell" });
     const cached = verify.get(w.worker_id);
     replace(regCell, registryCell(w, cached?.v ?? null, cached?.err));
     if (!cached) {
@@ -177,7 +185,7 @@ export function createWorkersScreen(): Screen {
       { class: "detail-row", hidden: focus !== w.worker_id },
       h(
         "td",
-        { colspan: "9" },
+        { colspan: "8" },
         kv([
           ["Package", h("span", { class: "mono" }, w.package_path || "—")],
           ["Package hash", h("span", { class: "mono" }, w.attestation?.package_hash || "—")],
@@ -201,14 +209,13 @@ export function createWorkersScreen(): Screen {
       h(
         "tr",
         { "data-id": w.worker_id, class: w.status === "tampered" || w.status === "banned" ? "row-denied" : "" },
-        h("td", null, h("div", { class: "mono strong" }, w.worker_id), h("div", { class: "mono muted small" }, w.worker_species_id)),
+        h("td", null, h("div", { class: "mono strong" }, ...breakable(w.worker_id)), h("div", { class: "mono muted small" }, ...breakable(w.worker_species_id))),
         h("td", null, statusBadge(w)),
-        h("td", { class: "mono small" }, (w.capabilities ?? []).join(", ") || "—"),
+        h("td", { class: "mono small" }, ...((w.capabilities ?? []).length ? (w.capabilities ?? []).flatMap((c, i) => [i ? ", " : "", ...breakable(c)]) : ["—"])),
         h("td", null, w.risk_tier || "—", " ", blastChip(w.blast_score)),
-        h("td", { class: "small" }, (w.controls ?? []).join(", ") || "—"),
+        h("td", { class: "small" }, ...((w.controls ?? []).length ? (w.controls ?? []).flatMap((c, i) => [i ? ", " : "", ...breakable(c)]) : ["—"])),
         h("td", null, attestationBadge(w)),
-        regCell,
-        h("td", { class: "small" }, w.registry?.banned ? badge("BANNED", "bad", w.registry.ban_reason) : badge("not banned", "muted")),
+        h("td", { class: "small" }, regCell, h("div", { class: "ban-cell" }, banBadge(w.registry))),
         h("td", null, h("div", { class: "actions actions-wrap" }, toggle, recheck, reenroll, unenroll)),
       ),
       detailRow,
@@ -280,7 +287,7 @@ export function createWorkersScreen(): Screen {
               h(
                 "table",
                 { class: "grid", "aria-label": "Enrolled workers" },
-                h("thead", null, h("tr", null, ...["Worker", "Status", "Capabilities", "Risk / blast", "Controls", "Attestation", "Registry", "Ban", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+                h("thead", null, h("tr", null, ...["Worker", "Status", "Capabilities", "Risk / blast", "Controls", "Attestation", "Registry / ban", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
                 h("tbody", null, shown.map(row)),
               ),
             ),
