@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,8 +19,7 @@ import (
 // directly, so it works while the desktop app runs; the app picks the
 // enrollment up from the event log within a second.
 func runEnroll(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("enroll", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("enroll", stderr)
 	recordPath := fset.String("record", "", "registry record JSON file (required)")
 	pkg := fset.String("package", "", "worker package directory (verified against its manifest.json)")
 	pubFile := fset.String("public-key", "", "namespace Ed25519 public key file (.pub from attest keygen), recorded with the enrollment")
