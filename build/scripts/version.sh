@@ -5,7 +5,8 @@
 #   no tag (a fresh CI clone)     -> 0.1.0+git<commits>.abc1234 (0.1.0: wails.json's productVersion)
 #   uncommitted changes           -> ... + ".dirty" (frontend/dist, rebuilt by every make, does not count)
 #   not a git checkout            -> <productVersion>
-# A tag that is not v<digits>... (or <digits>...) is ignored.
+# The nearest tag named v<digits>... or <digits>... counts; others are ignored. A '-' in a tag becomes '~'
+# (2.0.0-rc1 -> 2.0.0~rc1, which sorts before 2.0.0).
 # Usage: version.sh [CHECKOUT] (default: the checkout this script is in).
 set -euo pipefail
 cd "${1:-$(dirname "$0")/../..}"
@@ -15,7 +16,7 @@ if ! git rev-parse --git-dir >/dev/null 2>&1; then echo "$base"; exit 0; fi
 sha=$(git rev-parse --short=7 HEAD)
 dirty=""
 git diff --quiet HEAD -- . ':!frontend/dist' 2>/dev/null || dirty=".dirty"
-if desc=$(git describe --tags --long --match 'v[0-9]*' 2>/dev/null || git describe --tags --long --match '[0-9]*' 2>/dev/null); then
+if desc=$(git describe --tags --long --match 'v[0-9]*' --match '[0-9]*' 2>/dev/null); then
   # desc is <tag>-<n>-g<sha>
   tag=${desc%-*-g*}
   rest=${desc#"$tag"-}
