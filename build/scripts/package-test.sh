@@ -9,6 +9,7 @@
 #     installed binary under Xvfb; its window must show (title, a non-blank screenshot, the dashboard's words);
 #     an agent routes a request over the Hall API and the Hall runs the chosen worker
 #  5. apt-get remove: no file of the package is left, and the user's config and data are still there.
+# Between 2 and 3 it also checks the per-user install (install-user.sh, make install PREFIX=...) and its uninstall.
 # Anything it cannot do fails the test with the reason. Needs root, or sudo in $SUDO.
 # Usage: package-test.sh build/dist/hallmonitor_<version>_amd64.deb
 set -euo pipefail
@@ -102,6 +103,23 @@ manwarn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$ex/usr/share/man/man1/h
 [ -z "$manwarn" ] || fail "man --warnings on hallmonitor.1: $manwarn"
 grep -q 'hallmonitor serve' "$art/man.txt" || fail "the man page has no 'hallmonitor serve' section ($art/man.txt)"
 step "the .deb ($version) holds the binary, desktop entry, icons, metainfo, man page, copyright, changelog; Depends covers every NEEDED library; lintian, appstreamcli, desktop-file-validate and man are clean"
+
+# The per-user install (make install PREFIX=...) of the same staged tree, and its uninstall.
+prefix=$tmp/prefix
+mkdir -p "$prefix/share/applications"
+echo keep >"$prefix/share/applications/other.desktop"
+bash build/scripts/install-user.sh install "$prefix" >"$art/install-user.txt" 2>&1 || fail "install-user.sh install: $(cat "$art/install-user.txt")"
+[ "$("$prefix/bin/hallmonitor" version)" = "hallmonitor $version" ] || fail "the per-user install's binary is not version $version"
+grep -qx "Exec=$prefix/bin/hallmonitor" "$prefix/share/applications/hallmonitor.desktop" || fail "the per-user desktop entry does not run $prefix/bin/hallmonitor"
+desktop-file-validate "$prefix/share/applications/hallmonitor.desktop" || fail "desktop-file-validate on the per-user desktop entry"
+for f in share/man/man1/hallmonitor.1.gz share/icons/hicolor/48x48/apps/hallmonitor.png share/metainfo/io.github.hallmonitor.HallMonitor.metainfo.xml; do
+  [ -f "$prefix/$f" ] || fail "the per-user install lacks $prefix/$f"
+done
+bash build/scripts/install-user.sh uninstall "$prefix" >>"$art/install-user.txt" 2>&1 || fail "install-user.sh uninstall: $(cat "$art/install-user.txt")"
+left=$(cd "$prefix" && find . -mindepth 1 ! -path ./share ! -path ./share/applications ! -path ./share/applications/other.desktop)
+[ -z "$left" ] || fail "install-user.sh uninstall left: $left"
+[ -f "$prefix/share/applications/other.desktop" ] || fail "install-user.sh uninstall removed a file it did not install"
+step "the per-user install (make install PREFIX=...) puts the binary, desktop entry (Exec=PREFIX/bin/hallmonitor), icons, man page and metainfo under PREFIX; uninstall removes exactly those"
 
 # 3. Install it as a user would.
 if dpkg -s hallmonitor >/dev/null 2>&1 && dpkg -s hallmonitor | grep -q '^Status: install ok installed'; then
