@@ -13,10 +13,11 @@ manifest=$prefix/share/hallmonitor/installed-files
 stage=build/dist/stage
 
 refresh_caches() {
-  # The menus and icon themes notice new files on their own; these make it immediate where the tools exist.
-  command -v update-desktop-database >/dev/null && update-desktop-database -q "$prefix/share/applications" || true
-  command -v gtk-update-icon-cache >/dev/null && [ -f "$prefix/share/icons/hicolor/index.theme" ] &&
+  # Menus notice new desktop entries on their own (ours declares no MIME types, so there is no mimeinfo.cache to
+  # update); an icon theme folder that already has a cache (it has an index.theme) gets it rebuilt.
+  if command -v gtk-update-icon-cache >/dev/null && [ -f "$prefix/share/icons/hicolor/index.theme" ]; then
     gtk-update-icon-cache -q -t "$prefix/share/icons/hicolor" || true
+  fi
 }
 
 case "$action" in
