@@ -47,7 +47,8 @@ uninstall)
     while [ "$d" != "$prefix" ] && rmdir "$d" 2>/dev/null; do d=$(dirname "$d"); done
   done <"$manifest"
   rm -f "$manifest"
-  rmdir "$prefix/share/hallmonitor" 2>/dev/null || true
+  d=$prefix/share/hallmonitor
+  while [ "$d" != "$prefix" ] && rmdir "$d" 2>/dev/null; do d=$(dirname "$d"); done
   refresh_caches
   echo "Removed Hall Monitor from $prefix (your Hall's config and data are kept)."
   ;;
