@@ -4,12 +4,14 @@
 SHELL := /bin/bash
 BIN := build/bin/hallmonitor
 GO_TAGS := desktop,production,webkit2_41
-VERSION := 0.1.0+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool jq imagemagick tesseract-ocr tesseract-ocr-eng chromium dbus
+# the version from git tags, valid as a Debian version (build/scripts/version.sh says how)
+VERSION := $(shell bash build/scripts/version.sh)
+APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick jq tesseract-ocr tesseract-ocr-eng chromium dbus \
+	lintian appstream desktop-file-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all run test deps apt npm gomod frontend build vet unit-go unit-race unit-web e2e readme-tour window-smoke bench fuzz clean
+.PHONY: all run test deps apt npm gomod frontend build vet unit-go unit-race unit-web e2e readme-tour window-smoke package package-test install uninstall bench fuzz clean
 
 all: build
 
@@ -19,7 +21,7 @@ run: build
 	else echo "No display found: starting the headless Hall (open the URL below in a browser)."; exec ./$(BIN) serve; fi
 
 ## test: every test the project has: Go vet/format/unit/integration, web unit, browser e2e, real window under Xvfb
-test: build vet unit-go unit-race unit-web e2e readme-tour window-smoke
+test: build vet unit-go unit-race unit-web e2e readme-tour window-smoke package-test
 	@echo "make test: all suites passed"
 
 deps: apt npm gomod
@@ -43,7 +45,7 @@ frontend: npm
 	cd frontend && npm run build
 
 build: deps frontend
-	go build -tags $(GO_TAGS) -trimpath -ldflags "-s -w -X hallmonitor/app/cli.Version=$(VERSION)" -o $(BIN) .
+	go build -tags $(GO_TAGS) -trimpath -buildmode=pie -ldflags "-s -w -X hallmonitor/app/cli.Version=$(VERSION)" -o $(BIN) .
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -76,6 +78,23 @@ window-smoke: build
 	bash build/scripts/window-smoke.sh $(BIN)
 	bash build/scripts/tray-smoke.sh $(BIN)
 
+## package: build/dist/hallmonitor_<version>_amd64.deb and hallmonitor-<version>-linux-amd64.tar.gz (package.sh)
+package: build
+	bash build/scripts/package.sh $(BIN) $(VERSION)
+
+## package-test: the .deb checked (dpkg-deb, lintian, appstream, desktop entry), installed with apt, its window run
+## from the desktop entry under Xvfb with a decision routed, then removed (package-test.sh; needs root or sudo)
+package-test: package
+	SUDO="$(SUDO)" bash build/scripts/package-test.sh build/dist/hallmonitor_$(VERSION)_amd64.deb
+
+## install / uninstall: a per-user install without root, e.g. `make install PREFIX=~/.local` (install-user.sh)
+PREFIX ?= $(HOME)/.local
+install: package
+	bash build/scripts/install-user.sh install "$(PREFIX)"
+
+uninstall:
+	bash build/scripts/install-user.sh uninstall "$(PREFIX)"
+
 ## bench: the engine (decisions/s, p50/p99, ratio to the reference), the Hall API (ingest single/batch over HTTP,
 ## event latency p50/p99, feed queries over 1,000,000 stored decisions), package hashing, and a load run of the
 ## real binary (build/scripts/bench-load.sh: hallload against `serve`: POST /wcp/route with 1/8/32 agents at
@@ -100,4 +119,4 @@ fuzz:
 	  echo "== $$t in $$pkg"; go test -run '^$$' -fuzz "^$$t$$" -fuzztime 15s $$pkg || exit 1; done
 
 clean:
-	rm -rf build/bin build/test-artifacts frontend/dist/assets
+	rm -rf build/bin build/dist build/test-artifacts frontend/dist/assets

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -27,12 +26,16 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return usage()
 	}
 	sub, rest := args[0], args[1:]
-	fset := flag.NewFlagSet("agent "+sub, flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("agent", stderr)
 	db := addHallDBFlags(fset)
 	asJSON := fset.Bool("json", false, "print JSON")
+	if sub == "-h" || sub == "--help" {
+		usage()
+		fset.PrintDefaults()
+		return 0
+	}
 	var name string
-	if sub != "list" && sub != "-h" && sub != "--help" {
+	if sub != "list" {
 		if len(rest) == 0 || rest[0] == "" || rest[0][0] == '-' {
 			fmt.Fprintf(stderr, "agent %s: name the agent first, e.g. hallmonitor agent %s ci-bot\n", sub, sub)
 			return 2

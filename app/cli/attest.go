@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,31 +17,36 @@ import (
 // defaultHMACEnv is the reference's secret variable for HMAC manifests.
 const defaultHMACEnv = "WCP_ATTEST_HMAC_KEY"
 
+// attestCommands are attest's subcommands, in the order usage and the manual list them.
+func attestCommands() []subcommand {
+	return []subcommand{
+		{"keygen", "create an Ed25519 namespace key pair (<ns>.key 0600, <ns>.pub)", attestKeygen},
+		{"build", "hash a package and write its signed manifest.json", attestBuild},
+		{"hash", "print a package's canonical hash", attestHash},
+	}
+}
+
 // runAttest builds and signs worker package manifests and generates
 // namespace keys: `attest keygen`, `attest build`, `attest hash`.
 func runAttest(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: hallmonitor attest keygen|build|hash [flags]\n"+
-			"  keygen  create an Ed25519 namespace key pair (<ns>.key 0600, <ns>.pub)\n"+
-			"  build   hash a package and write its signed manifest.json\n"+
-			"  hash    print a package's canonical hash")
+		fmt.Fprintln(stderr, "usage: hallmonitor attest keygen|build|hash [flags]")
+		for _, c := range attestCommands() {
+			fmt.Fprintf(stderr, "  %-7s %s\n", c.name, c.summary)
+		}
 		return 2
 	}
-	switch args[0] {
-	case "keygen":
-		return attestKeygen(args[1:], stdout, stderr)
-	case "build":
-		return attestBuild(args[1:], stdout, stderr)
-	case "hash":
-		return attestHash(args[1:], stdout, stderr)
+	for _, c := range attestCommands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
 	}
 	fmt.Fprintf(stderr, "attest: unknown subcommand %q: use keygen, build or hash\n", args[0])
 	return 2
 }
 
 func attestKeygen(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("attest keygen", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("attest keygen", stderr)
 	ns := fset.String("namespace", "", "signer namespace: x.<name> or org.<name> (required)")
 	out := fset.String("out", ".", "directory to write <namespace>.key and <namespace>.pub")
 	force := fset.Bool("force", false, "overwrite existing key files")
@@ -72,8 +76,7 @@ func attestKeygen(args []string, stdout, stderr io.Writer) int {
 }
 
 func attestBuild(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("attest build", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("attest build", stderr)
 	pkg := fset.String("package", "", "worker package directory (required)")
 	workerID := fset.String("worker-id", "", "worker id, x.<name>.<worker> or org.<name>.<worker> (required)")
 	species := fset.String("species", "", "worker species id (required)")
@@ -153,8 +156,7 @@ func buildSigner(keyFile, hmacEnv string, stderr io.Writer) (attest.Signer, int)
 }
 
 func attestHash(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("attest hash", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("attest hash", stderr)
 	pkg := fset.String("package", "", "worker package directory (required)")
 	asJSON := fset.Bool("json", false, "print JSON")
 	if !parseFlags(fset, args, stderr) {

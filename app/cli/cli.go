@@ -23,7 +23,14 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer, res Resources) int
 }
 
-// commands lists every subcommand. The window (no arguments) is not one of them.
+// subcommand is one of a command's subcommands (`attest keygen`); subcommandsOf lists them.
+type subcommand struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists every subcommand. The window (no arguments) is not one of them. Each one must answer
+// --help (or -h) without doing anything else: `help --man` runs them so to read their flags.
 func commands() map[string]command {
 	plain := func(f func([]string, io.Writer, io.Writer) int) func([]string, io.Writer, io.Writer, Resources) int {
 		return func(args []string, stdout, stderr io.Writer, _ Resources) int { return f(args, stdout, stderr) }
@@ -54,6 +61,9 @@ func Main(args []string, res Resources, stdout, stderr io.Writer) int {
 	name := args[0]
 	switch name {
 	case "-h", "--help", "help":
+		if len(args) == 2 && args[0] == "help" && args[1] == "--man" {
+			return writeManPage(stdout, res)
+		}
 		usage(stdout)
 		return 0
 	case "-v", "--version":
@@ -81,7 +91,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'hallmonitor COMMAND --help' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'hallmonitor COMMAND --help' for a command's flags, 'hallmonitor help --man' for the manual page (roff).")
 }
 
 // Version is set at build time with -ldflags "-X hallmonitor/app/cli.Version=..."; otherwise it comes

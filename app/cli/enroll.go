@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,8 +18,7 @@ import (
 // directly, so it works while the desktop app runs; the app picks the
 // enrollment up from the event log within a second.
 func runEnroll(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("enroll", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("enroll", stderr)
 	recordPath := fset.String("record", "", "registry record JSON file (required)")
 	pkg := fset.String("package", "", "worker package directory (verified against its manifest.json)")
 	pubFile := fset.String("public-key", "", "namespace Ed25519 public key file (.pub from attest keygen), recorded with the enrollment")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,8 +33,7 @@ func runMCP(args []string, stdout, stderr io.Writer) int {
 
 // serveMCP is runMCP with the stdio transport's input as a parameter.
 func serveMCP(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("mcp", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("mcp", stderr)
 	httpAddr := fset.String("http", "", "serve streamable HTTP on this loopback address (127.0.0.1:PORT) instead of stdio")
 	rules := fset.String("rules", "", "routing rules file; default from config rules_path")
 	timeout := fset.Duration("timeout", 30*time.Second, "time limit of one worker run")

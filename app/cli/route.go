@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +12,7 @@ import (
 // conformance runner (one JSON decision per case and line, or throughput
 // and latency per case with --bench).
 func runRoute(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("route", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("route", stderr)
 	cases := fs.String("cases", "", `cases file: {"cases":[{"id","input","rules",...}]} ("-" reads stdin)`)
 	benchN := fs.Int("bench", 0, "run each case N times and print decisions/s, p50 and p99 latency")
 	if err := fs.Parse(args); err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,8 +18,7 @@ import (
 // The one line with the token goes to stdout; logs go to stderr and
 // <data dir>/hallmonitor.log.
 func runServe(args []string, stdout, stderr io.Writer, ui fs.FS) int {
-	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("serve", stderr)
 	dataDir := fset.String("data-dir", "", "directory of hall.db and the signing key (env "+config.EnvDataDir+")")
 	configDir := fset.String("config-dir", "", "directory of config.json and api-token (env "+config.EnvConfigDir+")")
 	port := fset.Int("port", 0, "TCP port on 127.0.0.1 (env "+config.EnvPort+"; default 8765; 0 keeps the configured one)")

@@ -84,8 +84,7 @@ type statusWorker struct {
 // runStatus prints the Hall's counts, enrolled workers with their
 // attestation, and open alerts, read from the Hall's database.
 func runStatus(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("status", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("status", stderr)
 	db := addHallDBFlags(fset)
 	asJSON := fset.Bool("json", false, "print JSON")
 	if !parseFlags(fset, args, stderr) {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +26,7 @@ import (
 // evidence receipt chains (--receipts) from the Hall's database or a JSONL
 // export (--jsonl). Exit status 0 means verified, 1 means it did not verify.
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlagSet("verify", stderr)
 	pkg := fset.String("package", "", "worker package directory to verify against its manifest.json")
 	workerID := fset.String("worker-id", "", "expected worker id (with --package)")
 	species := fset.String("species", "", "expected worker species id (with --package)")

@@ -705,6 +705,17 @@ async function main() {
     await p2.close();
   });
 
+  await test("settings: About shows the version the binary prints (hallmonitor version)", async () => {
+    const printed = execFileSync(BIN, ["version"]).toString().trim();
+    assert(printed.startsWith("hallmonitor ") && printed.length > "hallmonitor ".length, `hallmonitor version printed ${JSON.stringify(printed)}`);
+    await page.goto(S.base + "/#/settings");
+    const shown = page.locator('section[aria-label="About"] [data-field="version"]');
+    await shown.waitFor();
+    assert((await shown.textContent()) === printed.slice("hallmonitor ".length), `About shows ${await shown.textContent()}, the binary prints ${printed}`);
+    await page.locator('section[aria-label="About"]').scrollIntoViewIfNeeded();
+    await shot(page, "17b-settings-about");
+  });
+
   await test("re-run setup wizard from Settings", async () => {
     await page.goto(S.base + "/#/settings");
     await page.locator('[data-action="rerun-wizard"]').click();

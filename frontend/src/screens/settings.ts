@@ -1,5 +1,6 @@
 // Settings (GET/PUT /api/settings with ETag / If-Match): time zone, locale, feed max rows,
 // notifications, default profile, theme, close to tray — each one used by the UI, the server or the desktop shell. 412 is explained.
+// About shows the running Hall's version (from GET /api/status, the same as `hallmonitor version`).
 
 import * as api from "../api";
 import type { Settings } from "../api";
@@ -22,9 +23,35 @@ export function validateSettings(s: Settings): void {
     throw new api.ApiError(0, "invalid_field", "Feed max rows must be a whole number between 10 and 10000.", "feed_max_rows");
 }
 
+/** aboutSection is Settings › About: the running Hall's version (as `hallmonitor version` prints it) and files. */
+function aboutSection(): HTMLElement {
+  const body = h("div", null, h("p", { class: "muted" }, "Loading…"));
+  void api.getStatus().then(
+    (st) =>
+      replace(
+        body,
+        kv([
+          ["Hall Monitor version", h("span", { class: "mono", "data-field": "version" }, st.server.version)],
+          ["Database", h("span", { class: "mono" }, st.server.db_path)],
+          ["Log file", h("span", { class: "mono" }, st.server.log_path)],
+        ]),
+      ),
+    (e) => replace(body, errorBox(e, "Cannot read the Hall's version")),
+  );
+  return h(
+    "section",
+    { class: "panel", "aria-label": "About" },
+    h("h2", null, "About"),
+    body,
+    h("p", { class: "hint" }, "The command line prints it with ", h("code", null, "hallmonitor version"), "; ", h("code", null, "man hallmonitor"), " describes every command."),
+  );
+}
+
 export function createSettingsScreen(): Screen {
   let root: HTMLElement;
   let config: api.Config | null = null;
+  // About is its own panel, filled when GET /api/status answers, so a late answer never redraws the form
+  let about: HTMLElement | null = null;
   let formEtag = "";
   let off: () => void = () => {};
   let mcp: ReturnType<typeof mcpSection> | null = null;
@@ -179,6 +206,7 @@ export function createSettingsScreen(): Screen {
       security?.el,
       telemetry?.el,
       mcp?.el,
+      about,
     );
   }
 
@@ -208,6 +236,7 @@ export function createSettingsScreen(): Screen {
         render();
         if (failed) root.prepend(errorBox(failed, "Cannot load settings"));
       })();
+      about = aboutSection();
       off = app.on((ev) => {
         mcp?.onEvent(ev);
         security?.onEvent(ev);
