@@ -38,6 +38,9 @@ func (s *Service) RunDecision(ctx context.Context, decisionID string) (workers.R
 	if err != nil {
 		return workers.Run{}, err
 	}
+	if det.Summary.Source == store.SourceIngest {
+		return workers.Run{}, apierr.New(apierr.Conflict, "decision_id", "decision %s was ingested: it is evidence of a call the Hall did not decide, and is never run; route the request through POST /wcp/route", apierr.Quote(decisionID))
+	}
 	var in core.RouteInput
 	if err := json.Unmarshal(det.Input, &in); err != nil {
 		return workers.Run{}, fmt.Errorf("stored input of %s is unreadable: %w", decisionID, err)
