@@ -311,18 +311,22 @@ async function main() {
     assert((await port.getAttribute("aria-invalid")) === "true", "port not marked invalid");
     await port.fill(good);
     await page.getByRole("button", { name: "Next →" }).click();
-    // API token step: generate, shown once, copyable; this tab continues with the new token
-    await page.getByRole("button", { name: "Generate API token" }).click();
+    // Agent token step: a new token for agent "default", shown once, copyable; the page keeps the person's credential
+    const oldAgent = readFileSync(join(S.configDir, "api-token"), "utf8").trim();
+    await page.getByRole("button", { name: "Generate agent token" }).click();
     const tokenField = page.locator("input.token-value");
     await tokenField.waitFor();
     const newToken = await tokenField.inputValue();
-    assert(newToken && newToken !== S.token, "no new token shown");
+    assert(newToken && newToken !== oldAgent && newToken !== S.token, "no new agent token shown");
     await shot(page, "02-wizard-token");
-    const old = await http("GET", "/api/status");
-    assert(old.status === 401, `old token still accepted after rotation (status ${old.status})`);
-    S.token = newToken;
-    const stored = await page.evaluate(() => sessionStorage.getItem("hallmonitor.token"));
-    assert(stored === newToken, "page did not switch to the rotated token");
+    const old = await http("POST", "/wcp/route", { input: {} }, { Authorization: "Bearer " + oldAgent });
+    assert(old.status === 401, `old agent token still accepted after rotation (status ${old.status})`);
+    const fresh = await http("POST", "/wcp/route", { input: {} }, { Authorization: "Bearer " + newToken });
+    assert(fresh.status === 400, `new agent token refused (status ${fresh.status})`);
+    const gov = await http("GET", "/api/status", undefined, { Authorization: "Bearer " + newToken });
+    assert(gov.status === 403, `an agent token read the person's status (status ${gov.status})`);
+    const still = await http("GET", "/api/status");
+    assert(still.status === 200, `the page's credential stopped working (status ${still.status})`);
     await page.getByRole("button", { name: "Next →" }).click(); // registry
     await page.locator("#wz-registry_url").waitFor();
     await shot(page, "03-wizard-registry");
@@ -519,15 +523,18 @@ async function main() {
     const ds = await http("GET", "/api/dispatches?limit=5");
     const d = ds.json.dispatches.find((x) => x.decision_id === r.json.decision.decision_id);
     assert(d && d.outcome === "failed" && d.finished_at, `dispatch not recorded as failed: ${JSON.stringify(d)}`);
+    // the approval granted one run of this call: a second is refused, the agent routes again
     const again = await http("POST", "/wcp/dispatch", { decision_id: r.json.decision.decision_id });
-    assert(again.status === 200 && again.json.dispatch.outcome === "failed", `a failed run may be retried: ${again.status} ${again.text}`);
+    assert(again.status === 409 && /granted one dispatch/.test(again.text), `an approval granted a second run: ${again.status} ${again.text}`);
     await shot(page, "13b-approval-run");
   });
 
   await test("alerts: a tampered worker package raises an alert; acknowledging it persists across a reload", async () => {
     // a signed worker package (attest keygen + attest build with the real binary)
     const example = join(here, "..", "..", "examples", "echo-worker");
-    const pkg = join(tmp, "workers", "tamper-worker");
+    // what the UI enrolls must be in the workers folder (a package elsewhere is refused)
+    const wdir = (await http("GET", "/api/setup")).json.config.workers_dir;
+    const pkg = join(wdir, "tamper-worker");
     const keys = join(tmp, "keys");
     mkdirSync(join(pkg, "code"), { recursive: true });
     mkdirSync(keys, { recursive: true });
@@ -958,7 +965,7 @@ async function main() {
     await row.waitFor();
     assert((await row.locator(".approval-what .mono.strong").textContent()) === "cap.example.approve", "capability not shown");
     assert((await row.locator('[data-field="worker"]').textContent()) === "wrk.example.echo", "worker not shown");
-    assert((await row.locator('[data-field="agent"]').textContent()) === "not named", "agent not shown");
+    assert(/^person:/.test((await row.locator('[data-field="agent"]').textContent()) || ""), "the asker (this test routes as the person) not shown");
     assert((await row.locator('[data-field="request"]').textContent()) === '{"text":"<b>pay</b> invoice 42"}', "request summary not shown as text");
     assert((await row.locator('[data-field="request"] b').count()) === 0, "request summary rendered as HTML");
     await row.locator(".blast").waitFor();

@@ -12,7 +12,7 @@ import { enrollPanel } from "./screens/enroll";
 import { PROFILES } from "./screens/settings";
 import { busy, errorBox, showFieldError, toast } from "./ui";
 
-const STEPS = ["Storage", "API token", "Registry & sign-in", "Workers", "First rule", "Default profile", "Review"];
+const STEPS = ["Storage", "Agent token", "Registry & sign-in", "Workers", "First rule", "Default profile", "Review"];
 
 const STEP_FIELDS: Record<number, (keyof Config)[]> = { 0: ["data_dir", "port"], 2: ["registry_url"], 3: ["workers_dir"] };
 
@@ -95,21 +95,21 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
         ];
       case 1: {
         const out = h("div", { class: "token-slot" });
-        const gen = h("button", { type: "button", class: "btn btn-primary", "data-action": "generate-token" }, tokenShown ? "Generate another token" : "Generate API token");
+        const gen = h("button", { type: "button", class: "btn btn-primary", "data-action": "generate-token" }, tokenShown ? "Generate another token" : "Generate agent token");
         gen.addEventListener("click", () =>
           busy(gen, "Generating…", async () => {
             try {
+              // agent "default"'s token (the api-token file): the old one stops working at once. This page is
+              // the person's and keeps its own session: an agent token would not govern the Hall.
               const r = await api.rotateToken();
-              // the old token stops working at once: this tab continues with the new one
-              if (api.getToken()) api.setToken(r.token);
               tokenShown = true;
-              const field = h("input", { type: "text", readonly: true, class: "mono token-value", value: r.token, "aria-label": "New API token" });
+              const field = h("input", { type: "text", readonly: true, class: "mono token-value", value: r.token, "aria-label": "New agent token" });
               const copy = h("button", { type: "button", class: "btn", "data-action": "copy-token" }, "Copy");
               copy.addEventListener("click", async () => toast((await copyText(r.token)) ? "Token copied" : "Copy failed: select the field and copy", "ok"));
               replace(
                 out,
                 h("div", { class: "token-row" }, field, copy),
-                h("p", { class: "warn-text" }, "Shown only this once. Store it in your password manager; agents send it as Authorization: Bearer <token>. Any previous token no longer works."),
+                h("p", { class: "warn-text" }, "Shown only this once. Give it to your first agent: it sends Authorization: Bearer <token>. The previous token of agent \"default\" no longer works. More agents, each with its own token: Settings › Agents."),
               );
               field.select();
             } catch (e) {
@@ -118,10 +118,10 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
           }),
         );
         return [
-          h("p", null, "Agents, the CLI and this browser page authenticate to the Hall API with a bearer token. Generating one replaces the current token."),
+          h("p", null, "Agents ask the Hall with their own token; they can route and run what the Hall decided for them, never govern it. This generates a new token for agent \"default\" (the api-token file), replacing its current one."),
           h("div", { class: "actions" }, gen),
           out,
-          h("p", { class: "muted small" }, "Optional: skip to keep the current token."),
+          h("p", { class: "muted small" }, "Optional: skip to keep agent \"default\"'s current token."),
         ];
       }
       case 2:
@@ -169,7 +169,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
               ["Workers directory", cfg.workers_dir],
               ["Rules file", cfg.rules_path || "(default)"],
               ["Default profile", cfg.default_profile],
-              ["API token", tokenShown ? "new token generated" : "unchanged"],
+              ["Agent token", tokenShown ? "new token for agent default" : "unchanged"],
               ["GitHub", signedIn ? "signed in" : "not signed in (optional)"],
               ["First worker", enrolled || "none (optional)"],
               ["First rule", ruleWritten || "none (optional; the Rules screen adds rules later)"],
