@@ -135,7 +135,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
       case 3:
         return [
           input("workers_dir", "Workers directory", "Where your worker packages live: at enrollment a package folder given by name (my-worker) is looked up here. Enrolled packages are watched for changes."),
-          h("details", { class: "panel-lite", open: !!enrolled }, h("summary", null, enrolled ? `✓ Enrolled ${enrolled}` : "Enroll a first worker now (optional)"), enrollPanel({ compact: true, onEnrolled: (w) => ((enrolled = w.worker_id), (firstWorker = w)) })),
+          h("details", { class: "panel-lite", open: !!enrolled }, h("summary", null, enrolled ? `✓ Enrolled ${enrolled}` : "Enroll a first worker now (optional)"), enrollPanel({ compact: true, workersDir: () => cfg.workers_dir, onEnrolled: (w) => ((enrolled = w.worker_id), (firstWorker = w)) })),
         ];
       case 4:
         return firstRuleStep();
