@@ -102,7 +102,7 @@ screen_has 'Alerts .{0,3}open|No alerts' nav-alerts
 tt click Workers
 screen_has 'Workers .{0,3}enrolled|No workers enrolled' nav-workers
 tt click 'Live Feed'
-screen_has 'Pause' nav-feed
+screen_has 'Pause|No decisions yet|DENY CODE' nav-feed
 tt click 'Open Dashboard'
 screen_has 'Decisions today' nav-dashboard
 ok "each tray menu item navigated the window (Alerts, Workers, Live Feed, Open Dashboard)"

@@ -47,6 +47,8 @@ echo "window-smoke: the window rendered the dashboard"
 # Live data in the real window: an agent routes a request over HTTP; the event stream (SSE, or long-poll
 # where the webview does not stream) must bring the refusal onto the dashboard within 10 s (the dashboard's own
 # periodic refresh is every 15 s, so only the stream can pass this).
+# The Live Feed screen shows each decision as a row (on Status the refusals panel sits below the charts).
+for _ in $(seq 5); do click_word Feed 0 && sleep 1 && break; sleep 1; done
 tok=$(cat "$tmp/config/api-token")
 curl -fsS -H "Content-Type: application/json" -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/wcp/route" \
   -d '{"input":{"capability_id":"cap.smoke.test","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"smoke","correlation_id":"smoke-1"}}' \
@@ -57,7 +59,7 @@ for _ in $(seq 10); do
   import -window root "$art/window-live.png"
   convert "$art/window-live.png" -colorspace Gray -resize 200% "$tmp/ocr.png"
   text=$(tesseract "$tmp/ocr.png" - 2>/dev/null || true)
-  if grep -q 'DENY_NO_MATCHING_RULE' <<<"$text"; then live=1; break; fi
+  if grep -qE 'DENY_NO_MATCHING_? ?RULE' <<<"$text"; then live=1; break; fi # OCR may split the mono code
 done
 printf '%s\n' "$text" >"$art/window-live-ocr.txt"
 [ -n "$live" ] || fail "the routed request did not appear live in the window (OCR text in $art/window-live-ocr.txt)"
@@ -65,6 +67,7 @@ printf '%s\n' "$text" >"$art/window-live-ocr.txt"
 # The desktop bridge in the real window: Settings, then "Start Hall Monitor when I log in", which writes an
 # XDG autostart entry through the Go side (a bound method), not through the Hall API.
 entry="$tmp/xdg/autostart/hallmonitor.desktop"
+for _ in $(seq 3); do click_word Status 0 && sleep 1 && break; sleep 1; done # back to Hall Status, as a person would
 for _ in $(seq 5); do click_word Settings 0 && sleep 1.5 && click_word Start -16 && sleep 1 && [ -f "$entry" ] && break; sleep 1; done
 import -window root "$art/window-settings.png"
 [ -f "$entry" ] || fail "ticking 'Start Hall Monitor when I log in' in Settings wrote no $entry (screenshot $art/window-settings.png)"
