@@ -210,7 +210,7 @@ for _ in $(seq 10); do
   import -window root "$art/window-routed.png"
   convert "$art/window-routed.png" -crop "600x30+$X+$((Y + HEIGHT - 32))" +repage -colorspace Gray -resize 300% "$tmp/ocr.png"
   text=$(tesseract "$tmp/ocr.png" - --psm 7 2>/dev/null || true)
-  if grep -qE '\b1 decisions? today' <<<"$text"; then seen=1; break; fi
+  if grep -qE '\b1 decisions?\b' <<<"$text"; then seen=1; break; fi # OCR misreads the small print after it
 done
 printf '%s\n' "$text" >"$art/window-routed-ocr.txt"
 [ -n "$seen" ] || fail "the window does not show the routed decision ('1 decisions today'; OCR in $art/window-routed-ocr.txt)"

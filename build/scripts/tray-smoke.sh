@@ -28,7 +28,7 @@ tt() { "$tmp/traytest" "$@" || fail "traytest $* failed"; }
 start_xvfb "$tmp/xvfb.log"
 port=$(free_port)
 hall_env "$tmp" "$port"
-api() { curl -fsS -H "Content-Type: application/json" -H "Authorization: Bearer $(cat "$tmp/config/api-token")" "$@"; }
+api() { curl -fsS -H "Content-Type: application/json" -H "Authorization: Bearer $(cat "$tmp/config/admin-token")" "$@"; } # the person's credential: settings are theirs
 
 # the window's X id once it is visible ("" if it is not)
 visible() { xdotool search --onlyvisible --name '^Hall Monitor$' 2>/dev/null | head -1 || true; }
