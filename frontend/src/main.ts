@@ -20,7 +20,7 @@ import { createRulesScreen } from "./screens/rules";
 import { createWorkersScreen } from "./screens/workers";
 import { EventFollower, type StreamState } from "./sse";
 import { effectiveTimeZone, formatClock } from "./time";
-import { errorBox } from "./ui";
+import { busy, errorBox } from "./ui";
 import { showWizard } from "./wizard";
 
 const appRoot = document.getElementById("app")!;
@@ -216,43 +216,74 @@ function startStream(): void {
   void follower.start();
 }
 
+/** showTokenScreen asks for the admin credential and trades it for a session of this browser. It is
+ * shown once at a time: a 401 (no session, expired, Hall restarted) or a 403 forbidden_scope while it is
+ * up does not stack another one or loop. */
 function showTokenScreen(err?: unknown): void {
   if (tokenScreenShown) return;
   tokenScreenShown = true;
+  follower?.stop();
   const input = h("input", { id: "token-input", type: "password", name: "token", autocomplete: "off", spellcheck: "false", required: true, "data-field": "token" });
-  const errSlot = h("div", { "aria-live": "polite" }, err ? errorBox(err, "Not authorized") : null);
+  const errSlot = h("div", { "aria-live": "polite" }, err ? errorBox(err, "Not signed in") : null);
+  const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Continue");
   const form = h(
     "form",
     { class: "token-card", "aria-labelledby": "token-title" },
-    h("h1", { id: "token-title" }, "Paste your API token"),
-    h("p", null, "This Hall API needs its token. `hallmonitor serve` prints a link with it (…/#token=…); open that link, or paste the token here. It is kept only for this browser tab."),
-    h("div", { class: "field" }, h("label", { for: "token-input" }, "API token"), input),
+    h("h1", { id: "token-title" }, "Paste the admin credential"),
+    h(
+      "p",
+      null,
+      "Only the person at this machine governs the Hall. Open the link `hallmonitor serve` prints (…/#token=…), or paste the admin credential from ",
+      h("code", null, "<config dir>/admin-token"),
+      ". This page trades it for a session of this browser and does not keep it. Agent tokens (hma_…) cannot open the UI.",
+    ),
+    h("div", { class: "field" }, h("label", { for: "token-input" }, "Admin credential"), input),
     errSlot,
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Continue")),
+    h("div", { class: "actions" }, submit),
   );
   const overlay = h("div", { class: "token-overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": "token-title" }, form);
-  form.addEventListener("submit", async (e) => {
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
-    api.setToken(input.value);
-    try {
-      await api.getSetup();
+    void busy(submit, "Signing in…", async () => {
+      try {
+        await api.openSession(input.value);
+      } catch (e2) {
+        replace(errSlot, errorBox(e2, "Not accepted"));
+        input.select();
+        return;
+      }
+      input.value = "";
       overlay.remove();
       tokenScreenShown = false;
       await boot();
-    } catch (e2) {
-      replace(errSlot, errorBox(e2, "Token not accepted"));
-    }
+    });
   });
   document.body.appendChild(overlay);
   input.focus();
 }
 
-async function boot(): Promise<void> {
+/** signIn opens this browser's session with the credential from the address bar; false when the
+ * token screen took over. */
+async function signIn(credential: string): Promise<boolean> {
+  try {
+    await api.openSession(credential);
+    return true;
+  } catch (e) {
+    api.setToken(null);
+    showTokenScreen(e);
+    return false;
+  }
+}
+
+async function boot(credential: string | null = null): Promise<void> {
+  if (credential && !(await signIn(credential))) return;
   let setup: api.SetupState;
   try {
     setup = await api.getSetup();
+    app.whoami = await api.whoami();
   } catch (e) {
-    if (e instanceof api.ApiError && (e.status === 401 || e.status === 423)) return; // the token or lock screen is shown by its handler
+    // the token, person-only or lock screen is shown by its handler
+    if (e instanceof api.ApiError && (e.status === 401 || e.status === 423 || e.code === "forbidden_scope")) return;
     replace(
       appRoot,
       h(
@@ -299,13 +330,20 @@ app.rerunWizard = async () => {
 };
 
 applyRememberedTheme();
-api.onUnauthorized((err) => showTokenScreen(err));
+api.onUnauthorized((err) => {
+  api.setToken(null);
+  showTokenScreen(err);
+});
+api.onForbidden((err) => {
+  api.setToken(null);
+  showTokenScreen(new api.ApiError(err.status, err.code, `${api.PERSON_ONLY_MESSAGE}: ${err.message}`, "token"));
+});
 api.onLocked(() => showLockScreen());
 // "Lock now" elsewhere (the window or another tab) locks this page too, not only at its next request.
 app.on((ev) => {
   if (ev.type === "ui.lock" && (ev.data as { change?: string } | null)?.change === "locked") showLockScreen();
 });
 onTrayNavigate((id) => app.navigate(id));
-api.takeTokenFromLocation();
+const credential = api.takeTokenFromLocation();
 if (!location.hash || location.hash === "#") history.replaceState(null, "", location.pathname + location.search + "#/status");
-void boot();
+void boot(credential);

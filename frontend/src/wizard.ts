@@ -99,9 +99,8 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
         gen.addEventListener("click", () =>
           busy(gen, "Generating…", async () => {
             try {
+              // agent "default"'s token: this page keeps its own browser session
               const r = await api.rotateToken();
-              // the old token stops working at once: this tab continues with the new one
-              if (api.getToken()) api.setToken(r.token);
               tokenShown = true;
               const field = h("input", { type: "text", readonly: true, class: "mono token-value", value: r.token, "aria-label": "New API token" });
               const copy = h("button", { type: "button", class: "btn", "data-action": "copy-token" }, "Copy");
@@ -109,7 +108,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
               replace(
                 out,
                 h("div", { class: "token-row" }, field, copy),
-                h("p", { class: "warn-text" }, "Shown only this once. Store it in your password manager; agents send it as Authorization: Bearer <token>. Any previous token no longer works."),
+                h("p", { class: "warn-text" }, "Shown only this once. Store it in your password manager; agent default sends it as Authorization: Bearer <token>. Its previous token no longer works. Each further agent gets its own token in Settings › Agents."),
               );
               field.select();
             } catch (e) {
@@ -118,7 +117,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
           }),
         );
         return [
-          h("p", null, "Agents, the CLI and this browser page authenticate to the Hall API with a bearer token. Generating one replaces the current token."),
+          h("p", null, "Agents authenticate to the Hall API with their own bearer token. This makes the token of agent default (replacing its current one); this page and your CLI use the admin credential instead, which agents never get."),
           h("div", { class: "actions" }, gen),
           out,
           h("p", { class: "muted small" }, "Optional: skip to keep the current token."),
