@@ -261,6 +261,8 @@ export interface DecisionDetail {
   receipt: Record<string, unknown>;
   dispatch: Dispatch | null;
   approval: Approval | null;
+  /** the decision's feed row (with its agent). */
+  summary?: DecisionSummary;
 }
 
 export interface VerifyResponse {

@@ -1,4 +1,4 @@
-// Entry point: reads the token from #token=, checks setup (wizard until completed), builds the
+// Entry point: trades the admin credential from #token= for a browser session (signin.ts), checks setup (wizard until completed), builds the
 // shell (header with Hall state, left nav, main, status bar), routes #/screen, follows the events.
 
 import "./style.css";
@@ -7,6 +7,7 @@ import { app, applyRememberedTheme, notify, type Screen } from "./app";
 import { bridge, onTrayNavigate } from "./desktop";
 import { h, replace } from "./dom";
 import { showLockScreen } from "./lock";
+import { installSignIn, signIn } from "./signin";
 import { createAlertsScreen } from "./screens/alerts";
 import { createApprovalsScreen } from "./screens/approvals";
 import { createCoordinationScreen } from "./screens/coordination";
@@ -20,7 +21,7 @@ import { createRulesScreen } from "./screens/rules";
 import { createWorkersScreen } from "./screens/workers";
 import { EventFollower, type StreamState } from "./sse";
 import { effectiveTimeZone, formatClock } from "./time";
-import { busy, errorBox } from "./ui";
+import { errorBox } from "./ui";
 import { showWizard } from "./wizard";
 
 const appRoot = document.getElementById("app")!;
@@ -66,7 +67,6 @@ let current: Screen | null = null;
 let mainEl: HTMLElement;
 let follower: EventFollower | null = null;
 let shellBuilt = false;
-let tokenScreenShown = false;
 
 function parseRoute(): { id: string; params: URLSearchParams } {
   const raw = location.hash.replace(/^#\/?/, "");
@@ -216,67 +216,8 @@ function startStream(): void {
   void follower.start();
 }
 
-/** showTokenScreen asks for the admin credential and trades it for a session of this browser. It is
- * shown once at a time: a 401 (no session, expired, Hall restarted) or a 403 forbidden_scope while it is
- * up does not stack another one or loop. */
-function showTokenScreen(err?: unknown): void {
-  if (tokenScreenShown) return;
-  tokenScreenShown = true;
-  follower?.stop();
-  const input = h("input", { id: "token-input", type: "password", name: "token", autocomplete: "off", spellcheck: "false", required: true, "data-field": "token" });
-  const errSlot = h("div", { "aria-live": "polite" }, err ? errorBox(err, "Not signed in") : null);
-  const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Continue");
-  const form = h(
-    "form",
-    { class: "token-card", "aria-labelledby": "token-title" },
-    h("h1", { id: "token-title" }, "Paste the admin credential"),
-    h(
-      "p",
-      null,
-      "Only the person at this machine governs the Hall. Open the link `hallmonitor serve` prints (…/#token=…), or paste the admin credential from ",
-      h("code", null, "<config dir>/admin-token"),
-      ". This page trades it for a session of this browser and does not keep it. Agent tokens (hma_…) cannot open the UI.",
-    ),
-    h("div", { class: "field" }, h("label", { for: "token-input" }, "Admin credential"), input),
-    errSlot,
-    h("div", { class: "actions" }, submit),
-  );
-  const overlay = h("div", { class: "token-overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": "token-title" }, form);
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    void busy(submit, "Signing in…", async () => {
-      try {
-        await api.openSession(input.value);
-      } catch (e2) {
-        replace(errSlot, errorBox(e2, "Not accepted"));
-        input.select();
-        return;
-      }
-      input.value = "";
-      overlay.remove();
-      tokenScreenShown = false;
-      await boot();
-    });
-  });
-  document.body.appendChild(overlay);
-  input.focus();
-}
-
-/** signIn opens this browser's session with the credential from the address bar; false when the
- * token screen took over. */
-async function signIn(credential: string): Promise<boolean> {
-  try {
-    await api.openSession(credential);
-    return true;
-  } catch (e) {
-    api.setToken(null);
-    showTokenScreen(e);
-    return false;
-  }
-}
-
 async function boot(credential: string | null = null): Promise<void> {
-  if (credential && !(await signIn(credential))) return;
+  if (credential && !(await signIn(credential, () => void boot()))) return;
   let setup: api.SetupState;
   try {
     setup = await api.getSetup();
@@ -330,14 +271,7 @@ app.rerunWizard = async () => {
 };
 
 applyRememberedTheme();
-api.onUnauthorized((err) => {
-  api.setToken(null);
-  showTokenScreen(err);
-});
-api.onForbidden((err) => {
-  api.setToken(null);
-  showTokenScreen(new api.ApiError(err.status, err.code, `${api.PERSON_ONLY_MESSAGE}: ${err.message}`, "token"));
-});
+installSignIn(() => void boot(), () => follower?.stop());
 api.onLocked(() => showLockScreen());
 // "Lock now" elsewhere (the window or another tab) locks this page too, not only at its next request.
 app.on((ev) => {

@@ -39,6 +39,16 @@ export function tokenOnce(name: string, token: string, what: "created" | "rotate
   return box;
 }
 
+/** agentFilter is the Agent filter (an exact name, as the server matches it), offering the agents' names. */
+export function agentFilter(): HTMLElement {
+  const names = h("datalist", { id: "feed-agent-names" });
+  void api.listAgents().then(
+    (r) => replace(names, r.agents.map((a) => h("option", { value: a.name }))),
+    () => {}, // the names are a convenience: typing one works without them
+  );
+  return h("label", { class: "filter" }, h("span", null, "Agent"), h("input", { type: "search", name: "agent", placeholder: "agent name", autocomplete: "off", list: "feed-agent-names" }), names);
+}
+
 /** agentsSection is the Agents panel of Settings; reload() re-reads the list. */
 export function agentsSection(): { el: HTMLElement; reload: () => Promise<void> } {
   let agents: AgentAccount[] | null = null;
