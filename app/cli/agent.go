@@ -79,31 +79,36 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		a, err := svc.Revoke(ctx, id)
 		return printAgent(stdout, stderr, a, "", err, *asJSON)
 	case "list":
-		as, err := svc.List(ctx)
-		if err != nil {
-			fmt.Fprintf(stderr, "agent list: %v\n", err)
-			return 1
-		}
-		if *asJSON {
-			emitJSON(stdout, map[string]any{"agents": as})
-			return 0
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tTOKEN\tCREATED\tLAST USED\tSTATE")
-		for _, a := range as {
-			used, state := "never", "active"
-			if a.LastUsedAt != nil {
-				used = *a.LastUsedAt
-			}
-			if a.RevokedAt != nil {
-				state = "revoked " + *a.RevokedAt
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, a.TokenHint, a.CreatedAt, used, state)
-		}
-		tw.Flush()
-		return 0
+		return printAgentList(ctx, svc, stdout, stderr, *asJSON)
 	}
 	return usage()
+}
+
+// printAgentList prints every agent (revoked ones marked) and no token.
+func printAgentList(ctx context.Context, svc *agents.Service, stdout, stderr io.Writer, asJSON bool) int {
+	as, err := svc.List(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "agent list: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		emitJSON(stdout, map[string]any{"agents": as})
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTOKEN\tCREATED\tLAST USED\tSTATE")
+	for _, a := range as {
+		used, state := "never", "active"
+		if a.LastUsedAt != nil {
+			used = *a.LastUsedAt
+		}
+		if a.RevokedAt != nil {
+			state = "revoked " + *a.RevokedAt
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, a.TokenHint, a.CreatedAt, used, state)
+	}
+	tw.Flush()
+	return 0
 }
 
 // agentID finds the active agent called name (or with that id).

@@ -352,19 +352,23 @@ async function main() {
     assert((await port.getAttribute("aria-invalid")) === "true", "port not marked invalid");
     await port.fill(good);
     await page.getByRole("button", { name: "Next →" }).click();
-    // token step: agent default's token, shown once, copyable; this page keeps its own session
+    // token step: a new token for agent "default", shown once, copyable; this page keeps its own session
     const session = await page.evaluate(() => sessionStorage.getItem("hallmonitor.session"));
-    await page.getByRole("button", { name: "Generate API token" }).click();
+    const oldAgent = readFileSync(join(S.configDir, "api-token"), "utf8").trim();
+    await page.getByRole("button", { name: "Generate agent token" }).click();
     const tokenField = page.locator("input.token-value");
     await tokenField.waitFor();
     const newToken = await tokenField.inputValue();
-    assert(/^hma_/.test(newToken), `not an agent token: ${newToken}`);
+    assert(/^hma_/.test(newToken) && newToken !== oldAgent, `no new agent token shown: ${newToken}`);
     await shot(page, "02-wizard-token");
+    const old = await call(oldAgent, "POST", "/wcp/route", { input: {} });
+    assert(old.status === 401, `old agent token still accepted after rotation (status ${old.status})`);
     const who = await call(newToken, "GET", "/api/whoami");
     assert(who.json.principal === "agent" && who.json.name === "default", `the wizard's token: ${who.text}`);
     const gov = await call(newToken, "GET", "/api/setup");
     assert(gov.status === 403 && gov.json.error.code === "forbidden_scope", `agent default read the setup: ${gov.status} ${gov.text}`);
     assert((await page.evaluate(() => sessionStorage.getItem("hallmonitor.session"))) === session, "the page switched away from its session");
+    assert((await inPage(page, "GET", "/api/status")).status === 200, "the page's session stopped working");
     await page.getByRole("button", { name: "Next →" }).click(); // registry
     await page.locator("#wz-registry_url").waitFor();
     await shot(page, "03-wizard-registry");
@@ -568,15 +572,18 @@ async function main() {
     const ds = await http("GET", "/api/dispatches?limit=5");
     const d = ds.json.dispatches.find((x) => x.decision_id === r.json.decision.decision_id);
     assert(d && d.outcome === "failed" && d.finished_at, `dispatch not recorded as failed: ${JSON.stringify(d)}`);
+    // the approval granted one run of this call: a second is refused, the agent routes again
     const again = await asAgent("POST", "/wcp/dispatch", { decision_id: r.json.decision.decision_id });
-    assert(again.status === 200 && again.json.dispatch.outcome === "failed", `a failed run may be retried: ${again.status} ${again.text}`);
+    assert(again.status === 409 && /granted one dispatch/.test(again.text), `an approval granted a second run: ${again.status} ${again.text}`);
     await shot(page, "13b-approval-run");
   });
 
   await test("alerts: a tampered worker package raises an alert; acknowledging it persists across a reload", async () => {
     // a signed worker package (attest keygen + attest build with the real binary)
     const example = join(here, "..", "..", "examples", "echo-worker");
-    const pkg = join(tmp, "workers", "tamper-worker");
+    // what the UI enrolls must be in the workers folder (a package elsewhere is refused)
+    const wdir = (await http("GET", "/api/setup")).json.config.workers_dir;
+    const pkg = join(wdir, "tamper-worker");
     const keys = join(tmp, "keys");
     mkdirSync(join(pkg, "code"), { recursive: true });
     mkdirSync(keys, { recursive: true });
@@ -1015,7 +1022,7 @@ async function main() {
     await row.waitFor();
     assert((await row.locator(".approval-what .mono.strong").textContent()) === "cap.example.approve", "capability not shown");
     assert((await row.locator('[data-field="worker"]').textContent()) === "wrk.example.echo", "worker not shown");
-    assert((await row.locator('[data-field="agent"]').textContent()) === AGENT.name, "agent not shown");
+    assert((await row.locator('[data-field="agent"]').textContent()) === AGENT.name, "the asking agent not shown");
     assert((await row.locator('[data-field="request"]').textContent()) === '{"text":"<b>pay</b> invoice 42"}', "request summary not shown as text");
     assert((await row.locator('[data-field="request"] b').count()) === 0, "request summary rendered as HTML");
     await row.locator(".blast").waitFor();

@@ -615,16 +615,18 @@ export interface AvailablePackage {
 }
 export const listAvailableWorkers = () =>
   json<{ workers_dir: string; packages: AvailablePackage[]; truncated: boolean; error: string }>("GET", "/api/workers/available");
-function enrollBody(record: unknown, packagePath?: string, publicKey?: string) {
+/** workersDir is the workers folder the setup wizard is choosing (the Hall honours it until setup completes). */
+function enrollBody(record: unknown, packagePath?: string, publicKey?: string, workersDir?: string) {
   const b: Record<string, unknown> = { record };
   if (packagePath) b.package_path = packagePath;
   if (publicKey) b.public_key_ed25519 = publicKey;
+  if (workersDir) b.workers_dir = workersDir;
   return b;
 }
-export const validateWorker = (record: unknown, packagePath?: string, publicKey?: string) =>
-  json<ValidationResult>("POST", "/api/workers/validate", { body: enrollBody(record, packagePath, publicKey) });
-export const enrollWorker = (record: unknown, packagePath?: string, publicKey?: string) =>
-  json<{ enrolled: boolean; updated?: boolean; worker: Worker }>("POST", "/api/workers/enroll", { body: enrollBody(record, packagePath, publicKey) });
+export const validateWorker = (record: unknown, packagePath?: string, publicKey?: string, workersDir?: string) =>
+  json<ValidationResult>("POST", "/api/workers/validate", { body: enrollBody(record, packagePath, publicKey, workersDir) });
+export const enrollWorker = (record: unknown, packagePath?: string, publicKey?: string, workersDir?: string) =>
+  json<{ enrolled: boolean; updated?: boolean; worker: Worker }>("POST", "/api/workers/enroll", { body: enrollBody(record, packagePath, publicKey, workersDir) });
 
 // ---- namespace keys (the private half stays in the Hall's config dir)
 export interface NamespaceKey {

@@ -12,7 +12,7 @@ import { enrollPanel } from "./screens/enroll";
 import { PROFILES } from "./screens/settings";
 import { busy, errorBox, showFieldError, toast } from "./ui";
 
-const STEPS = ["Storage", "API token", "Registry & sign-in", "Workers", "First rule", "Default profile", "Review"];
+const STEPS = ["Storage", "Agent token", "Registry & sign-in", "Workers", "First rule", "Default profile", "Review"];
 
 const STEP_FIELDS: Record<number, (keyof Config)[]> = { 0: ["data_dir", "port"], 2: ["registry_url"], 3: ["workers_dir"] };
 
@@ -95,20 +95,21 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
         ];
       case 1: {
         const out = h("div", { class: "token-slot" });
-        const gen = h("button", { type: "button", class: "btn btn-primary", "data-action": "generate-token" }, tokenShown ? "Generate another token" : "Generate API token");
+        const gen = h("button", { type: "button", class: "btn btn-primary", "data-action": "generate-token" }, tokenShown ? "Generate another token" : "Generate agent token");
         gen.addEventListener("click", () =>
           busy(gen, "Generating…", async () => {
             try {
-              // agent "default"'s token: this page keeps its own browser session
+              // agent "default"'s token (the api-token file): the old one stops working at once. This page is
+              // the person's and keeps its own session: an agent token would not govern the Hall.
               const r = await api.rotateToken();
               tokenShown = true;
-              const field = h("input", { type: "text", readonly: true, class: "mono token-value", value: r.token, "aria-label": "New API token" });
+              const field = h("input", { type: "text", readonly: true, class: "mono token-value", value: r.token, "aria-label": "New agent token" });
               const copy = h("button", { type: "button", class: "btn", "data-action": "copy-token" }, "Copy");
               copy.addEventListener("click", async () => toast((await copyText(r.token)) ? "Token copied" : "Copy failed: select the field and copy", "ok"));
               replace(
                 out,
                 h("div", { class: "token-row" }, field, copy),
-                h("p", { class: "warn-text" }, "Shown only this once. Store it in your password manager; agent default sends it as Authorization: Bearer <token>. Its previous token no longer works. Each further agent gets its own token in Settings › Agents."),
+                h("p", { class: "warn-text" }, "Shown only this once. Give it to your first agent: it sends Authorization: Bearer <token>. The previous token of agent \"default\" no longer works. More agents, each with its own token: Settings › Agents."),
               );
               field.select();
             } catch (e) {
@@ -117,10 +118,10 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
           }),
         );
         return [
-          h("p", null, "Agents authenticate to the Hall API with their own bearer token. This makes the token of agent default (replacing its current one); this page and your CLI use the admin credential instead, which agents never get."),
+          h("p", null, "Agents ask the Hall with their own token; they can route and run what the Hall decided for them, never govern it. This generates a new token for agent \"default\" (the api-token file), replacing its current one."),
           h("div", { class: "actions" }, gen),
           out,
-          h("p", { class: "muted small" }, "Optional: skip to keep the current token."),
+          h("p", { class: "muted small" }, "Optional: skip to keep agent \"default\"'s current token."),
         ];
       }
       case 2:
@@ -134,7 +135,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
       case 3:
         return [
           input("workers_dir", "Workers directory", "Where your worker packages live: at enrollment a package folder given by name (my-worker) is looked up here. Enrolled packages are watched for changes."),
-          h("details", { class: "panel-lite", open: !!enrolled }, h("summary", null, enrolled ? `✓ Enrolled ${enrolled}` : "Enroll a first worker now (optional)"), enrollPanel({ compact: true, onEnrolled: (w) => ((enrolled = w.worker_id), (firstWorker = w)) })),
+          h("details", { class: "panel-lite", open: !!enrolled }, h("summary", null, enrolled ? `✓ Enrolled ${enrolled}` : "Enroll a first worker now (optional)"), enrollPanel({ compact: true, workersDir: () => cfg.workers_dir, onEnrolled: (w) => ((enrolled = w.worker_id), (firstWorker = w)) })),
         ];
       case 4:
         return firstRuleStep();
@@ -168,7 +169,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
               ["Workers directory", cfg.workers_dir],
               ["Rules file", cfg.rules_path || "(default)"],
               ["Default profile", cfg.default_profile],
-              ["API token", tokenShown ? "new token generated" : "unchanged"],
+              ["Agent token", tokenShown ? "new token for agent default" : "unchanged"],
               ["GitHub", signedIn ? "signed in" : "not signed in (optional)"],
               ["First worker", enrolled || "none (optional)"],
               ["First rule", ruleWritten || "none (optional; the Rules screen adds rules later)"],

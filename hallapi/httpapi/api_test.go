@@ -645,4 +645,18 @@ func TestEnrollStaysInWorkersFolder(t *testing.T) {
 		t.Fatalf("%d workers enrolled from outside the workers folder", n)
 	}
 	e.ok(201, "POST", "/api/workers/enroll", map[string]any{"record": workerRecord(t, nil), "package_path": "inside"})
+	// The setup wizard enrolls from the folder it is choosing, until setup completes.
+	wizard := map[string]any{"record": workerRecord(t, map[string]any{"worker_id": "org.acme.wizard"}),
+		"package_path": filepath.Join(outside, "elsewhere"), "workers_dir": outside}
+	e.ok(201, "POST", "/api/workers/enroll", wizard)
+	cfg, err := config.Load(e.cfgDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.SetupCompletedAt = "2026-12-04T00:00:00Z"
+	if err := config.Save(e.cfgDir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	wizard["record"] = workerRecord(t, map[string]any{"worker_id": "org.acme.later"})
+	e.apiErr(400, "invalid_field", "package_path", "POST", "/api/workers/enroll", wizard)
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"hallmonitor/hallapi/coord"
+	"hallmonitor/hallapi/principal"
 )
 
 // Coordination endpoints (/api/coord/*): the multi-agent task board. The
@@ -61,12 +62,22 @@ func (s *Server) person(r *http.Request) (name, source string) {
 	return osUserName(), IdentityOS
 }
 
-func (s *Server) actor(r *http.Request, agentID string) coord.Actor {
+// actor is who a board action is recorded as. An agent acts as itself,
+// named by its token (an agent_id naming anyone else is refused); the person
+// acts as themselves, or records an agent's action by its agent_id.
+func (s *Server) actor(r *http.Request, agentID string) (coord.Actor, *httpError) {
+	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() {
+		if agentID != "" && agentID != p.Name {
+			return coord.Actor{}, errf(http.StatusForbidden, "forbidden_scope", "agent_id",
+				"agent %s acts on the board as itself: leave agent_id out or send %s", quoteForMessage(p.Name), quoteForMessage(p.Name))
+		}
+		return coord.Actor{ID: p.Name, Agent: true}, nil
+	}
 	if agentID != "" {
-		return coord.Actor{ID: agentID, Agent: true}
+		return coord.Actor{ID: agentID, Agent: true}, nil
 	}
 	name, _ := s.person(r)
-	return coord.Actor{ID: name}
+	return coord.Actor{ID: name}, nil
 }
 
 // board is the task board over the Hall's store.
@@ -121,6 +132,14 @@ func (s *Server) handleCoordHeartbeat(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
+	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() {
+		if body.ID != "" && body.ID != p.Name {
+			s.fail(w, r, errf(http.StatusForbidden, "forbidden_scope", "id", "agent %s is on the board as itself: leave id out or send %s",
+				quoteForMessage(p.Name), quoteForMessage(p.Name)))
+			return
+		}
+		body.ID = p.Name
+	}
 	a, err := s.board().Heartbeat(r.Context(), coord.AgentInput{ID: body.ID, Name: body.Name, Type: body.Type})
 	if err != nil {
 		s.coordFail(w, r, err)
@@ -166,7 +185,12 @@ func (s *Server) handleCoordCreateTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	tk, err := s.board().CreateTask(r.Context(), body.input(), s.actor(r, body.AgentID))
+	act, he := s.actor(r, body.AgentID)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	tk, err := s.board().CreateTask(r.Context(), body.input(), act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -205,7 +229,12 @@ func (s *Server) handleCoordUpdateTask(w http.ResponseWriter, r *http.Request) {
 	}
 	p := coord.TaskPatch{Title: body.Title, Details: body.Details, Owner: body.Owner, Priority: body.Priority, AgentType: body.AgentType,
 		Section: body.Section, Location: body.Location, DepType: body.DepType, Predecessors: body.Predecessors}
-	tk, err := s.board().UpdateTask(r.Context(), r.PathValue("task_id"), p, s.actor(r, body.AgentID))
+	act, he := s.actor(r, body.AgentID)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	tk, err := s.board().UpdateTask(r.Context(), r.PathValue("task_id"), p, act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -225,7 +254,12 @@ func (s *Server) handleCoordClaim(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	tk, err := s.board().ClaimTask(r.Context(), r.PathValue("task_id"), s.actor(r, body.AgentID))
+	act, he := s.actor(r, body.AgentID)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	tk, err := s.board().ClaimTask(r.Context(), r.PathValue("task_id"), act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -257,7 +291,12 @@ func (s *Server) handleCoordComplete(w http.ResponseWriter, r *http.Request) {
 		fu := body.FollowUp.input()
 		in.FollowUp = &fu
 	}
-	c, err := s.board().CompleteTask(r.Context(), r.PathValue("task_id"), in, s.actor(r, body.AgentID))
+	act, he := s.actor(r, body.AgentID)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	c, err := s.board().CompleteTask(r.Context(), r.PathValue("task_id"), in, act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -278,7 +317,12 @@ func (s *Server) handleCoordReassign(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	tk, err := s.board().ReassignTask(r.Context(), r.PathValue("task_id"), body.Owner, s.actor(r, body.AgentID))
+	act, he := s.actor(r, body.AgentID)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	tk, err := s.board().ReassignTask(r.Context(), r.PathValue("task_id"), body.Owner, act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -305,7 +349,12 @@ func (s *Server) handleCoordAcquireLock(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, he)
 		return
 	}
-	l, err := s.board().AcquireLock(r.Context(), body.Path, body.TTLSeconds, s.actor(r, body.AgentID))
+	act, he := s.actor(r, body.AgentID)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	l, err := s.board().AcquireLock(r.Context(), body.Path, body.TTLSeconds, act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -322,7 +371,12 @@ func (s *Server) handleCoordReleaseLock(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, he)
 		return
 	}
-	l, err := s.board().ReleaseLock(r.Context(), body.Path, s.actor(r, body.AgentID))
+	act, he := s.actor(r, body.AgentID)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
+	l, err := s.board().ReleaseLock(r.Context(), body.Path, act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
@@ -365,8 +419,13 @@ func (s *Server) handleCoordPostMessage(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, he)
 		return
 	}
+	act, he := s.actor(r, body.AgentID)
+	if he != nil {
+		s.fail(w, r, he)
+		return
+	}
 	m, err := s.board().PostMessage(r.Context(), coord.MessageInput{To: body.To, Message: body.Message, TaskID: body.TaskID, MsgType: body.MsgType},
-		s.actor(r, body.AgentID))
+		act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return

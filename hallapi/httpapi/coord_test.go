@@ -358,3 +358,20 @@ func TestCoordNeedsToken(t *testing.T) {
 		t.Fatalf("a request without a token changed T1: %v", tk)
 	}
 }
+
+// An agent is on the board as itself: its token names it, and an id naming
+// anyone else is refused; the person may record an agent's action.
+func TestCoordAgentActsAsItself(t *testing.T) {
+	e := newEnv(t, testRules)
+	agent := []string{"Authorization", "Bearer " + e.agentToken}
+	e.apiErr(403, "forbidden_scope", "id", "POST", "/api/coord/agents/heartbeat", map[string]any{"id": "someone-else"}, agent...)
+	a := e.ok(200, "POST", "/api/coord/agents/heartbeat", map[string]any{"name": "CI"}, agent...)["agent"].(map[string]any)
+	if a["id"] != "default" {
+		t.Fatalf("heartbeat recorded %v, want agent default", a)
+	}
+	e.apiErr(403, "forbidden_scope", "agent_id", "POST", "/api/coord/tasks", map[string]any{"title": "t", "agent_id": "someone-else"}, agent...)
+	task := e.ok(201, "POST", "/api/coord/tasks", map[string]any{"title": "t"}, agent...)["task"].(map[string]any)
+	if task["created_by"] != "default" {
+		t.Fatalf("task created by %v, want default", task["created_by"])
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"path/filepath"
 	"strings"
 
+	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/workers"
 )
 
@@ -15,6 +17,9 @@ type enrollBody struct {
 	Record           json.RawMessage `json:"record"`
 	PackagePath      string          `json:"package_path"`
 	PublicKeyEd25519 string          `json:"public_key_ed25519"`
+	// WorkersDir is the workers folder the setup wizard is choosing: it is
+	// honoured only until setup completes (then the configured one is).
+	WorkersDir string `json:"workers_dir"`
 }
 
 // enrollRequest adapts a request body to the one enrollment rule
@@ -23,6 +28,11 @@ type enrollBody struct {
 func (s *Server) enrollRequest(b enrollBody, requireHash bool) workers.EnrollRequest {
 	req := workers.EnrollRequest{Record: b.Record, PackagePath: b.PackagePath, PublicKeyEd25519: b.PublicKeyEd25519,
 		RequireArtifactHash: requireHash, WorkersDir: *s.workersDir.Load(), Confined: true}
+	if b.WorkersDir != "" && filepath.IsAbs(b.WorkersDir) {
+		if cfg, err := config.Load(s.opts.ConfigDir); err == nil && !cfg.Completed() {
+			req.WorkersDir = filepath.Clean(b.WorkersDir)
+		}
+	}
 	if pv := s.packages.Load(); pv != nil && *pv != nil {
 		req.Packages = *pv
 	}

@@ -52,28 +52,58 @@ func (s *Server) hostAllowed(host string) bool {
 	return false
 }
 
-// middleware is the outermost chain: Host allowlist, then Origin, then
-// common response headers. Credentials and scopes are per route (authorize).
+// middleware is the outermost chain, one concern a link, outermost first
+// (Syncthing lib/api's model): the Host allowlist, the Origin check, the
+// security headers, panic recovery. Credentials, scopes and the UI lock are
+// per route (authorize).
 func (s *Server) middleware(next http.Handler) http.Handler {
+	return s.checkHost(s.checkOrigin(securityHeaders(s.recoverPanics(next))))
+}
+
+// checkHost refuses a Host that is not this Hall's listener or localhost
+// (DNS rebinding); the window's in-process requests have no Host to check.
+func (s *Server) checkHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		trusted := IsTrusted(r)
-		if !trusted && !s.hostAllowed(r.Host) {
+		if !IsTrusted(r) && !s.hostAllowed(r.Host) {
 			s.securityDenied(r, "forbidden_host")
 			writeError(w, http.StatusForbidden, "forbidden_host", "Host header "+quoteForMessage(r.Host)+
 				" is not this Hall (use http://127.0.0.1:<port> or http://localhost:<port>)", "")
 			return
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkOrigin refuses a browser request from another origin than the Hall's
+// own page or the desktop window: no page elsewhere may call the Hall.
+func (s *Server) checkOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o := r.Header.Get("Origin"); o != "" && !desktopOrigins[o] && !strings.EqualFold(o, "http://"+r.Host) {
 			s.securityDenied(r, "forbidden_origin")
 			writeError(w, http.StatusForbidden, "forbidden_origin", "Origin "+quoteForMessage(o)+
 				" may not call the Hall API; only the Hall's own UI may", "")
 			return
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers every answer carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a handler's panic into a logged 500 (an aborted
+// response stays aborted).
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -154,9 +156,7 @@ func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, q eventQuery)
 		s.fail(w, r, errf(http.StatusInternalServerError, "internal", "", "streaming is not supported by this connection"))
 		return
 	}
-	ctx := r.Context()
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -164,42 +164,86 @@ func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, q eventQuery)
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
 	fl.Flush()
+	st := &sseStream{s: s, w: w, fl: fl, ctx: r.Context(), q: q, last: q.since}
+	st.run()
+}
 
-	last := q.since
-	send := func(ev events.Event) error {
-		if !q.match(ev.Type) {
-			return nil
-		}
-		b, err := json.Marshal(ev)
+// sseStream is one client's SSE stream: events go out in id order, each
+// once, whatever process wrote them.
+type sseStream struct {
+	s    *Server
+	w    io.Writer
+	fl   http.Flusher
+	ctx  context.Context
+	q    eventQuery
+	last int64 // the id of the last event sent (or skipped by the type filter)
+}
+
+// send writes ev when the client asked for its type.
+func (st *sseStream) send(ev events.Event) error {
+	if !st.q.match(ev.Type) {
+		return nil
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(st.w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, b)
+	return err
+}
+
+// backfill sends what the store holds after last (events of another
+// process, or the ones this stream was too slow to take from the bus).
+func (st *sseStream) backfill() error {
+	for {
+		evs, err := st.s.st.EventsSince(st.ctx, st.last, sseBatch, nil)
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, b)
-		return err
-	}
-	backfill := func() error {
-		for {
-			evs, err := s.st.EventsSince(ctx, last, sseBatch, nil)
-			if err != nil {
+		for _, ev := range evs {
+			if err := st.send(ev); err != nil {
 				return err
 			}
-			for _, ev := range evs {
-				if err := send(ev); err != nil {
-					return err
-				}
-				last = ev.ID
-			}
-			if len(evs) > 0 {
-				fl.Flush()
-			}
-			if len(evs) < sseBatch {
-				return nil
-			}
+			st.last = ev.ID
+		}
+		if len(evs) > 0 {
+			st.fl.Flush()
+		}
+		if len(evs) < sseBatch {
+			return nil
 		}
 	}
-	sub := s.Bus().Subscribe(256)
+}
+
+// deliver sends a bus event and whatever the bus already holds after it,
+// then flushes once; a gap in the ids is filled from the store.
+func (st *sseStream) deliver(ev events.Event, c <-chan events.Event) error {
+	for {
+		switch {
+		case ev.ID == st.last+1:
+			if err := st.send(ev); err != nil {
+				return err
+			}
+			st.last = ev.ID
+		case ev.ID > st.last+1: // events committed by another process: read them in order
+			if err := st.backfill(); err != nil {
+				return err
+			}
+		}
+		select {
+		case ev = <-c:
+		default:
+			st.fl.Flush()
+			return nil
+		}
+	}
+}
+
+// run follows the bus until the client goes away.
+func (st *sseStream) run() {
+	sub := st.s.Bus().Subscribe(256)
 	defer func() { sub.Close() }()
-	if err := backfill(); err != nil {
+	if err := st.backfill(); err != nil {
 		return
 	}
 	beat := time.NewTicker(sseHeartbeat)
@@ -207,59 +251,26 @@ func (s *Server) streamSSE(w http.ResponseWriter, r *http.Request, q eventQuery)
 	poll := time.NewTicker(crossProcPoll)
 	defer poll.Stop()
 	for {
+		var err error
 		select {
-		case <-ctx.Done():
+		case <-st.ctx.Done():
 			return
 		case ev := <-sub.C:
-			if ev.ID <= last {
-				continue
-			}
-			if ev.ID != last+1 { // a gap: events committed by another process; read them in order
-				if err := backfill(); err != nil {
-					return
-				}
-				continue
-			}
-			if err := send(ev); err != nil {
-				return
-			}
-			last = ev.ID
-			// Drain what is already queued before flushing.
-			for drained := false; !drained; {
-				select {
-				case ev := <-sub.C:
-					switch {
-					case ev.ID == last+1:
-						if err := send(ev); err != nil {
-							return
-						}
-						last = ev.ID
-					case ev.ID > last+1:
-						if err := backfill(); err != nil {
-							return
-						}
-					}
-				default:
-					drained = true
-				}
-			}
-			fl.Flush()
+			err = st.deliver(ev, sub.C)
 		case <-sub.Lagged:
 			// Too slow: we were dropped. Resubscribe, then read what we missed from the store.
 			sub.Close()
-			sub = s.Bus().Subscribe(256)
-			if err := backfill(); err != nil {
-				return
-			}
+			sub = st.s.Bus().Subscribe(256)
+			err = st.backfill()
 		case <-poll.C:
-			if err := backfill(); err != nil {
-				return
-			}
+			err = st.backfill()
 		case <-beat.C:
-			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
-				return
+			if _, err = fmt.Fprint(st.w, ": heartbeat\n\n"); err == nil {
+				st.fl.Flush()
 			}
-			fl.Flush()
+		}
+		if err != nil {
+			return
 		}
 	}
 }

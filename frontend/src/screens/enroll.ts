@@ -16,6 +16,8 @@ export interface EnrollPanelOptions {
   compact?: boolean;
   /** a package from the workers folder: its record and folder are filled in and validated */
   preset?: { record: Record<string, unknown>; name: string; path: string };
+  /** the workers folder the setup wizard is choosing (packages must be in it) */
+  workersDir?: () => string;
 }
 
 /** parseRecord parses the record text and reports a clear error naming the file. */
@@ -99,7 +101,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
     const my = ++validating;
     replace(checklist, h("p", { class: "muted" }, "Validating…"));
     try {
-      const r = await api.validateWorker(record, pathInput.value.trim() || undefined, key.value() || undefined);
+      const r = await api.validateWorker(record, pathInput.value.trim() || undefined, key.value() || undefined, opts.workersDir?.());
       if (my !== validating) return;
       result = r;
       renderChecks();
@@ -208,7 +210,7 @@ export function enrollPanel(opts: EnrollPanelOptions = {}): HTMLElement {
       if (!record || !result?.valid) return;
       errorSlot.replaceChildren();
       try {
-        const r = await api.enrollWorker(record, pathInput.value.trim() || undefined, key.value() || undefined);
+        const r = await api.enrollWorker(record, pathInput.value.trim() || undefined, key.value() || undefined, opts.workersDir?.());
         success(r.worker, !!r.updated, await reachable(r.worker));
         opts.onEnrolled?.(r.worker, !!r.updated);
         void app.refreshStatus();
