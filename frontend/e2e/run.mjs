@@ -397,7 +397,7 @@ async function main() {
 
   // The runner's agent: its own token, made by the person's browser session; every agent call below uses it.
   {
-    const made = await inPage(page, "POST", "/api/agents", { name: "e2e-runner" });
+    const made = await inPage(page, "POST", "/api/agents", { name: "e2e-agent" });
     assert(made.status === 201 && /^hma_/.test(made.json.token), `POST /api/agents: ${made.status} ${made.text}`);
     AGENT = { name: made.json.agent.name, token: made.json.token };
   }

@@ -125,7 +125,7 @@ describe("Settings › Agents", () => {
     expect(s.el.querySelector('tbody tr[data-name="ci"]')).not.toBeNull();
     expect(s.el.querySelector("table")!.textContent).not.toContain("hma_secret_once");
     s.el.querySelector<HTMLButtonElement>('[data-action="dismiss-agent-token"]')!.click();
-    expect(s.el.textContent).not.toContain("hma_secret_once");
+    expect(s.el.querySelector("input.token-value")).toBeNull();
   });
 
   it("rotates only after confirmation and shows the new token once", async () => {
@@ -146,6 +146,24 @@ describe("Settings › Agents", () => {
     expect(s.el.querySelector("tbody")!.textContent).toContain("hma_…wxyz");
   });
 
+  it("revoking the agent whose token is on show takes the token away", async () => {
+    const s = await mounted([agent()]);
+    replies.push(respond(200, { agent: agent(), token: "hma_rotated" }), respond(200, { agents: [agent()] }));
+    s.el.querySelector<HTMLButtonElement>('[data-action="agent-rotate"]')!.click();
+    await flush();
+    confirm(true);
+    await flush();
+    expect(s.el.querySelector<HTMLInputElement>(".agent-token-once input")!.value).toBe("hma_rotated");
+    const revoked = agent({ revoked_at: "2026-12-04T12:00:00Z" });
+    replies.push(respond(200, { agent: revoked }), respond(200, { agents: [revoked] }));
+    s.el.querySelector<HTMLButtonElement>('[data-action="agent-revoke"]')!.click();
+    await flush();
+    confirm(true);
+    await flush();
+    expect(s.el.querySelector(".agent-token-once")).toBeNull();
+    expect(s.el.querySelector<HTMLInputElement>("input.token-value")).toBeNull();
+  });
+
   it("revokes after confirmation and shows the agent as revoked", async () => {
     const s = await mounted([agent()]);
     const revoked = agent({ revoked_at: "2026-12-04T12:00:00Z" });
@@ -157,6 +175,7 @@ describe("Settings › Agents", () => {
     await flush();
     expect(calls[1]).toMatchObject({ method: "DELETE", url: "/api/agents/agt_1" });
     expect(s.el.querySelector("tbody tr")!.getAttribute("data-state")).toBe("revoked");
+    expect(s.el.querySelector("tbody tr")!.textContent).toContain("revoked ");
   });
 
   it("the feed's agent filter offers the agents' names and matches a name exactly", async () => {

@@ -33,7 +33,7 @@ export function tokenOnce(name: string, token: string, what: "created" | "rotate
     h("p", null, h("strong", null, what === "created" ? `Agent ${name} created.` : `Agent ${name} has a new token; the old one no longer works.`), " Its token:"),
     h("div", { class: "token-row" }, field, copy),
     h("p", { class: "warn-text" }, "Copy it now: it is not shown again. The agent sends it as Authorization: Bearer <token>."),
-    h("button", { type: "button", class: "btn btn-small", "data-action": "dismiss-agent-token", onclick: () => box.remove() }, "Done"),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "btn btn-small", "data-action": "dismiss-agent-token", onclick: () => box.remove() }, "Done")),
   );
   queueMicrotask(() => field.select());
   return box;
@@ -61,7 +61,7 @@ export function agentsSection(): { el: HTMLElement; reload: () => Promise<void> 
   }
 
   function actions(a: AgentAccount): HTMLElement | string {
-    if (a.revoked_at) return h("span", { class: "muted small" }, formatDateTime(a.revoked_at));
+    if (a.revoked_at) return h("span", { class: "muted small" }, "revoked ", formatDateTime(a.revoked_at), a.revoked_by ? ` by ${a.revoked_by}` : "");
     const rotate = h("button", { type: "button", class: "btn btn-small", "data-action": "agent-rotate", "data-id": a.agent_id }, "Rotate");
     const revoke = h("button", { type: "button", class: "btn btn-small btn-danger", "data-action": "agent-revoke", "data-id": a.agent_id }, "Revoke");
     rotate.addEventListener("click", async () => {
@@ -81,6 +81,8 @@ export function agentsSection(): { el: HTMLElement; reload: () => Promise<void> 
       await busy(revoke, "Revoking…", async () => {
         try {
           await api.revokeAgent(a.agent_id);
+          // a token still on show for this agent is worth nothing now
+          if (once.querySelector(".agent-token-once")?.getAttribute("data-agent") === a.name) once.replaceChildren();
           toast(`Agent ${a.name} revoked`, "ok");
           await reload();
         } catch (err) {
