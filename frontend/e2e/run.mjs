@@ -29,8 +29,10 @@ function log(...a) {
   console.log(...a);
 }
 
+let currentTest = "";
 async function test(name, fn) {
   const t0 = Date.now();
+  currentTest = name;
   try {
     await fn();
     results.push({ name, ok: true });
@@ -316,7 +318,7 @@ async function main() {
     if (/Content Security Policy|Refused to (execute|apply|load)/i.test(t)) problems.push(`CSP: ${t}`);
     if (m.type() === "error" && !/401|Failed to load resource/.test(t)) problems.push(`console error: ${t}`);
   });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("pageerror", (e) => problems.push(`page error (during "${currentTest}"): ${e.message}\n${e.stack}`));
 
   await test("UI is served with a strict CSP", async () => {
     const r = await fetch(S.base + "/");

@@ -378,12 +378,12 @@ export interface SessionInfo {
 /**
  * openSession trades the person's admin credential for a session of this browser (POST /api/session:
  * the session token, plus an HttpOnly cookie without which the token is refused) and keeps only the
- * session token. An agent token is refused with AGENT_TOKEN_MESSAGE (field "token"). Its errors go to
+ * session token. An agent token is refused with AGENT_TOKEN_MESSAGE. Its errors go to
  * the caller (the token screen), not to the 401 handler.
  */
 export async function openSession(credential: string): Promise<SessionInfo> {
   const value = credential.trim();
-  if (!value) throw new ApiError(0, "missing_field", "Paste the admin credential from <config dir>/admin-token.", "token");
+  if (!value) throw new ApiError(0, "missing_field", "Paste the admin credential from <config dir>/admin-token.");
   let res: Response;
   try {
     // no X-Hall-UI: the credential itself is not a UI session, so a locked Hall still opens one and the
@@ -394,8 +394,8 @@ export async function openSession(credential: string): Promise<SessionInfo> {
   }
   if (!res.ok) {
     const err = await toApiError(res);
-    if (err.status === 403 && err.code === "forbidden_scope") throw new ApiError(403, err.code, AGENT_TOKEN_MESSAGE, "token");
-    throw new ApiError(err.status, err.code, err.message, err.field ? "token" : "");
+    if (err.status === 403 && err.code === "forbidden_scope") throw new ApiError(403, err.code, AGENT_TOKEN_MESSAGE);
+    throw err;
   }
   const info = (await res.json().catch(() => null)) as SessionInfo | null;
   if (!info || typeof info.session_token !== "string" || !info.session_token) {

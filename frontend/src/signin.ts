@@ -79,6 +79,6 @@ export function installSignIn(onSignedIn: () => void, before: () => void = () =>
   api.onForbidden((err) => {
     before();
     api.setToken(null);
-    showTokenScreen(new api.ApiError(err.status, err.code, `${api.PERSON_ONLY_MESSAGE}: ${err.message}`, "token"), onSignedIn);
+    showTokenScreen(new api.ApiError(err.status, err.code, `${api.PERSON_ONLY_MESSAGE}: ${err.message}`), onSignedIn);
   });
 }

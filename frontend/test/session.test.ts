@@ -79,7 +79,7 @@ describe("browser session", () => {
     answer = () => forbidden('agent "ci" may not call POST "/api/session"');
     const err = await api.openSession(AGENT).catch((e) => e);
     expect(err).toBeInstanceOf(api.ApiError);
-    expect(err).toMatchObject({ status: 403, code: "forbidden_scope", field: "token", message: api.AGENT_TOKEN_MESSAGE });
+    expect(err).toMatchObject({ status: 403, code: "forbidden_scope", field: "", message: api.AGENT_TOKEN_MESSAGE });
     expect(handled).toEqual([]);
     expect(api.getToken()).toBeNull();
     expect(stored()).toBe("");

@@ -74,7 +74,7 @@ export function createFeedScreen(): Screen {
   }
 
   function renderRows(): void {
-    if (!tbody) return;
+    if (!tbody?.isConnected) return; // a render queued before the screen was left
     if (model.rows.length === 0) {
       replace(
         tbody,
