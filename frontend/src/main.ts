@@ -1,6 +1,7 @@
 // Entry point: trades the admin credential from #token= for a browser session (signin.ts), checks setup (wizard until completed), builds the
 // shell (header with Hall state, left nav, main, status bar), routes #/screen, follows the events.
 
+import "./localeguard"; // first: before uPlot reads navigator.language
 import "./style.css";
 import * as api from "./api";
 import { app, applyRememberedTheme, notify, type Screen } from "./app";
