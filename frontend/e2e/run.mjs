@@ -18,6 +18,7 @@ const BIN = resolve(process.env.HALLMONITOR_BIN || join(here, "..", "..", "build
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const ART = resolve(process.env.E2E_ARTIFACTS || join(here, "..", "..", "build", "test-artifacts", "e2e"));
 const KEEP = !!process.env.E2E_KEEP;
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const results = [];
 let server;
@@ -28,8 +29,10 @@ function log(...a) {
   console.log(...a);
 }
 
+let currentTest = "";
 async function test(name, fn) {
   const t0 = Date.now();
+  currentTest = name;
   try {
     await fn();
     results.push({ name, ok: true });
@@ -215,12 +218,18 @@ function routeInput(capability, over = {}) {
   };
 }
 
-// ---------------------------------------------------------------- HTTP agent (a simulated agent)
-let S; // server info
-async function http(method, path, body, headers = {}) {
+// ---------------------------------------------------------------- HTTP: the person's CLI and a simulated agent
+let S; // server info; S.token is the admin credential serve printed (the person's, as the CLI uses it)
+/** AGENT is the runner's agent: its own token, made with the person's browser session (POST /api/agents). */
+let AGENT = { name: "", token: "" };
+/** http calls as the person (the admin credential, as the CLI does): checks and setup, never an agent's call. */
+const http = (method, path, body, headers = {}) => call(S.token, method, path, body, headers);
+/** asAgent calls with the runner's agent token: routing, ingest, dispatches, coordination. */
+const asAgent = (method, path, body, headers = {}) => call(AGENT.token, method, path, body, headers);
+async function call(token, method, path, body, headers = {}) {
   const res = await fetch(S.base + path, {
     method,
-    headers: { Authorization: `Bearer ${S.token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...headers },
+    headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...headers },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -231,6 +240,31 @@ async function http(method, path, body, headers = {}) {
     json = null;
   }
   return { status: res.status, json, text, headers: res.headers };
+}
+
+/** inPage calls the Hall from the page, as the page does: its browser session (token and cookie), or the
+ * session token given. */
+async function inPage(page, method, path, body, sessionToken) {
+  return page.evaluate(
+    async ([method, path, body, given]) => {
+      const token = given || sessionStorage.getItem("hallmonitor.session");
+      const res = await fetch(path, {
+        method,
+        credentials: "same-origin",
+        headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      let json = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        json = null;
+      }
+      return { status: res.status, json, text };
+    },
+    [method, path, body, sessionToken],
+  );
 }
 
 async function waitFor(fn, what, timeout = 5000, every = 100) {
@@ -269,7 +303,7 @@ async function main() {
   browserCtx = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1360, height: 860 },
     colorScheme: "light",
     timezoneId: "UTC",
@@ -284,7 +318,7 @@ async function main() {
     if (/Content Security Policy|Refused to (execute|apply|load)/i.test(t)) problems.push(`CSP: ${t}`);
     if (m.type() === "error" && !/401|Failed to load resource/.test(t)) problems.push(`console error: ${t}`);
   });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("pageerror", (e) => problems.push(`page error (during "${currentTest}"): ${e.message}\n${e.stack}`));
 
   await test("UI is served with a strict CSP", async () => {
     const r = await fetch(S.base + "/");
@@ -292,13 +326,22 @@ async function main() {
     assert(/script-src 'self'/.test(csp) && !/unsafe-inline/.test(csp), `CSP header: ${csp}`);
   });
 
-  await test("token is read from #token= and removed from the address bar; the wizard is shown", async () => {
+  await test("the admin credential from #token= opens a browser session and is not kept; the wizard is shown", async () => {
     await page.goto(S.url);
     await page.getByRole("heading", { name: "Welcome to Hall Monitor" }).waitFor({ timeout: 10_000 });
     const hash = await page.evaluate(() => location.hash);
     assert(!hash.includes("token"), `token still in the URL: ${hash}`);
-    const stored = await page.evaluate(() => sessionStorage.getItem("hallmonitor.token"));
-    assert(stored === S.token, "token not kept in sessionStorage");
+    const kept = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
+    assert(!kept.includes(S.token), `the admin credential is kept in the browser's storage: ${kept}`);
+    const session = await page.evaluate(() => sessionStorage.getItem("hallmonitor.session"));
+    assert(/^hms_/.test(session || ""), `no session token in sessionStorage: ${session}`);
+    const cookie = (await browserCtx.cookies(S.base)).find((c) => c.name === "hall_session");
+    assert(cookie && cookie.httpOnly && cookie.sameSite === "Strict", `session cookie: ${JSON.stringify(cookie)}`);
+    const me = await inPage(page, "GET", "/api/whoami");
+    assert(me.json.principal === "person" && me.json.via === "browser", `whoami in the page: ${me.text}`);
+    // the session token is worth nothing without this browser's cookie
+    const alone = await call(session, "GET", "/api/status");
+    assert(alone.status === 401, `the session token alone answered ${alone.status}`);
     await shot(page, "01-wizard-storage");
   });
 
@@ -311,22 +354,23 @@ async function main() {
     assert((await port.getAttribute("aria-invalid")) === "true", "port not marked invalid");
     await port.fill(good);
     await page.getByRole("button", { name: "Next →" }).click();
-    // Agent token step: a new token for agent "default", shown once, copyable; the page keeps the person's credential
+    // token step: a new token for agent "default", shown once, copyable; this page keeps its own session
+    const session = await page.evaluate(() => sessionStorage.getItem("hallmonitor.session"));
     const oldAgent = readFileSync(join(S.configDir, "api-token"), "utf8").trim();
     await page.getByRole("button", { name: "Generate agent token" }).click();
     const tokenField = page.locator("input.token-value");
     await tokenField.waitFor();
     const newToken = await tokenField.inputValue();
-    assert(newToken && newToken !== oldAgent && newToken !== S.token, "no new agent token shown");
+    assert(/^hma_/.test(newToken) && newToken !== oldAgent, `no new agent token shown: ${newToken}`);
     await shot(page, "02-wizard-token");
-    const old = await http("POST", "/wcp/route", { input: {} }, { Authorization: "Bearer " + oldAgent });
+    const old = await call(oldAgent, "POST", "/wcp/route", { input: {} });
     assert(old.status === 401, `old agent token still accepted after rotation (status ${old.status})`);
-    const fresh = await http("POST", "/wcp/route", { input: {} }, { Authorization: "Bearer " + newToken });
-    assert(fresh.status === 400, `new agent token refused (status ${fresh.status})`);
-    const gov = await http("GET", "/api/status", undefined, { Authorization: "Bearer " + newToken });
-    assert(gov.status === 403, `an agent token read the person's status (status ${gov.status})`);
-    const still = await http("GET", "/api/status");
-    assert(still.status === 200, `the page's credential stopped working (status ${still.status})`);
+    const who = await call(newToken, "GET", "/api/whoami");
+    assert(who.json.principal === "agent" && who.json.name === "default", `the wizard's token: ${who.text}`);
+    const gov = await call(newToken, "GET", "/api/setup");
+    assert(gov.status === 403 && gov.json.error.code === "forbidden_scope", `agent default read the setup: ${gov.status} ${gov.text}`);
+    assert((await page.evaluate(() => sessionStorage.getItem("hallmonitor.session"))) === session, "the page switched away from its session");
+    assert((await inPage(page, "GET", "/api/status")).status === 200, "the page's session stopped working");
     await page.getByRole("button", { name: "Next →" }).click(); // registry
     await page.locator("#wz-registry_url").waitFor();
     await shot(page, "03-wizard-registry");
@@ -352,6 +396,13 @@ async function main() {
     await page.locator(".sb-stream.stream-live").waitFor({ timeout: 5000 });
     await shot(page, "05-status");
   });
+
+  // The runner's agent: its own token, made by the person's browser session; every agent call below uses it.
+  {
+    const made = await inPage(page, "POST", "/api/agents", { name: "e2e-agent" });
+    assert(made.status === 201 && /^hma_/.test(made.json.token), `POST /api/agents: ${made.status} ${made.text}`);
+    AGENT = { name: made.json.agent.name, token: made.json.token };
+  }
 
   await test("enroll: an invalid record shows per-field errors and cannot be enrolled", async () => {
     await page.goto(S.base + "/#/enroll");
@@ -426,7 +477,7 @@ async function main() {
     await page.getByRole("heading", { name: /Live Feed/ }).waitFor();
     await page.locator(".sb-stream.stream-live").waitFor({ timeout: 5000 });
     const t0 = Date.now();
-    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    const r = await asAgent("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
     assert(r.status === 200, `route answered ${r.status}: ${r.text}`);
     firstDecisionId = r.json.decision.decision_id;
     await page.locator(`tr[data-id="${firstDecisionId}"]`).waitFor({ timeout: 1000 });
@@ -435,7 +486,7 @@ async function main() {
 
   await test("feed: an ingested decision (POST /api/decisions/ingest) appears live", async () => {
     const t0 = Date.now();
-    const r = await http("POST", "/api/decisions/ingest", {
+    const r = await asAgent("POST", "/api/decisions/ingest", {
       decided_at: new Date().toISOString(),
       capability_id: "cap.example.echo",
       tenant_id: "tenant-sdk",
@@ -458,7 +509,7 @@ async function main() {
     await page.locator(".live-state.paused").waitFor();
     const ids = [];
     for (let i = 0; i < 2; i++) {
-      const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+      const r = await asAgent("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
       ids.push(r.json.decision.decision_id);
     }
     await page.locator(".buffered", { hasText: "2 new while paused" }).waitFor({ timeout: 2000 });
@@ -495,7 +546,7 @@ async function main() {
   });
 
   await test("approvals: a REQUIRE_HUMAN decision waits and is approved from the UI", async () => {
-    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.approve", { env: "prod", data_label: "RESTRICTED", blast_score: 10 }) });
+    const r = await asAgent("POST", "/wcp/route", { input: routeInput("cap.example.approve", { env: "prod", data_label: "RESTRICTED", blast_score: 10 }) });
     assert(r.status === 200, `route answered ${r.status}: ${r.text}`);
     assert(r.json.decision.supervisor_required === true, `decision not held for a human: ${JSON.stringify(r.json.decision.deny_reason_if_denied)}`);
     await page.goto(S.base + "/#/feed");
@@ -524,7 +575,7 @@ async function main() {
     const d = ds.json.dispatches.find((x) => x.decision_id === r.json.decision.decision_id);
     assert(d && d.outcome === "failed" && d.finished_at, `dispatch not recorded as failed: ${JSON.stringify(d)}`);
     // the approval granted one run of this call: a second is refused, the agent routes again
-    const again = await http("POST", "/wcp/dispatch", { decision_id: r.json.decision.decision_id });
+    const again = await asAgent("POST", "/wcp/dispatch", { decision_id: r.json.decision.decision_id });
     assert(again.status === 409 && /granted one dispatch/.test(again.text), `an approval granted a second run: ${again.status} ${again.text}`);
     await shot(page, "13b-approval-run");
   });
@@ -627,8 +678,8 @@ async function main() {
   });
 
   await test("dispatches: an active dispatch shows a ticking duration", async () => {
-    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
-    const d = await http("POST", "/api/dispatches", { decision_id: r.json.decision.decision_id });
+    const r = await asAgent("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    const d = await asAgent("POST", "/api/dispatches", { decision_id: r.json.decision.decision_id });
     assert(d.status === 201, `start dispatch answered ${d.status}: ${d.text}`);
     await page.goto(S.base + "/#/dispatches");
     const cell = page.locator(`tr[data-id="${d.json.dispatch_id}"] .live-duration`);
@@ -638,7 +689,7 @@ async function main() {
     const b = await cell.textContent();
     assert(a !== b, `duration did not tick (${a} -> ${b})`);
     await shot(page, "15-dispatches");
-    await http("POST", `/api/dispatches/${d.json.dispatch_id}/finish`, { outcome: "succeeded" });
+    await asAgent("POST", `/api/dispatches/${d.json.dispatch_id}/finish`, { outcome: "succeeded" });
     await waitFor(async () => (await page.locator(`tr[data-id="${d.json.dispatch_id}"]`).count()) === 0, "finished dispatch leaves the active list");
   });
 
@@ -695,21 +746,29 @@ async function main() {
     await shot(page, "19-status-dark");
   });
 
-  await test("without a token the UI asks for it (401), and continues once it is pasted", async () => {
-    const p2 = await browserCtx.newPage();
-    await p2.goto(S.base + "/");
-    await p2.evaluate(() => sessionStorage.clear());
-    await p2.goto(S.base + "/#/status");
-    await p2.reload();
-    await p2.getByRole("heading", { name: "Paste your API token" }).waitFor();
-    await shot(p2, "20-token-screen");
-    await p2.locator("#token-input").fill("wrong-token");
-    await p2.getByRole("button", { name: "Continue" }).click();
-    await p2.locator(".error-box").waitFor();
-    await p2.locator("#token-input").fill(S.token);
-    await p2.getByRole("button", { name: "Continue" }).click();
-    await p2.getByRole("heading", { name: "Hall Status" }).waitFor();
-    await p2.close();
+  await test("without a session the UI asks for the admin credential (401); an agent token is named as one", async () => {
+    // another browser, with its own cookies
+    const other = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const p2 = await (await other.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: "UTC", locale: "en-US" })).newPage();
+      await p2.goto(S.base + "/#/status");
+      await p2.getByRole("heading", { name: "Paste the admin credential" }).waitFor();
+      await shot(p2, "20-token-screen");
+      await p2.locator("#token-input").fill("wrong-token");
+      await p2.getByRole("button", { name: "Continue" }).click();
+      await p2.locator(".error-box").waitFor();
+      await p2.locator("#token-input").fill(AGENT.token);
+      await p2.getByRole("button", { name: "Continue" }).click();
+      await p2.locator(".error-box", { hasText: "That is an agent token. Paste the admin credential from <config dir>/admin-token" }).waitFor();
+      await shot(p2, "20b-token-screen-agent-token");
+      await p2.locator("#token-input").fill(S.token);
+      await p2.getByRole("button", { name: "Continue" }).click();
+      await p2.getByRole("heading", { name: "Hall Status" }).waitFor();
+      const kept = await p2.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
+      assert(!kept.includes(S.token) && !kept.includes(AGENT.token), `a pasted credential is kept: ${kept}`);
+    } finally {
+      await other.close();
+    }
   });
 
   await test("settings: About shows the version the binary prints (hallmonitor version)", async () => {
@@ -790,7 +849,7 @@ async function main() {
     // while locked the UI's requests are refused, an agent's are not
     const uiReq = await http("GET", "/api/decisions", undefined, { "X-Hall-UI": "1" });
     assert(uiReq.status === 423 && uiReq.json.error.code === "locked", `UI request while locked: ${uiReq.status} ${uiReq.text}`);
-    const agent = await http("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    const agent = await asAgent("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
     assert(agent.status === 200, `an agent was locked out: ${agent.status} ${agent.text}`);
     await page.reload(); // a reload stays locked
     await page.getByRole("heading", { name: "Unlock your Hall" }).waitFor();
@@ -815,19 +874,19 @@ async function main() {
     await page.getByRole("heading", { name: "Coordination", exact: true }).waitFor();
     const me = await page.locator("[data-me]").getAttribute("data-me", { timeout: 10_000 });
     // A simulated agent joins, adds a task, claims it and locks a file, over HTTP: the board follows live.
-    let r = await http("POST", "/api/coord/agents/heartbeat", { id: "e2e-agent", name: "E2E Agent", type: "code" });
+    let r = await asAgent("POST", "/api/coord/agents/heartbeat", { id: "e2e-agent", name: "E2E Agent", type: "code" });
     assert(r.status === 200, `heartbeat: ${r.status} ${r.text}`);
     await page.locator('.coord-agent[data-agent="e2e-agent"].agent-active').waitFor();
-    r = await http("POST", "/api/coord/tasks", { title: "Agent builds the parser", section: "Backend", agent_id: "e2e-agent", owner: "e2e-agent" });
+    r = await asAgent("POST", "/api/coord/tasks", { title: "Agent builds the parser", section: "Backend", agent_id: "e2e-agent", owner: "e2e-agent" });
     assert(r.status === 201, `create: ${r.status} ${r.text}`);
     const agentTask = r.json.task.id;
     await page.locator(`.col-pending .coord-card[data-id="${agentTask}"]`).waitFor();
-    r = await http("POST", `/api/coord/tasks/${agentTask}/claim`, { agent_id: "e2e-agent" });
+    r = await asAgent("POST", `/api/coord/tasks/${agentTask}/claim`, { agent_id: "e2e-agent" });
     assert(r.status === 200, `claim: ${r.status} ${r.text}`);
     await page.locator(`.col-in_progress .coord-card[data-id="${agentTask}"]`, { hasText: "claimed: e2e-agent" }).waitFor();
-    r = await http("POST", "/api/coord/tasks", { title: "Agent tests the parser", section: "Backend", agent_id: "e2e-agent", predecessors: [agentTask] });
+    r = await asAgent("POST", "/api/coord/tasks", { title: "Agent tests the parser", section: "Backend", agent_id: "e2e-agent", predecessors: [agentTask] });
     const nextTask = r.json.task.id;
-    await http("POST", "/api/coord/locks", { path: "core/parse.go", agent_id: "e2e-agent" });
+    await asAgent("POST", "/api/coord/locks", { path: "core/parse.go", agent_id: "e2e-agent" });
     await page.locator('[data-lock="core/parse.go"]', { hasText: "held by e2e-agent" }).waitFor();
 
     // New Task in the UI: a bad dependency is refused naming the field, then the task is created as the person.
@@ -954,7 +1013,7 @@ async function main() {
   };
 
   await test("polish: approval rows show what is approved; Run goes away after the run and shows its result", async () => {
-    const r = await http("POST", "/wcp/route", { input: routeInput("cap.example.approve", { env: "prod", data_label: "RESTRICTED", blast_score: 10, request: { text: "<b>pay</b> invoice 42" } }) });
+    const r = await asAgent("POST", "/wcp/route", { input: routeInput("cap.example.approve", { env: "prod", data_label: "RESTRICTED", blast_score: 10, request: { text: "<b>pay</b> invoice 42" } }) });
     assert(r.status === 200 && r.json.decision.supervisor_required, `route: ${r.status} ${r.text}`);
     const id = r.json.decision.decision_id;
     const apr = await waitFor(async () => (await http("GET", "/api/approvals?status=pending")).json.approvals.find((x) => x.decision_id === id), "the pending approval");
@@ -965,7 +1024,7 @@ async function main() {
     await row.waitFor();
     assert((await row.locator(".approval-what .mono.strong").textContent()) === "cap.example.approve", "capability not shown");
     assert((await row.locator('[data-field="worker"]').textContent()) === "wrk.example.echo", "worker not shown");
-    assert(/^person:/.test((await row.locator('[data-field="agent"]').textContent()) || ""), "the asker (this test routes as the person) not shown");
+    assert((await row.locator('[data-field="agent"]').textContent()) === AGENT.name, "the asking agent not shown");
     assert((await row.locator('[data-field="request"]').textContent()) === '{"text":"<b>pay</b> invoice 42"}', "request summary not shown as text");
     assert((await row.locator('[data-field="request"] b').count()) === 0, "request summary rendered as HTML");
     await row.locator(".blast").waitFor();
@@ -1001,7 +1060,7 @@ async function main() {
     const before = Number(/^(\d+)/.exec(await note.textContent())[1]);
     const stats = await http("GET", "/api/stats/decisions?window=1h");
     assert(stats.status === 200 && stats.json.per_minute.length === 60 && stats.json.top_capabilities.length > 0, `stats: ${stats.text.slice(0, 300)}`);
-    const r = await http("POST", "/wcp/route", { input: routeInput("cap.e2e.unknown") });
+    const r = await asAgent("POST", "/wcp/route", { input: routeInput("cap.e2e.unknown") });
     assert(r.status === 200 && r.json.decision.denied, `route: ${r.text}`);
     await waitFor(async () => Number(/^(\d+)/.exec(await note.textContent())[1]) === before + 1, "the chart counting the new decision live");
     const bad = await http("GET", "/api/stats/decisions?window=5");
@@ -1053,6 +1112,152 @@ async function main() {
     assert(problemsSeen.length === 0, problemsSeen.join("\n"));
   });
   // ---------------------------------------------------------------- end of UI polish
+
+  // ---------------------------------------------------------------- agents and the person (issue 11)
+  await test("agents: create an agent token in Settings, the agent routes with it, its decisions show its name; an agent token cannot approve (403 forbidden_scope); revoke stops it (401)", async () => {
+    await browserCtx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: S.base });
+    await page.goto(S.base + "/#/settings");
+    const panel = page.getByTestId("agents");
+    await panel.locator(`tr[data-name="${AGENT.name}"][data-state="active"]`).waitFor();
+    await panel.scrollIntoViewIfNeeded();
+    const nameErr = panel.locator('[data-error-for="name"]');
+    // a bad name is refused next to the field before any call; a taken one by the Hall (409, field name)
+    await page.locator("#agent-name").fill("two words");
+    await panel.locator('[data-action="agent-create"]').click();
+    await waitFor(async () => /only letters, digits/.test((await nameErr.textContent()) || ""), "the name's rule next to the field");
+    await page.locator("#agent-name").fill(AGENT.name);
+    await panel.locator('[data-action="agent-create"]').click();
+    await waitFor(async () => ((await nameErr.textContent()) || "").includes(AGENT.name), "the Hall's conflict next to the name field");
+    assert((await page.locator("#agent-name").getAttribute("aria-invalid")) === "true", "name field not marked invalid");
+    // created: the token is shown once, read-only, with Copy
+    await page.locator("#agent-name").fill("e2e-ui-agent");
+    await panel.locator('[data-action="agent-create"]').click();
+    const once = panel.locator('.agent-token-once[data-agent="e2e-ui-agent"]');
+    await once.getByText("Copy it now: it is not shown again").waitFor();
+    const field = once.locator("input.token-value");
+    let token = await field.inputValue();
+    assert(/^hma_/.test(token) && (await field.getAttribute("readonly")) !== null, `token field: ${token}`);
+    await once.locator('[data-action="copy-agent-token"]').click();
+    await waitFor(async () => (await page.evaluate(() => navigator.clipboard.readText())) === token, "the token on the clipboard");
+    const row = panel.locator('tr[data-name="e2e-ui-agent"]');
+    await row.waitFor();
+    assert((await row.locator(".agent-hint").textContent()).endsWith(token.slice(-4)), `token hint: ${await row.locator(".agent-hint").textContent()}`);
+    assert((await row.locator(".agent-last-used").textContent()) === "never", "a new agent was used");
+    assert(!(await panel.locator("table").textContent()).includes(token), "the token is in the list");
+    await shot(page, "50-settings-agents-created");
+    await once.locator('[data-action="dismiss-agent-token"]').click();
+    assert(!(await page.content()).includes(token), "the token stays on the page after Done");
+
+    // the agent routes with its token; the feed names it, filters by it and the drawer shows it
+    const me = await call(token, "GET", "/api/whoami");
+    assert(me.json.principal === "agent" && me.json.name === "e2e-ui-agent", `whoami: ${me.text}`);
+    const routed = await call(token, "POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    assert(routed.status === 200, `route with the new token: ${routed.status} ${routed.text}`);
+    const decId = routed.json.decision.decision_id;
+    const other = await asAgent("POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    await page.goto(S.base + "/#/feed?agent=e2e-ui-agent");
+    const frow = page.locator(`tr[data-id="${decId}"]`);
+    await frow.waitFor();
+    assert((await frow.locator(".feed-agent").textContent()) === "e2e-ui-agent", "the feed's Agent column");
+    assert((await page.locator('input[name="agent"]').inputValue()) === "e2e-ui-agent", "the agent filter is not filled in from ?agent=");
+    assert((await page.locator(`tr[data-id="${other.json.decision.decision_id}"]`).count()) === 0, "another agent's decision passes the agent filter");
+    const listed = await http("GET", "/api/decisions?agent=e2e-ui-agent");
+    assert(listed.json.decisions.length > 0 && listed.json.decisions.every((d) => d.agent === "e2e-ui-agent"), `?agent=: ${listed.text.slice(0, 300)}`);
+    await frow.click();
+    await page.locator('aside.drawer [data-field="agent"]', { hasText: "e2e-ui-agent" }).waitFor();
+    await shot(page, "51-feed-agent");
+    // live: a decision of this agent arrives over the stream with its name, one of another agent does not pass
+    const live = await call(token, "POST", "/wcp/route", { input: routeInput("cap.example.echo") });
+    await page.locator(`tr[data-id="${live.json.decision.decision_id}"] .feed-agent`, { hasText: "e2e-ui-agent" }).waitFor({ timeout: 2000 });
+
+    // it asks for a held call and cannot approve it; the person does, and the row names both
+    const held = await call(token, "POST", "/wcp/route", { input: routeInput("cap.example.approve", { env: "prod", data_label: "RESTRICTED", blast_score: 10 }) });
+    assert(held.status === 200 && held.json.decision.supervisor_required, `held route: ${held.status} ${held.text}`);
+    const apr = await waitFor(async () => (await http("GET", "/api/approvals?status=pending")).json.approvals.find((x) => x.decision_id === held.json.decision.decision_id), "the pending approval");
+    assert(apr.agent === "e2e-ui-agent", `approval agent: ${apr.agent}`);
+    const self = await call(token, "POST", `/api/approvals/${apr.approval_id}/resolve`, { action: "approve" });
+    assert(self.status === 403 && self.json.error.code === "forbidden_scope", `an agent approved: ${self.status} ${self.text}`);
+    const runner = await asAgent("POST", `/api/approvals/${apr.approval_id}/resolve`, { action: "approve" });
+    assert(runner.status === 403 && runner.json.error.code === "forbidden_scope", `another agent approved: ${runner.status} ${runner.text}`);
+    await page.goto(S.base + "/#/approvals");
+    const arow = page.locator(`tr[data-id="${apr.approval_id}"]`);
+    assert((await arow.locator('[data-field="agent"]').textContent()) === "e2e-ui-agent", "approval row's agent");
+    await arow.locator('[data-action="approve"]').click();
+    await page.locator(".chips button", { hasText: "Approved" }).click();
+    const resolved = (await http("GET", "/api/approvals?status=approved")).json.approvals.find((x) => x.approval_id === apr.approval_id);
+    assert(resolved && resolved.resolved_by && !/^hm[ap]_/.test(resolved.resolved_by), `resolved_by: ${JSON.stringify(resolved)}`);
+    await page.locator(`tr[data-id="${apr.approval_id}"] [data-field="resolved-by"]`, { hasText: resolved.resolved_by }).waitFor();
+    await shot(page, "52-approvals-agent-resolver");
+
+    // rotate (confirmed): the old token stops, the new one works
+    await waitFor(async () => (await http("GET", "/api/agents")).json.agents.find((a) => a.name === "e2e-ui-agent" && a.last_used_at), "last used recorded");
+    await page.goto(S.base + "/#/settings");
+    await row.locator(".agent-last-used").waitFor();
+    assert((await row.locator(".agent-last-used").textContent()) !== "never", "last used not shown");
+    await row.locator('[data-action="agent-rotate"]').click();
+    await page.locator("dialog.confirm .btn-danger").click();
+    const rotated = panel.locator('.agent-token-once[data-agent="e2e-ui-agent"] input.token-value');
+    await rotated.waitFor();
+    const old = token;
+    token = await rotated.inputValue();
+    assert(token !== old, "rotate showed the same token");
+    await waitFor(async () => (await call(old, "GET", "/api/whoami")).status === 401, "the old token refused after rotation", 1500);
+    assert((await call(token, "GET", "/api/whoami")).status === 200, "the rotated token does not work");
+
+    // revoke (confirmed): its token stops within a second
+    await row.locator('[data-action="agent-revoke"]').click();
+    await page.locator("dialog.confirm .btn-danger").click();
+    await panel.locator('tr[data-name="e2e-ui-agent"][data-state="revoked"]').waitFor();
+    await waitFor(async () => (await call(token, "POST", "/wcp/route", { input: routeInput("cap.example.echo") })).status === 401, "the revoked token refused", 1000, 50);
+    assert((await asAgent("GET", "/api/whoami")).status === 200, "revoking one agent stopped another");
+    // its decisions stay, under its name
+    assert((await http("GET", `/api/decisions/${decId}`)).json.summary.agent === "e2e-ui-agent", "the revoked agent's decision lost its name");
+
+    // Settings › Agents at 1280×800 and 900×600, light and dark: nothing leaves its box
+    const keep = await http("GET", "/api/settings");
+    const problemsSeen = [];
+    try {
+      for (const theme of ["light", "dark"]) {
+        await setTheme(theme);
+        for (const [w, hgt] of [[1280, 800], [900, 600]]) {
+          await page.setViewportSize({ width: w, height: hgt });
+          await page.goto(S.base + "/#/settings");
+          await panel.locator("tbody tr").first().waitFor();
+          await panel.scrollIntoViewIfNeeded();
+          await page.waitForTimeout(200);
+          for (const p of await overflowProblems()) problemsSeen.push(`settings ${w}×${hgt} ${theme}: ${p}`);
+          await shot(page, `53-settings-agents-${w}x${hgt}-${theme}`);
+        }
+      }
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 860 });
+      await setTheme(keep.json.settings.theme);
+    }
+    assert(problemsSeen.length === 0, problemsSeen.join("\n"));
+  });
+
+  await test("agents: the link serve printed opens a session in another browser; Sign out of this browser ends it there only", async () => {
+    const other = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const p2 = await (await other.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: "UTC", locale: "en-US" })).newPage();
+      await p2.goto(S.url);
+      await p2.getByRole("heading", { name: "Hall Status" }).waitFor();
+      const session = await p2.evaluate(() => sessionStorage.getItem("hallmonitor.session"));
+      await p2.goto(S.base + "/#/settings");
+      await p2.locator('[data-action="sign-out-browser"]').click();
+      await p2.getByRole("heading", { name: "Paste the admin credential" }).waitFor();
+      assert((await p2.evaluate(() => sessionStorage.getItem("hallmonitor.session"))) === null, "the session token is still kept");
+      const after = await inPage(p2, "GET", "/api/status", undefined, session);
+      assert(after.status === 401, `the ended session still answers ${after.status}`);
+      assert(session && (await inPage(page, "GET", "/api/status")).status === 200, "signing out there ended this browser's session");
+    } finally {
+      await other.close();
+    }
+    // the desktop-less page here has the button too; the window (no browser session) does not
+    await page.goto(S.base + "/#/settings");
+    await page.locator('[data-action="sign-out-browser"]').waitFor();
+  });
+  // ---------------------------------------------------------------- end of agents and the person
 
   await test("no CSP violations or script errors", async () => {
     assert(problems.length === 0, problems.join("\n"));

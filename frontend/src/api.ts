@@ -22,6 +22,8 @@ export interface DecisionSummary {
   pending_approval_id: string;
   dry_run: boolean;
   source: "route" | "ingest" | "mcp" | string;
+  /** who asked: the agent's name, "person:<login>" when the person routed, "" for rows from before agents. */
+  agent?: string;
 }
 
 export interface Dispatch {
@@ -259,6 +261,8 @@ export interface DecisionDetail {
   receipt: Record<string, unknown>;
   dispatch: Dispatch | null;
   approval: Approval | null;
+  /** the decision's feed row (with its agent). */
+  summary?: DecisionSummary;
 }
 
 export interface VerifyResponse {
@@ -285,6 +289,8 @@ export interface DecisionFilter {
   from?: string;
   to?: string;
   q?: string;
+  /** an agent's name (or "person:<login>"): its decisions only. */
+  agent?: string;
 }
 
 /** ApiError is what every failed call throws: the server's error code, sentence and field. */
@@ -301,55 +307,125 @@ export class ApiError extends Error {
   }
 }
 
-const TOKEN_KEY = "hallmonitor.token";
+/** SESSION_KEY holds this tab's browser-session token (hms_…), the only credential the page keeps. */
+const SESSION_KEY = "hallmonitor.session";
+/** LEGACY_KEY is where earlier versions kept the API token itself; it is removed at start. */
+const LEGACY_KEY = "hallmonitor.token";
+
+/** AGENT_TOKEN_MESSAGE is what the token screen says when an agent token is pasted: agents cannot open the UI. */
+export const AGENT_TOKEN_MESSAGE =
+  "That is an agent token. Paste the admin credential from <config dir>/admin-token (or open the link `hallmonitor serve` printed).";
+/** PERSON_ONLY_MESSAGE is what the page says when the Hall answers 403 forbidden_scope to it. */
+export const PERSON_ONLY_MESSAGE = "This page needs the person's session";
+
 let base = "";
 let token: string | null = null;
 let unauthorizedHandler: ((err: ApiError) => void) | null = null;
 let lockedHandler: ((err: ApiError) => void) | null = null;
+let forbiddenHandler: ((err: ApiError) => void) | null = null;
 
-/** configure sets the API origin ("" = same origin) and loads the session token. */
+/** configure sets the API origin ("" = same origin) and the session token. */
 export function configure(opts: { base?: string; token?: string | null }): void {
   if (opts.base !== undefined) base = opts.base.replace(/\/+$/, "");
   if (opts.token !== undefined) token = opts.token;
 }
 
+/** getToken is the browser session's token, null in the desktop window (in-process, no token). */
 export function getToken(): string | null {
   return token;
 }
 
-/** setToken keeps the token for this tab only (sessionStorage), never in localStorage or a URL. */
+/** setToken keeps the session token for this tab only (sessionStorage), never in localStorage or a URL. */
 export function setToken(value: string | null): void {
   token = value && value.trim() ? value.trim() : null;
   try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
+    if (token) sessionStorage.setItem(SESSION_KEY, token);
+    else sessionStorage.removeItem(SESSION_KEY);
   } catch {
     /* storage disabled: the token stays in memory for this page */
   }
 }
 
 /**
- * takeTokenFromLocation reads `#token=...` (printed by `hallmonitor serve`), stores it,
- * and strips it from the address bar. Falls back to the token saved for this tab.
+ * takeTokenFromLocation reads `#token=...` (the admin credential `hallmonitor serve` prints), strips it
+ * from the address bar and returns it for openSession: it is never stored. It also loads this tab's
+ * saved session token (and forgets a credential an earlier version saved).
  */
 export function takeTokenFromLocation(loc: Location = window.location, hist: History = window.history): string | null {
-  const hash = loc.hash.replace(/^#/, "");
-  const params = new URLSearchParams(hash);
-  const fromHash = params.get("token");
-  if (fromHash) {
-    setToken(fromHash);
-    params.delete("token");
-    const rest = params.toString();
-    hist.replaceState(null, "", loc.pathname + loc.search + (rest ? "#" + rest : ""));
-    return token;
-  }
   try {
-    const saved = sessionStorage.getItem(TOKEN_KEY);
+    sessionStorage.removeItem(LEGACY_KEY);
+    const saved = sessionStorage.getItem(SESSION_KEY);
     if (saved) token = saved;
   } catch {
     /* ignore */
   }
-  return token;
+  const params = new URLSearchParams(loc.hash.replace(/^#/, ""));
+  const credential = params.get("token");
+  if (!credential) return null;
+  params.delete("token");
+  const rest = params.toString();
+  hist.replaceState(null, "", loc.pathname + loc.search + (rest ? "#" + rest : ""));
+  return credential;
+}
+
+/** SessionInfo is the answer of POST /api/session. */
+export interface SessionInfo {
+  session_token: string;
+  expires_at: string;
+  person: string;
+}
+
+/**
+ * openSession trades the person's admin credential for a session of this browser (POST /api/session:
+ * the session token, plus an HttpOnly cookie without which the token is refused) and keeps only the
+ * session token. An agent token is refused with AGENT_TOKEN_MESSAGE. Its errors go to
+ * the caller (the token screen), not to the 401 handler.
+ */
+export async function openSession(credential: string): Promise<SessionInfo> {
+  const value = credential.trim();
+  if (!value) throw new ApiError(0, "missing_field", "Paste the admin credential from <config dir>/admin-token.");
+  let res: Response;
+  try {
+    // no X-Hall-UI: the credential itself is not a UI session, so a locked Hall still opens one and the
+    // lock screen then asks for the passphrase
+    res = await fetch(url("/api/session"), { method: "POST", headers: { Accept: "application/json", Authorization: "Bearer " + value }, credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "network", "Cannot reach the Hall API (POST /api/session): is hallmonitor running?");
+  }
+  if (!res.ok) {
+    const err = await toApiError(res);
+    if (err.status === 403 && err.code === "forbidden_scope") throw new ApiError(403, err.code, AGENT_TOKEN_MESSAGE);
+    throw err;
+  }
+  const info = (await res.json().catch(() => null)) as SessionInfo | null;
+  if (!info || typeof info.session_token !== "string" || !info.session_token) {
+    throw new ApiError(res.status, "bad_response", "The Hall API answered POST /api/session without a session token.");
+  }
+  setToken(info.session_token);
+  return info;
+}
+
+/** closeSession ends this browser's session (DELETE /api/session) and forgets its token. */
+export async function closeSession(): Promise<void> {
+  try {
+    await json<{ closed: boolean }>("DELETE", "/api/session");
+  } finally {
+    setToken(null);
+  }
+}
+
+/** WhoAmI is GET /api/whoami: the caller's principal. */
+export interface WhoAmI {
+  principal: "person" | "agent";
+  name: string;
+  agent_id?: string;
+  via: "desktop" | "browser" | "cli" | "agent" | "mcp" | string;
+}
+export const whoami = () => json<WhoAmI>("GET", "/api/whoami");
+
+/** onForbidden registers the callback run when the server answers 403 forbidden_scope (an agent's credential). */
+export function onForbidden(fn: ((err: ApiError) => void) | null): void {
+  forbiddenHandler = fn;
 }
 
 /** onUnauthorized registers the callback run whenever the server answers 401. */
@@ -433,6 +509,7 @@ export async function raw(method: string, path: string, opts: RequestOpts = {}):
     const err = await toApiError(res);
     if (res.status === 401 && unauthorizedHandler) unauthorizedHandler(err);
     if (res.status === 423 && lockedHandler) lockedHandler(err);
+    if (res.status === 403 && err.code === "forbidden_scope" && forbiddenHandler) forbiddenHandler(err);
     throw err;
   }
   return res;
@@ -505,6 +582,22 @@ export const listApprovals = (status: ApprovalStatus | "" = "pending") =>
   json<{ approvals: Approval[] }>("GET", "/api/approvals", { query: { status } });
 export const resolveApproval = (id: string, action: "approve" | "deny" | "escalate", note?: string) =>
   json<Approval>("POST", `/api/approvals/${enc(id)}/resolve`, { body: note ? { action, note } : { action } });
+
+// ---- agents (the person's: each agent's own token, stored hashed; the token is in the create/rotate answer only)
+export interface AgentAccount {
+  agent_id: string;
+  name: string;
+  token_hint: string;
+  created_at: string;
+  created_by?: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by?: string;
+}
+export const listAgents = () => json<{ agents: AgentAccount[] }>("GET", "/api/agents");
+export const createAgent = (name: string) => json<{ agent: AgentAccount; token: string }>("POST", "/api/agents", { body: { name } });
+export const rotateAgent = (id: string) => json<{ agent: AgentAccount; token: string }>("POST", `/api/agents/${enc(id)}/rotate`);
+export const revokeAgent = (id: string) => json<{ agent: AgentAccount }>("DELETE", "/api/agents/" + enc(id));
 
 // ---- workers
 export const listWorkers = () => json<{ workers: Worker[] }>("GET", "/api/workers");
@@ -616,6 +709,7 @@ export async function putSettings(s: Settings, etag: string): Promise<{ settings
 export const getSetup = () => json<SetupState>("GET", "/api/setup");
 export const postSetup = (c: Config) =>
   json<{ completed: boolean; config: Config; restart_required: boolean }>("POST", "/api/setup", { body: c });
+/** rotateToken makes a new token for agent "default" (the old one stops working). */
 export const rotateToken = () => json<{ token: string }>("POST", "/api/setup/token");
 
 // ---- account

@@ -32,6 +32,8 @@ class AppState {
   settings: Settings = { ...DEFAULT_SETTINGS };
   settingsEtag = "";
   streamState = "connecting";
+  /** who this page acts as (GET /api/whoami at start): the person, via the window or a browser session. */
+  whoami: api.WhoAmI | null = null;
   private listeners = new Set<Listener>();
   private statusListeners = new Set<() => void>();
   private settingsListeners = new Set<() => void>();

@@ -4,7 +4,7 @@
 import type { DecisionFilter, DecisionSummary } from "./api";
 
 export function isEmptyFilter(f: DecisionFilter): boolean {
-  return !f.outcome && !f.worker && !f.capability && !f.tenant && !f.q && !f.from && !f.to;
+  return !f.outcome && !f.agent && !f.worker && !f.capability && !f.tenant && !f.q && !f.from && !f.to;
 }
 
 function contains(hay: string | null | undefined, needle: string): boolean {
@@ -14,6 +14,8 @@ function contains(hay: string | null | undefined, needle: string): boolean {
 /** matches says whether a live decision passes the filter (mirrors the server's query semantics). */
 export function matches(d: DecisionSummary, f: DecisionFilter): boolean {
   if (f.outcome && d.outcome !== f.outcome) return false;
+  // the server matches an agent's name exactly
+  if (f.agent && (d.agent ?? "") !== f.agent) return false;
   if (f.worker && !contains(d.selected_worker_species_id, f.worker)) return false;
   if (f.capability && !contains(d.capability_id, f.capability)) return false;
   if (f.tenant && !contains(d.tenant_id, f.tenant)) return false;

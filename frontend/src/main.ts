@@ -1,4 +1,4 @@
-// Entry point: reads the token from #token=, checks setup (wizard until completed), builds the
+// Entry point: trades the admin credential from #token= for a browser session (signin.ts), checks setup (wizard until completed), builds the
 // shell (header with Hall state, left nav, main, status bar), routes #/screen, follows the events.
 
 import "./localeguard"; // first: before uPlot reads navigator.language
@@ -8,6 +8,7 @@ import { app, applyRememberedTheme, notify, type Screen } from "./app";
 import { bridge, onTrayNavigate } from "./desktop";
 import { h, replace } from "./dom";
 import { showLockScreen } from "./lock";
+import { installSignIn, signIn } from "./signin";
 import { createAlertsScreen } from "./screens/alerts";
 import { createApprovalsScreen } from "./screens/approvals";
 import { createCoordinationScreen } from "./screens/coordination";
@@ -67,7 +68,6 @@ let current: Screen | null = null;
 let mainEl: HTMLElement;
 let follower: EventFollower | null = null;
 let shellBuilt = false;
-let tokenScreenShown = false;
 
 function parseRoute(): { id: string; params: URLSearchParams } {
   const raw = location.hash.replace(/^#\/?/, "");
@@ -217,43 +217,15 @@ function startStream(): void {
   void follower.start();
 }
 
-function showTokenScreen(err?: unknown): void {
-  if (tokenScreenShown) return;
-  tokenScreenShown = true;
-  const input = h("input", { id: "token-input", type: "password", name: "token", autocomplete: "off", spellcheck: "false", required: true, "data-field": "token" });
-  const errSlot = h("div", { "aria-live": "polite" }, err ? errorBox(err, "Not authorized") : null);
-  const form = h(
-    "form",
-    { class: "token-card", "aria-labelledby": "token-title" },
-    h("h1", { id: "token-title" }, "Paste your API token"),
-    h("p", null, "This Hall API needs its token. `hallmonitor serve` prints a link with it (…/#token=…); open that link, or paste the token here. It is kept only for this browser tab."),
-    h("div", { class: "field" }, h("label", { for: "token-input" }, "API token"), input),
-    errSlot,
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Continue")),
-  );
-  const overlay = h("div", { class: "token-overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": "token-title" }, form);
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    api.setToken(input.value);
-    try {
-      await api.getSetup();
-      overlay.remove();
-      tokenScreenShown = false;
-      await boot();
-    } catch (e2) {
-      replace(errSlot, errorBox(e2, "Token not accepted"));
-    }
-  });
-  document.body.appendChild(overlay);
-  input.focus();
-}
-
-async function boot(): Promise<void> {
+async function boot(credential: string | null = null): Promise<void> {
+  if (credential && !(await signIn(credential, () => void boot()))) return;
   let setup: api.SetupState;
   try {
     setup = await api.getSetup();
+    app.whoami = await api.whoami();
   } catch (e) {
-    if (e instanceof api.ApiError && (e.status === 401 || e.status === 423)) return; // the token or lock screen is shown by its handler
+    // the token, person-only or lock screen is shown by its handler
+    if (e instanceof api.ApiError && (e.status === 401 || e.status === 423 || e.code === "forbidden_scope")) return;
     replace(
       appRoot,
       h(
@@ -300,13 +272,13 @@ app.rerunWizard = async () => {
 };
 
 applyRememberedTheme();
-api.onUnauthorized((err) => showTokenScreen(err));
+installSignIn(() => void boot(), () => follower?.stop());
 api.onLocked(() => showLockScreen());
 // "Lock now" elsewhere (the window or another tab) locks this page too, not only at its next request.
 app.on((ev) => {
   if (ev.type === "ui.lock" && (ev.data as { change?: string } | null)?.change === "locked") showLockScreen();
 });
 onTrayNavigate((id) => app.navigate(id));
-api.takeTokenFromLocation();
+const credential = api.takeTokenFromLocation();
 if (!location.hash || location.hash === "#") history.replaceState(null, "", location.pathname + location.search + "#/status");
-void boot();
+void boot(credential);

@@ -28,7 +28,7 @@ describe("api module", () => {
     await api.listDecisions({ outcome: "denied", worker: "", q: "abc", limit: 50 });
     expect(calls[0].url).toBe("/api/decisions?outcome=denied&q=abc&limit=50");
     expect((calls[0].init.headers as Record<string, string>).Authorization).toBe("Bearer tok123");
-    expect(sessionStorage.getItem("hallmonitor.token")).toBe("tok123");
+    expect(sessionStorage.getItem("hallmonitor.session")).toBe("tok123");
   });
 
   it("omits Authorization when there is no token (trusted desktop session)", async () => {
@@ -104,22 +104,5 @@ describe("api module", () => {
     expect(r.filename).toBe("decisions-2026.csv");
     expect(calls[0].url).toBe("/api/decisions/export?outcome=denied&format=csv");
     expect(await r.blob.text()).toBe("a,b\n");
-  });
-
-  it("takes the token from #token= and strips it from the URL", () => {
-    const replaced: string[] = [];
-    const loc = { hash: "#token=secret-1", pathname: "/", search: "" } as Location;
-    const hist = { replaceState: (_a: unknown, _b: string, u: string) => replaced.push(u) } as unknown as History;
-    expect(api.takeTokenFromLocation(loc, hist)).toBe("secret-1");
-    expect(api.getToken()).toBe("secret-1");
-    expect(replaced).toEqual(["/"]);
-    expect(sessionStorage.getItem("hallmonitor.token")).toBe("secret-1");
-  });
-
-  it("falls back to the token saved for this tab", () => {
-    sessionStorage.setItem("hallmonitor.token", "saved");
-    const loc = { hash: "#/feed", pathname: "/", search: "" } as Location;
-    const hist = { replaceState: () => {} } as unknown as History;
-    expect(api.takeTokenFromLocation(loc, hist)).toBe("saved");
   });
 });

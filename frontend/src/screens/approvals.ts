@@ -178,7 +178,7 @@ export function createApprovalsScreen(): Screen {
                     "td",
                     null,
                     badge(a.status.toUpperCase(), a.status === "approved" ? "ok" : a.status === "pending" ? "warn" : a.status === "escalated" ? "info" : "bad"),
-                    a.resolved_by ? h("div", { class: "muted small" }, `by ${a.resolved_by}${a.note ? ": " + a.note : ""}`) : null,
+                    a.resolved_by ? h("div", { class: "muted small", "data-field": "resolved-by" }, "by ", h("span", { class: "mono" }, a.resolved_by), a.note ? ": " + a.note : "") : null,
                   ),
                   h(
                     "td",

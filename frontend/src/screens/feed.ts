@@ -11,6 +11,7 @@ import { evidenceButton } from "../telemetry";
 import { isEmptyFilter, normalizeFilter } from "../filters";
 import { formatDateTime, formatTime } from "../time";
 import { blastChip, busy, emptyState, errorBox, errorText, outcomeBadge, toast } from "../ui";
+import { agentFilter } from "./agents";
 import { decisionDetail } from "./feed/drawer";
 
 const PAGE = 100;
@@ -57,6 +58,7 @@ export function createFeedScreen(): Screen {
       },
       h("td", { class: "mono", title: formatDateTime(d.timestamp) }, formatTime(d.timestamp)),
       h("td", null, outcomeBadge(d.outcome, d.dry_run)),
+      h("td", { class: "mono feed-agent" }, d.agent || "—"),
       h("td", { class: "mono" }, d.capability_id),
       h("td", { class: "mono" }, d.selected_worker_species_id || "—"),
       h("td", null, d.tenant_id || "—"),
@@ -72,7 +74,7 @@ export function createFeedScreen(): Screen {
   }
 
   function renderRows(): void {
-    if (!tbody) return;
+    if (!tbody?.isConnected) return; // a render queued before the screen was left
     if (model.rows.length === 0) {
       replace(
         tbody,
@@ -81,7 +83,7 @@ export function createFeedScreen(): Screen {
           { class: "empty-row" },
           h(
             "td",
-            { colspan: "8" },
+            { colspan: "9" },
             loading
               ? emptyState("Loading decisions…")
               : isEmptyFilter(model.filter)
@@ -149,7 +151,7 @@ export function createFeedScreen(): Screen {
 
   function readFilter(form: HTMLFormElement): DecisionFilter {
     const v = (n: string) => (form.elements.namedItem(n) as HTMLInputElement | HTMLSelectElement).value;
-    return { outcome: v("outcome") as DecisionFilter["outcome"], worker: v("worker"), capability: v("capability"), tenant: v("tenant"), q: v("q") };
+    return { outcome: v("outcome") as DecisionFilter["outcome"], agent: v("agent"), worker: v("worker"), capability: v("capability"), tenant: v("tenant"), q: v("q") };
   }
 
   async function open(id: string): Promise<void> {
@@ -275,6 +277,7 @@ export function createFeedScreen(): Screen {
             h("option", { value: "pending" }, "Pending approval"),
           ),
         ),
+        agentFilter(),
         input("worker", "Worker", "wrk.…"),
         input("capability", "Capability", "cap.…"),
         input("tenant", "Tenant", "tenant id"),
@@ -336,7 +339,7 @@ export function createFeedScreen(): Screen {
               h(
                 "thead",
                 null,
-                h("tr", null, ...["Time", "Outcome", "Capability", "Worker", "Tenant", "Blast", "Rule / deny code", "Source"].map((t) => h("th", { scope: "col" }, t))),
+                h("tr", null, ...["Time", "Outcome", "Agent", "Capability", "Worker", "Tenant", "Blast", "Rule / deny code", "Source"].map((t) => h("th", { scope: "col" }, t))),
               ),
               tbody,
             ),
@@ -349,7 +352,7 @@ export function createFeedScreen(): Screen {
       );
       // links such as #/feed?q=<decision id> (from an alert) or ?outcome=denied prefill the filters
       const initial: DecisionFilter = {};
-      for (const k of ["outcome", "worker", "capability", "tenant", "q"] as const) {
+      for (const k of ["outcome", "agent", "worker", "capability", "tenant", "q"] as const) {
         const v = params.get(k);
         if (v) {
           (initial as Record<string, string>)[k] = v;

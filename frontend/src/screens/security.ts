@@ -1,8 +1,10 @@
 // Settings → Security: the optional UI passphrase (set, lock now, change, remove). With a passphrase
 // the window and the browser UI start locked and show the unlock screen; agents are not affected.
+// In a browser (not the desktop window) it also ends this browser's session.
 
 import * as api from "../api";
 import type { HallEvent, LockStatus } from "../api";
+import { app } from "../app";
 import { h, replace } from "../dom";
 import { passphraseProblem, showLockScreen } from "../lock";
 import { busy, errorBox, errorText, toast } from "../ui";
@@ -21,9 +23,26 @@ export function securitySection(): { el: HTMLElement; reload: () => Promise<void
     "section",
     { class: "panel", "data-testid": "security" },
     h("h2", null, "Security"),
-    h("p", { class: "muted small" }, "An optional passphrase locks this window and the browser UI at every start (and when you lock it). Agents with the API token keep routing; the passphrase is stored only as a hash."),
+    h("p", { class: "muted small" }, "An optional passphrase locks this window and the browser UI at every start (and when you lock it). Agents keep routing with their own tokens; the passphrase is stored only as a hash."),
     body,
+    app.whoami?.via === "browser" ? signOut() : null,
   );
+
+  /** signOut ends this browser's session (DELETE /api/session); the page then asks for the admin credential again. */
+  function signOut(): HTMLElement {
+    const btn = h("button", { type: "button", class: "btn", "data-action": "sign-out-browser" }, "Sign out of this browser");
+    btn.addEventListener("click", () =>
+      busy(btn, "Signing out…", async () => {
+        try {
+          await api.closeSession();
+          location.reload();
+        } catch (err) {
+          toast(`Cannot sign out: ${errorText(err)}`, "error");
+        }
+      }),
+    );
+    return h("div", { class: "browser-session" }, h("h3", null, "This browser"), h("p", { class: "muted small" }, "This page uses a session of this browser, opened with the admin credential. Signing out ends it here; other browsers keep theirs."), btn);
+  }
 
   function note(): HTMLElement {
     return h("p", { class: "field-error", "aria-live": "polite" });

@@ -9,6 +9,7 @@ import { autostartToggle, bridge, trayNote } from "../desktop";
 import { h, replace } from "../dom";
 import { formatDateTime, isValidLocale, isValidTimeZone, systemTimeZone, timeZones } from "../time";
 import { busy, errorBox, kv, showFieldError, toast } from "../ui";
+import { agentsSection } from "./agents";
 import { mcpSection } from "./mcpservers";
 import { securitySection } from "./security";
 import { telemetrySection } from "../telemetry";
@@ -56,6 +57,7 @@ export function createSettingsScreen(): Screen {
   let off: () => void = () => {};
   let mcp: ReturnType<typeof mcpSection> | null = null;
   let security: ReturnType<typeof securitySection> | null = null;
+  let agents: ReturnType<typeof agentsSection> | null = null;
   let telemetry: ReturnType<typeof telemetrySection> | null = null;
 
   function render(): void {
@@ -204,6 +206,7 @@ export function createSettingsScreen(): Screen {
         h("button", { type: "button", class: "btn", "data-action": "rerun-wizard", onclick: () => app.rerunWizard() }, "Re-run setup wizard"),
       ),
       security?.el,
+      agents?.el,
       telemetry?.el,
       mcp?.el,
       about,
@@ -220,6 +223,8 @@ export function createSettingsScreen(): Screen {
       void mcp.reload();
       security = securitySection();
       void security.reload();
+      agents = agentsSection();
+      void agents.reload();
       telemetry = telemetrySection();
       void telemetry.reload();
       // The form is drawn once the current settings are here, so nothing typed into it is replaced

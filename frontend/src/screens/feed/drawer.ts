@@ -40,6 +40,7 @@ export function decisionDetail(d: DecisionDetail, s: DecisionSummary | undefined
         ["Required controls", h("span", { class: "mono" }, list(g("required_controls_effective")))],
         ["Attestation checked", str(g("worker_attestation_checked"))],
         ["Correlation id", h("span", { class: "mono" }, str(g("correlation_id") ?? s?.correlation_id))],
+        ["Agent", h("span", { class: "mono", "data-field": "agent" }, str(s?.agent ?? d.summary?.agent))],
         ["Source", str(s?.source)],
       ]),
     ),
