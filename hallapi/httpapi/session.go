@@ -45,9 +45,12 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// open mints a session token and its cookie value.
-func (ss *sessions) open(now time.Time) (token, cookie string, expires time.Time) {
-	token, cookie = sessionPrefix+randomHex(32), randomHex(32)
+// open mints a session token bound to cookie (a new cookie value when "").
+func (ss *sessions) open(now time.Time, cookie string) (token, cookieOut string, expires time.Time) {
+	token = sessionPrefix + randomHex(32)
+	if cookie == "" {
+		cookie = randomHex(32)
+	}
 	expires = now.Add(sessionTTL)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -68,6 +71,20 @@ func (ss *sessions) open(now time.Time) (token, cookie string, expires time.Time
 	}
 	ss.byID[sha256.Sum256([]byte(token))] = session{cookieHash: sha256.Sum256([]byte(cookie)), expires: expires}
 	return token, cookie, expires
+}
+
+// knows reports whether cookie belongs to a live session (a cookie this Hall
+// gave, not one a page made up).
+func (ss *sessions) knows(cookie string) bool {
+	h := sha256.Sum256([]byte(cookie))
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, s := range ss.byID {
+		if subtle.ConstantTimeCompare(h[:], s.cookieHash[:]) == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // valid reports whether token is a live session presented with its cookie.
@@ -105,7 +122,14 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	if p.Via == principal.ViaBrowser {
 		s.sessions.close(bearer(r))
 	}
-	tok, cookie, exp := s.sessions.open(s.opts.Now())
+	// A second tab of the same browser keeps the browser's cookie, so the
+	// first tab's session stays valid: each tab has its own session token,
+	// bound to the one cookie.
+	cookie := ""
+	if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.knows(c.Value) {
+		cookie = c.Value
+	}
+	tok, cookie, exp := s.sessions.open(s.opts.Now(), cookie)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Expires: exp})
 	writeJSON(w, http.StatusOK, map[string]any{"session_token": tok, "expires_at": exp.UTC().Format(time.RFC3339), "person": p.Name})
