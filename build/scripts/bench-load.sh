@@ -89,7 +89,9 @@ mport=$(free_port)
 mpid=$!
 pids+=("$mpid")
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$mport/" && break; sleep 0.1; done
-load -mode mcp -mcp-hall "http://127.0.0.1:$mport/" -mcp-direct "$upstream" -mcp-server bench -n "${N_MCP:-2000}"
+# hallmonitor mcp --http takes agent tokens: agent default's (the api-token file)
+load -mode mcp -mcp-hall "http://127.0.0.1:$mport/" -mcp-direct "$upstream" -mcp-server bench -n "${N_MCP:-2000}" \
+  -token-file "${token_file%/*}/api-token"
 kill "$mpid" 2>/dev/null || true
 stop_hall
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hallmonitor/hallapi/account/oauth"
+	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/registry"
 )
 
@@ -60,12 +61,6 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
-type apiError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field"`
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -74,7 +69,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg, field string) {
-	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg, Field: field}})
+	writeJSON(w, status, map[string]apierr.Error{"error": {Code: code, Message: msg, Field: field}})
 }
 
 // writeRegistryError maps a registry or session error onto the API's codes.
@@ -109,19 +104,8 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) bool {
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return true
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			f = strings.Trim(f, `"`)
-			writeError(w, http.StatusBadRequest, "unknown_field", "Unknown field "+strconv.Quote(f)+": remove it.", f)
-			return false
-		}
-		writeError(w, http.StatusBadRequest, "bad_json", "The body is not a valid JSON object: "+err.Error(), "")
-		return false
-	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "bad_json", "The body holds more than one JSON value.", "")
+	if e := apierr.DecodeStrict(b, dst); e != nil { // the Hall API's one strict decoder: the error names the field
+		writeError(w, http.StatusBadRequest, e.Code, e.Message, e.Field)
 		return false
 	}
 	return true
@@ -256,7 +240,7 @@ func (s *Service) handleGoOnline(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrStandingForbids):
 		writeJSON(w, http.StatusForbidden, map[string]any{
-			"error": apiError{Code: "standing_forbids", Message: "Account standing is " + strconv.Quote(st.Standing) +
+			"error": apierr.Error{Code: "standing_forbids", Message: "Account standing is " + strconv.Quote(st.Standing) +
 				": the Hall cannot go online. Resolve it at the registry, then try again."},
 			"account_standing": st.Standing,
 		})
