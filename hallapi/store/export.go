@@ -10,7 +10,7 @@ import (
 // beyond its feed row: read with one query, without the full records.
 type SpanFields struct {
 	ArtifactHash string
-	Agent        string // the principal that asked, when the decision record names one
+	Agent        string // the principal that asked (DecisionSummary.Agent)
 	ReceiptID    string
 	Input        string // the (redacted) input JSON; only when asked for
 }
@@ -19,9 +19,9 @@ type SpanFields struct {
 func (s *Store) DecisionSpanFields(ctx context.Context, id string, withInput bool) (SpanFields, error) {
 	var f SpanFields
 	var art, agent, rid, input sql.NullString
-	q := `SELECT json_extract(d.decision_json, '$.artifact_hash'), coalesce(json_extract(d.decision_json, '$.agent'), json_extract(d.input_json, '$.agent')),
+	q := `SELECT json_extract(d.decision_json, '$.artifact_hash'), d.agent,
 		json_extract(r.receipt_json, '$.receipt_id'), CASE WHEN ? THEN d.input_json END
-		FROM decisions d LEFT JOIN receipts r ON r.decision_id = d.decision_id WHERE d.decision_id = ?`
+		FROM decisions d LEFT JOIN receipts r ON r.receipt_key = d.decision_id WHERE d.decision_id = ?`
 	err := s.r.QueryRowContext(ctx, q, withInput, id).Scan(&art, &agent, &rid, &input)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, ErrNotFound

@@ -81,7 +81,10 @@ func TestExportToRealCollector(t *testing.T) {
 			want := map[string]string{
 				otelexport.AttrCapability: "cap.doc.summarize", otelexport.AttrWorker: "wrk.doc.summarizer",
 				otelexport.AttrOutcome: store.OutcomeAllowed, otelexport.AttrRule: "r_doc_dev", otelexport.AttrDenyCode: "",
-				otelexport.AttrTenant: "tenant-a", otelexport.AttrAgent: "",
+				otelexport.AttrTenant: "tenant-a", otelexport.AttrAgent: det.Summary.Agent,
+			}
+			if det.Summary.Agent == "" {
+				t.Fatal("the routed decision names no principal")
 			}
 			for k, v := range want {
 				if got, ok := allowedRoute.Attrs[k]; !ok || got != v {
