@@ -346,10 +346,19 @@ func TestTrustBoundaryAgainstRealServe(t *testing.T) {
 			t.Errorf("%s of an ingested decision: %d %v", path, code, m)
 		}
 	}
-	// The approval is a signed receipt in tenant t1's chain, which verifies;
-	// an edit of who approved it is reported.
+	// The approval is a signed receipt in tenant t1's chain, which verifies
+	// (in the database and in an evidence bundle); an edit of who approved it
+	// is reported.
 	if code, out, errs := run(t, runVerify, "--receipts", "--json"); code != 0 || !strings.Contains(out, `"ok": true`) {
 		t.Fatalf("verify --receipts with the approval's receipt: %d %s %s", code, out, errs)
+	}
+	bundle := filepath.Join(t.TempDir(), "evidence.dsse.json")
+	day := time.Now().UTC().Format("2006-01-02")
+	if code, out, errs := run(t, runExport, "evidence", "--from", day, "--to", day, "--tenant", "t1", "--out", bundle); code != 0 {
+		t.Fatalf("export evidence with an approval receipt: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(t, runVerify, "--bundle", bundle); code != 0 {
+		t.Fatalf("verify --bundle with an approval receipt: %d %s %s", code, out, errs)
 	}
 	db, err := store.Open(filepath.Join(h.dat, "hall.db"), store.Options{})
 	if err != nil {
