@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/hallapi/coord"
+	"hallmonitor/hallapi/principal"
 )
 
 // Coordination tool names.
@@ -106,7 +107,19 @@ func coordResult(v any, err error) (*mcp.CallToolResult, any, error) {
 	return textResult(false, v), nil, nil
 }
 
-func agent(id string) coord.Actor { return coord.Actor{ID: id, Agent: true} }
+// agentID is who a board action is recorded as: an agent that reached this
+// server with its token (mcp --http) is always itself, whatever agent_id it
+// sends; over stdio the agent host names its agent with agent_id.
+func agentID(ctx context.Context, id string) string {
+	if p, ok := principal.From(ctx); ok && p.Via == principal.ViaAgent {
+		return p.Name
+	}
+	return id
+}
+
+func agent(ctx context.Context, id string) coord.Actor {
+	return coord.Actor{ID: agentID(ctx, id), Agent: true}
+}
 
 // board is the task board over the Hall's store.
 func (s *Server) board() *coord.Service { return coord.New(s.st) }
@@ -115,7 +128,7 @@ func (s *Server) addCoordTools() {
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordHeartbeat, Description: "Join the Hall's coordination board, or say you are still alive " +
 		"(every minute or so: an agent unseen for 2 minutes shows idle, after 15 offline). Call it before the other wcp_coord_* tools."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordHeartbeatArgs) (*mcp.CallToolResult, any, error) {
-			ag, err := s.board().Heartbeat(ctx, coord.AgentInput{ID: a.AgentID, Name: a.Name, Type: a.Type})
+			ag, err := s.board().Heartbeat(ctx, coord.AgentInput{ID: agentID(ctx, a.AgentID), Name: a.Name, Type: a.Type})
 			return coordResult(map[string]any{"agent": ag}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordTasks, Description: "List the board: tasks (with predecessors, dep_type, status, owner, claimed_by), the agents and the active file locks."},
@@ -133,13 +146,13 @@ func (s *Server) addCoordTools() {
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordCreate, Description: "Add a task to the board."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordCreateArgs) (*mcp.CallToolResult, any, error) {
-			tk, err := s.board().CreateTask(ctx, a.input(), agent(a.AgentID))
+			tk, err := s.board().CreateTask(ctx, a.input(), agent(ctx, a.AgentID))
 			return coordResult(map[string]any{"task": tk}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordClaim, Description: "Start a pending task (it becomes in_progress, claimed by you). " +
 		"Refused while its dependencies do not allow a start, or when someone else holds it."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordClaimArgs) (*mcp.CallToolResult, any, error) {
-			tk, err := s.board().ClaimTask(ctx, a.TaskID, agent(a.AgentID))
+			tk, err := s.board().ClaimTask(ctx, a.TaskID, agent(ctx, a.AgentID))
 			return coordResult(map[string]any{"task": tk}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordComplete, Description: "Mark a task done with a result summary, optionally creating a follow-up task and notifying all."},
@@ -149,12 +162,12 @@ func (s *Server) addCoordTools() {
 				fu := a.FollowUp.input()
 				in.FollowUp = &fu
 			}
-			c, err := s.board().CompleteTask(ctx, a.TaskID, in, agent(a.AgentID))
+			c, err := s.board().CompleteTask(ctx, a.TaskID, in, agent(ctx, a.AgentID))
 			return coordResult(c, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordMessage, Description: "Send a message to all or to one agent (it shows on the Coordination screen)."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordMessageArgs) (*mcp.CallToolResult, any, error) {
-			m, err := s.board().PostMessage(ctx, coord.MessageInput{To: a.To, Message: a.Message, TaskID: a.TaskID, MsgType: a.MsgType}, agent(a.AgentID))
+			m, err := s.board().PostMessage(ctx, coord.MessageInput{To: a.To, Message: a.Message, TaskID: a.TaskID, MsgType: a.MsgType}, agent(ctx, a.AgentID))
 			return coordResult(map[string]any{"message": m}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordInbox, Description: "Read the messages to you or to all (and yours), newest first."},
@@ -168,12 +181,12 @@ func (s *Server) addCoordTools() {
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordLock, Description: "Lock a file (or directory) you are about to change, so other agents know. " +
 		"Refused while another agent holds it; locking again extends your lock."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordLockArgs) (*mcp.CallToolResult, any, error) {
-			l, err := s.board().AcquireLock(ctx, a.Path, a.TTLSeconds, agent(a.AgentID))
+			l, err := s.board().AcquireLock(ctx, a.Path, a.TTLSeconds, agent(ctx, a.AgentID))
 			return coordResult(map[string]any{"lock": l}, err)
 		})
 	mcp.AddTool(s.mcp, &mcp.Tool{Name: ToolCoordUnlock, Description: "Release your lock on a path."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, a coordUnlockArgs) (*mcp.CallToolResult, any, error) {
-			l, err := s.board().ReleaseLock(ctx, a.Path, agent(a.AgentID))
+			l, err := s.board().ReleaseLock(ctx, a.Path, agent(ctx, a.AgentID))
 			return coordResult(map[string]any{"lock": l}, err)
 		})
 }

@@ -2,8 +2,12 @@ package mcpserver
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"hallmonitor/hallapi/coord"
 	"hallmonitor/hallapi/events"
@@ -124,4 +128,37 @@ func TestMCPCoordinationTools(t *testing.T) {
 		types[events.CoordLockAcquired] != 2 || types[events.CoordLockReleased] != 1 || types[events.CoordMessage] != 3 {
 		t.Fatalf("events: %v", types)
 	}
+}
+
+// An agent that reaches `mcp --http` with its token is on the board as
+// itself, whatever agent_id it sends.
+func TestCoordOverHTTPIsTheTokensAgent(t *testing.T) {
+	h := startHall(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	go h.srv.ServeHTTP(ctx, "127.0.0.1:0", func(a net.Addr) { addrc <- a.String() })
+	addr := <-addrc
+	hc := &http.Client{Transport: bearerTransport{token: h.agentToken, next: http.DefaultTransport}}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "spoofer", Version: "1"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/", HTTPClient: hc}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	out, isErr := call(t, cs, ToolCoordHeartbeat, map[string]any{"agent_id": "someone-else", "name": "x"})
+	if isErr || out["agent"].(map[string]any)["id"] != "test-agent" {
+		t.Fatalf("heartbeat over HTTP recorded %v, want the token's agent test-agent", out)
+	}
+}
+
+type bearerTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }
