@@ -3,12 +3,8 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"os"
-	"os/user"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"hallmonitor/hallapi/coord"
 	"hallmonitor/hallapi/principal"
@@ -25,41 +21,13 @@ const (
 	IdentityOS     = "os"     // the operating system's user name
 )
 
-var notOwnerChar = regexp.MustCompile(`[^A-Za-z0-9._@+-]+`)
-
-// osUserName is the OS account running the Hall, reduced to the characters
-// an owner may have (a Windows DOMAIN\user keeps the user part).
-var osUserName = sync.OnceValue(func() string {
-	name := ""
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	if name == "" {
-		name = os.Getenv("USER")
-	}
-	if name == "" {
-		name = os.Getenv("USERNAME")
-	}
-	if i := strings.LastIndexAny(name, `\/`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.Trim(notOwnerChar.ReplaceAllString(name, "-"), "-.")
-	if name == "" {
-		name = "uid-" + strconv.Itoa(os.Getuid())
-	}
-	if len(name) > 64 {
-		name = name[:64]
-	}
-	return name
-})
-
 // person is who a coordination action from the UI is attributed to: the
 // signed-in GitHub login if there is one, else the OS user name.
 func (s *Server) person(r *http.Request) (name, source string) {
 	if acct := s.accountStatus(r); acct.GitHubLogin != "" {
 		return acct.GitHubLogin, IdentityGitHub
 	}
-	return osUserName(), IdentityOS
+	return principal.OSUser(), IdentityOS
 }
 
 // actor is who a board action is recorded as. An agent acts as itself,

@@ -10,6 +10,9 @@ import (
 	"context"
 	"os"
 	"os/user"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -72,14 +75,32 @@ func Label(ctx context.Context) string {
 	return ""
 }
 
+var notNameChar = regexp.MustCompile(`[^A-Za-z0-9._@+-]+`)
+
 // OSUser is the name of the OS user running the Hall: the person's name
-// when they are not signed in to the registry.
+// when they are not signed in to the registry (approvals, the board). It is
+// reduced to the characters a board owner may have (a Windows DOMAIN\user
+// keeps the user part).
 var OSUser = sync.OnceValue(func() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
 	}
-	if n := os.Getenv("USER"); n != "" {
-		return n
+	if name == "" {
+		name = os.Getenv("USER")
 	}
-	return "local-user"
+	if name == "" {
+		name = os.Getenv("USERNAME")
+	}
+	if i := strings.LastIndexAny(name, `\/`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Trim(notNameChar.ReplaceAllString(name, "-"), "-.")
+	if name == "" {
+		name = "uid-" + strconv.Itoa(os.Getuid())
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return name
 })
