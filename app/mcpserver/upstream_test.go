@@ -206,7 +206,7 @@ func TestProxiedUpstreamTools(t *testing.T) {
 	if !res.IsError || gated.Calls() != 0 {
 		t.Fatalf("unapproved call was forwarded: %+v", res)
 	}
-	if _, err := h.st.ResolveApproval(ctx, held["pending_approval_id"].(string), "approve", "", "test"); err != nil {
+	if _, err := h.st.Resolve(ctx, held["pending_approval_id"].(string), store.Resolution{Action: "approve", By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	res, _ = h.cs.CallTool(ctx, &mcp.CallToolParams{Name: ToolDispatchApproved, Arguments: map[string]any{"decision_id": held["decision_id"]}})
@@ -219,7 +219,7 @@ func TestProxiedUpstreamTools(t *testing.T) {
 	res, _ = h.cs.CallTool(ctx, &mcp.CallToolParams{Name: "gated-tools__echo", Arguments: map[string]any{"text": "again"}})
 	held = nil
 	json.Unmarshal([]byte(res.Content[0].(*mcp.TextContent).Text), &held)
-	if _, err := h.st.ResolveApproval(ctx, held["pending_approval_id"].(string), "approve", "", "test"); err != nil {
+	if _, err := h.st.Resolve(ctx, held["pending_approval_id"].(string), store.Resolution{Action: "approve", By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	old, err := h.st.ListMCPServers(ctx)

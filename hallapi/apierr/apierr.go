@@ -12,20 +12,13 @@ import (
 // Codes the domain services return. The HTTP API answers each with a fixed
 // status (httpapi.StatusOf).
 const (
-	InvalidField   = "invalid_field"   // 400: a field's value is wrong
-	MissingField   = "missing_field"   // 400: a required field is absent
-	UnknownField   = "unknown_field"   // 400: a field that does not exist
-	NotFound       = "not_found"       // 404
-	Conflict       = "conflict"        // 409: the state does not allow it
-	Forbidden      = "forbidden_scope" // 403: the caller's principal may not do it
-	Precondition   = "precondition_failed"
-	Unavailable    = "unavailable" // 503: the Hall lacks what it needs
-	Locked         = "locked"      // 423: the UI passphrase locks the Hall
-	Unauthorized   = "unauthorized"
-	TooLarge       = "too_large"
-	RateLimited    = "rate_limited"
-	Internal       = "internal"
-	MethodNotAllow = "method_not_allowed"
+	InvalidField = "invalid_field"   // 400: a field's value is wrong
+	MissingField = "missing_field"   // 400: a required field is absent
+	UnknownField = "unknown_field"   // 400: a field that does not exist
+	NotFound     = "not_found"       // 404
+	Conflict     = "conflict"        // 409: the state does not allow it
+	Forbidden    = "forbidden_scope" // 403: the caller's principal may not do it
+	Unavailable  = "unavailable"     // 503: the Hall lacks what it needs
 )
 
 // Error is a caller's mistake (or a refused state change) with the field

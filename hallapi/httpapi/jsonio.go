@@ -40,10 +40,7 @@ var statusOf = map[string]int{
 	apierr.InvalidField: http.StatusBadRequest, apierr.MissingField: http.StatusBadRequest,
 	apierr.UnknownField: http.StatusBadRequest, apierr.BadJSON: http.StatusBadRequest,
 	apierr.NotFound: http.StatusNotFound, apierr.Conflict: http.StatusConflict,
-	apierr.Forbidden: http.StatusForbidden, apierr.Precondition: http.StatusPreconditionFailed,
-	apierr.Unavailable: http.StatusServiceUnavailable, apierr.Locked: http.StatusLocked,
-	apierr.Unauthorized: http.StatusUnauthorized, apierr.TooLarge: http.StatusRequestEntityTooLarge,
-	apierr.RateLimited: http.StatusTooManyRequests,
+	apierr.Forbidden: http.StatusForbidden, apierr.Unavailable: http.StatusServiceUnavailable,
 }
 
 // fromDomain gives a domain error its HTTP status (nil stays nil).

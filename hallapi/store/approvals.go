@@ -234,11 +234,6 @@ func (t *Tx) receiptApproval(a Approval) error {
 	return err
 }
 
-// ResolveApproval applies approve/deny/escalate to a pending (or escalated) approval.
-func (s *Store) ResolveApproval(ctx context.Context, id, action, note, by string) (Approval, error) {
-	return s.Resolve(ctx, id, Resolution{Action: action, Note: note, By: by})
-}
-
 // Resolve applies a Resolution to a pending (or escalated) approval.
 func (s *Store) Resolve(ctx context.Context, id string, res Resolution) (Approval, error) {
 	action, note, by := res.Action, res.Note, res.By

@@ -110,7 +110,7 @@ func TestApprovalRowsCarryTheirDecisionAndLastRun(t *testing.T) {
 				r.WorkerSpeciesID, r.BlastScore, r.LastDispatch, c.wantAgent, c.wantSummary)
 		}
 	}
-	if _, err := s.ResolveApproval(ctx, "apr-plain", ActionApprove, "", "me"); err != nil {
+	if _, err := s.Resolve(ctx, "apr-plain", Resolution{Action: ActionApprove, By: "me"}); err != nil {
 		t.Fatal(err)
 	}
 	d, err := s.StartDispatch(ctx, "d-plain")

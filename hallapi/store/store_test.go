@@ -139,7 +139,7 @@ func TestApprovalExpiry(t *testing.T) {
 	if len(l) != 1 || len(al) != 1 || al[0].Type != AlertApprovalExpired {
 		t.Fatalf("approvals %v alerts %v", l, al)
 	}
-	if _, err := s.ResolveApproval(ctx, "apr1", ActionApprove, "", "me"); !errors.Is(err, ErrConflict) {
+	if _, err := s.Resolve(ctx, "apr1", Resolution{Action: ActionApprove, By: "me"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("resolving an expired approval: %v", err)
 	}
 }
