@@ -127,7 +127,14 @@ func Open(opts Options) (*Hall, error) {
 		closeFile(logFile)
 		return nil, err
 	}
-	dec, err := decide.New(decide.Options{Store: st, Logger: log, KeyDir: cfg.DataDir, HallConfig: cfg.HallConfig, RulesPath: cfg.RulesPath})
+	// The Hall's one signing key: receipts (decide) and evidence bundles.
+	key, err := config.LoadOrCreateSigningKey(cfg.DataDir)
+	if err != nil {
+		st.Close()
+		closeFile(logFile)
+		return nil, err
+	}
+	dec, err := decide.New(decide.Options{Store: st, Logger: log, SigningKey: key, HallConfig: cfg.HallConfig, RulesPath: cfg.RulesPath})
 	if err != nil {
 		st.Close()
 		closeFile(logFile)
@@ -135,12 +142,6 @@ func Open(opts Options) (*Hall, error) {
 	}
 	srv, err := httpapi.New(httpapi.Options{Store: st, Logger: log, Version: opts.Version, ConfigDir: cdir, Config: cfg,
 		Decide: dec, UI: opts.UI, LogPath: opts.LogPath})
-	if err != nil {
-		st.Close()
-		closeFile(logFile)
-		return nil, err
-	}
-	key, err := config.LoadOrCreateSigningKey(cfg.DataDir) // the key the server signs receipts with
 	if err != nil {
 		st.Close()
 		closeFile(logFile)
