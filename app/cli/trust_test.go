@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"hallmonitor/app/hall"
 	"hallmonitor/hallapi/config"
-	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
@@ -174,26 +174,23 @@ func (h *liveHall) count(table string) int {
 	return n
 }
 
-// mountedRoutes are the routes a Hall mounts, read from an in-process
-// server built by the same wiring (app/hall), so no route is left out.
+// mountedRoutes are the routes a Hall mounts, read from a Hall built and
+// started by the same wiring as serve (app/hall: the Hall API, the account,
+// evidence and telemetry routes), so no route is left out.
 func mountedRoutes(t *testing.T) []httpapi.Route {
 	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "hall.db"), store.Options{})
+	h, err := hall.Open(hall.Options{ConfigDir: filepath.Join(dir, "config"), DataDir: filepath.Join(dir, "data"),
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	cfg, _ := config.Defaults(dir)
-	cfg.DataDir = dir
-	dec, err := decide.New(decide.Options{Store: st, KeyDir: dir})
-	if err != nil {
+	defer h.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := h.Start(ctx, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: dir, Config: cfg, Decide: dec, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv.Routes()
+	return h.Server.Routes()
 }
 
 func input(env, label string, n int) map[string]any {
