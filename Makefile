@@ -7,7 +7,7 @@ GO_TAGS := desktop,production,webkit2_41
 # the version from git tags, valid as a Debian version (build/scripts/version.sh says how)
 VERSION := $(shell bash build/scripts/version.sh)
 APT_PACKAGES := build-essential pkg-config curl libgtk-3-dev libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick jq tesseract-ocr tesseract-ocr-eng chromium dbus \
-	lintian appstream desktop-file-utils
+	lintian appstream desktop-file-utils man-db python3 git
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := /usr/local/go/bin:$(PATH)
 
