@@ -493,3 +493,25 @@ func TestDefaultProfileSetsTheEnv(t *testing.T) {
 		}
 	}
 }
+
+// wcp_approvals_pending lists the calling agent's held calls only: another
+// agent's wait stays out of sight, and cannot be run from here.
+func TestMCPPendingApprovalsAreTheCallersOwn(t *testing.T) {
+	h := startHall(t)
+	other := principal.With(context.Background(), principal.Principal{Kind: principal.Agent, Name: "other-bot", Via: principal.ViaAgent})
+	in := `{"capability_id":"cap.example.gated","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"t1","correlation_id":"o1"}`
+	res, err := h.dec.Route(other, []byte(in), false, store.SourceRoute)
+	if err != nil || res.Decision.PendingApprovalID == nil {
+		t.Fatalf("another agent's held call: %+v %v", res.Decision, err)
+	}
+	out, _ := call(t, h.cs, ToolApprovalsPending, map[string]any{})
+	if list := out["approvals"].([]any); len(list) != 0 {
+		t.Fatalf("agent mcp sees another agent's approvals: %v", list)
+	}
+	if _, err := h.dec.ResolveApproval(personCtx, *res.Decision.PendingApprovalID, "approve", ""); err != nil {
+		t.Fatal(err)
+	}
+	if out, isErr := call(t, h.cs, ToolDispatchApproved, map[string]any{"decision_id": res.Decision.DecisionID}); !isErr {
+		t.Fatalf("agent mcp ran another agent's approved call: %v", out)
+	}
+}
