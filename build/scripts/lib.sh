@@ -30,11 +30,23 @@ start_xvfb() {
 }
 
 # click_word clicks the first on-screen word $1 that OCR finds, $2 pixels to its right (negative: left).
+# $3, optional, is the part of the screen to read (an ImageMagick geometry WxH+X+Y, e.g. the sidebar): OCR of a
+# whole window sometimes loses a column of short labels next to icons, and reads the same column whole once it is
+# cropped. If the default page layout finds nothing, it tries again as sparse text (--psm 11).
 click_word() {
+  local region=${3:-} ox=0 oy=0 x="" y="" psm
   import -window root "$tmp/click.png"
+  if [ -n "$region" ]; then
+    convert "$tmp/click.png" -crop "$region" +repage "$tmp/click.png"
+    ox=${region#*+}; oy=${ox#*+}; ox=${ox%%+*}
+  fi
   convert "$tmp/click.png" -colorspace Gray -resize 200% "$tmp/click2.png"
-  read -r x y < <(tesseract "$tmp/click2.png" - tsv 2>/dev/null |
-    awk -F'\t' -v w="$1" -v dx="${2:-0}" '$12 == w {printf "%d %d\n", $7 / 2 + dx, ($8 + $10 / 2) / 2; exit}')
+  for psm in 3 11; do
+    read -r x y < <(tesseract "$tmp/click2.png" - --psm "$psm" tsv 2>/dev/null |
+      awk -F'\t' -v w="$1" -v dx="${2:-0}" -v ox="$ox" -v oy="$oy" \
+        '$12 == w {printf "%d %d\n", $7 / 2 + dx + ox, ($8 + $10 / 2) / 2 + oy; exit}') || true
+    [ -n "${x:-}" ] && break
+  done
   [ -n "${x:-}" ] && xdotool mousemove "$x" "$y" click 1
 }
 

@@ -107,7 +107,7 @@ tt click 'Open Dashboard'
 screen_has 'Decisions today' nav-dashboard
 ok "each tray menu item navigated the window (Alerts, Workers, Live Feed, Open Dashboard)"
 
-click_word Settings 0 || true
+click_word Settings 0 210x860+0+0 || true # the sidebar (see window-smoke.sh)
 screen_has 'tray found: with this on' settings-tray small
 ok "Settings says a system tray was found"
 
@@ -157,7 +157,7 @@ mkdir -p "$tmp/run"
 export XDG_RUNTIME_DIR="$tmp/run" # no bus socket there
 start_app app-nobus
 screen_has 'Decisions today' nobus-dashboard # drawn: the Settings link can be clicked
-click_word Settings 0 || true
+click_word Settings 0 210x860+0+0 || true # the sidebar (see window-smoke.sh)
 screen_has 'tray found: closing quits' nobus-settings small
 wid=$(visible)
 tt close "$wid"

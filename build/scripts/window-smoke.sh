@@ -48,7 +48,8 @@ echo "window-smoke: the window rendered the dashboard"
 # where the webview does not stream) must bring the refusal onto the dashboard within 10 s (the dashboard's own
 # periodic refresh is every 15 s, so only the stream can pass this).
 # The Live Feed screen shows each decision as a row (on Status the refusals panel sits below the charts).
-for _ in $(seq 5); do click_word Feed 0 && sleep 1 && break; sleep 1; done
+sidebar=210x860+0+0 page=1070x860+210+0 # the window fills the 1280x860 screen; the sidebar is 210 px wide
+for _ in $(seq 5); do click_word Feed 0 "$sidebar" && sleep 1 && break; sleep 1; done
 tok=$(cat "$tmp/config/api-token")
 curl -fsS -H "Content-Type: application/json" -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/wcp/route" \
   -d '{"input":{"capability_id":"cap.smoke.test","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"smoke","correlation_id":"smoke-1"}}' \
@@ -67,8 +68,8 @@ printf '%s\n' "$text" >"$art/window-live-ocr.txt"
 # The desktop bridge in the real window: Settings, then "Start Hall Monitor when I log in", which writes an
 # XDG autostart entry through the Go side (a bound method), not through the Hall API.
 entry="$tmp/xdg/autostart/hallmonitor.desktop"
-for _ in $(seq 3); do click_word Status 0 && sleep 1 && break; sleep 1; done # back to Hall Status, as a person would
-for _ in $(seq 5); do click_word Settings 0 && sleep 1.5 && click_word Start -16 && sleep 1 && [ -f "$entry" ] && break; sleep 1; done
+for _ in $(seq 3); do click_word Status 0 "$sidebar" && sleep 1 && break; sleep 1; done # back to Hall Status, as a person would
+for _ in $(seq 5); do click_word Settings 0 "$sidebar" && sleep 1.5 && click_word Start -16 "$page" && sleep 1 && [ -f "$entry" ] && break; sleep 1; done
 import -window root "$art/window-settings.png"
 [ -f "$entry" ] || fail "ticking 'Start Hall Monitor when I log in' in Settings wrote no $entry (screenshot $art/window-settings.png)"
 grep -q "^Exec=$bin$" "$entry" || fail "autostart entry does not run this binary: $(cat "$entry")"
