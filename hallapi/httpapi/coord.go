@@ -147,23 +147,55 @@ func (b taskBody) input() coord.TaskInput {
 		Section: b.Section, Location: b.Location, Predecessors: b.Predecessors, DepType: b.DepType}
 }
 
-func (s *Server) handleCoordCreateTask(w http.ResponseWriter, r *http.Request) {
-	var body taskBody
-	if he := readJSON(w, r, maxBody, &body); he != nil {
+// boardChange is how one change to the board is asked for: whether the task
+// id is in the path, whether the body may be empty, and the answer's status
+// and key ("" answers with the result as it is).
+type boardChange struct {
+	taskInPath bool
+	optional   bool
+	status     int
+	key        string
+}
+
+// change is the shape every board change shares: check the path's task id,
+// decode the body strictly into body, find who acts from its agent_id (the
+// field agentID points at), make the change with run and answer with it.
+func (s *Server) change(w http.ResponseWriter, r *http.Request, c boardChange, body any, agentID *string, run func(coord.Actor) (any, error)) {
+	if c.taskInPath {
+		if he := taskPathID(r); he != nil {
+			s.fail(w, r, he)
+			return
+		}
+	}
+	read := func() *httpError { return readJSON(w, r, maxBody, body) }
+	if c.optional {
+		read = func() *httpError { return readOptionalJSON(w, r, body) }
+	}
+	if he := read(); he != nil {
 		s.fail(w, r, he)
 		return
 	}
-	act, he := s.actor(r, body.AgentID)
+	act, he := s.actor(r, *agentID)
 	if he != nil {
 		s.fail(w, r, he)
 		return
 	}
-	tk, err := s.board().CreateTask(r.Context(), body.input(), act)
+	out, err := run(act)
 	if err != nil {
 		s.coordFail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"task": tk})
+	if c.key != "" {
+		out = map[string]any{c.key: out}
+	}
+	writeJSON(w, c.status, out)
+}
+
+func (s *Server) handleCoordCreateTask(w http.ResponseWriter, r *http.Request) {
+	var body taskBody
+	s.change(w, r, boardChange{status: http.StatusCreated, key: "task"}, &body, &body.AgentID, func(act coord.Actor) (any, error) {
+		return s.board().CreateTask(r.Context(), body.input(), act)
+	})
 }
 
 func taskPathID(r *http.Request) *httpError {
@@ -175,10 +207,6 @@ func taskPathID(r *http.Request) *httpError {
 }
 
 func (s *Server) handleCoordUpdateTask(w http.ResponseWriter, r *http.Request) {
-	if he := taskPathID(r); he != nil {
-		s.fail(w, r, he)
-		return
-	}
 	var body struct {
 		Title        *string   `json:"title"`
 		Details      *string   `json:"details"`
@@ -191,111 +219,50 @@ func (s *Server) handleCoordUpdateTask(w http.ResponseWriter, r *http.Request) {
 		DepType      *string   `json:"dep_type"`
 		AgentID      string    `json:"agent_id"`
 	}
-	if he := readJSON(w, r, maxBody, &body); he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	p := coord.TaskPatch{Title: body.Title, Details: body.Details, Owner: body.Owner, Priority: body.Priority, AgentType: body.AgentType,
-		Section: body.Section, Location: body.Location, DepType: body.DepType, Predecessors: body.Predecessors}
-	act, he := s.actor(r, body.AgentID)
-	if he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	tk, err := s.board().UpdateTask(r.Context(), r.PathValue("task_id"), p, act)
-	if err != nil {
-		s.coordFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"task": tk})
+	s.change(w, r, boardChange{taskInPath: true, status: http.StatusOK, key: "task"}, &body, &body.AgentID, func(act coord.Actor) (any, error) {
+		p := coord.TaskPatch{Title: body.Title, Details: body.Details, Owner: body.Owner, Priority: body.Priority, AgentType: body.AgentType,
+			Section: body.Section, Location: body.Location, DepType: body.DepType, Predecessors: body.Predecessors}
+		return s.board().UpdateTask(r.Context(), r.PathValue("task_id"), p, act)
+	})
 }
 
 func (s *Server) handleCoordClaim(w http.ResponseWriter, r *http.Request) {
-	if he := taskPathID(r); he != nil {
-		s.fail(w, r, he)
-		return
-	}
 	var body struct {
 		AgentID string `json:"agent_id"`
 	}
-	if he := readOptionalJSON(w, r, &body); he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	act, he := s.actor(r, body.AgentID)
-	if he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	tk, err := s.board().ClaimTask(r.Context(), r.PathValue("task_id"), act)
-	if err != nil {
-		s.coordFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"task": tk})
+	s.change(w, r, boardChange{taskInPath: true, optional: true, status: http.StatusOK, key: "task"}, &body, &body.AgentID, func(act coord.Actor) (any, error) {
+		return s.board().ClaimTask(r.Context(), r.PathValue("task_id"), act)
+	})
 }
 
 func (s *Server) handleCoordComplete(w http.ResponseWriter, r *http.Request) {
-	if he := taskPathID(r); he != nil {
-		s.fail(w, r, he)
-		return
-	}
 	var body struct {
 		AgentID  string    `json:"agent_id"`
 		Summary  string    `json:"summary"`
 		FollowUp *taskBody `json:"follow_up"`
 		Notify   bool      `json:"notify"`
 	}
-	if he := readOptionalJSON(w, r, &body); he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	in := coord.CompleteInput{Summary: body.Summary, Notify: body.Notify}
-	if body.FollowUp != nil {
-		if body.FollowUp.AgentID != "" {
-			s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "follow_up.agent_id", "follow_up.agent_id is not accepted: the follow-up is created by whoever completes the task (agent_id)"))
-			return
+	s.change(w, r, boardChange{taskInPath: true, optional: true, status: http.StatusOK}, &body, &body.AgentID, func(act coord.Actor) (any, error) {
+		in := coord.CompleteInput{Summary: body.Summary, Notify: body.Notify}
+		if body.FollowUp != nil {
+			if body.FollowUp.AgentID != "" {
+				return nil, errf(http.StatusBadRequest, "invalid_field", "follow_up.agent_id", "follow_up.agent_id is not accepted: the follow-up is created by whoever completes the task (agent_id)")
+			}
+			fu := body.FollowUp.input()
+			in.FollowUp = &fu
 		}
-		fu := body.FollowUp.input()
-		in.FollowUp = &fu
-	}
-	act, he := s.actor(r, body.AgentID)
-	if he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	c, err := s.board().CompleteTask(r.Context(), r.PathValue("task_id"), in, act)
-	if err != nil {
-		s.coordFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+		return s.board().CompleteTask(r.Context(), r.PathValue("task_id"), in, act)
+	})
 }
 
 func (s *Server) handleCoordReassign(w http.ResponseWriter, r *http.Request) {
-	if he := taskPathID(r); he != nil {
-		s.fail(w, r, he)
-		return
-	}
 	var body struct {
 		Owner   string `json:"owner"`
 		AgentID string `json:"agent_id"`
 	}
-	if he := readJSON(w, r, maxBody, &body); he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	act, he := s.actor(r, body.AgentID)
-	if he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	tk, err := s.board().ReassignTask(r.Context(), r.PathValue("task_id"), body.Owner, act)
-	if err != nil {
-		s.coordFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"task": tk})
+	s.change(w, r, boardChange{taskInPath: true, status: http.StatusOK, key: "task"}, &body, &body.AgentID, func(act coord.Actor) (any, error) {
+		return s.board().ReassignTask(r.Context(), r.PathValue("task_id"), body.Owner, act)
+	})
 }
 
 func (s *Server) handleCoordLocks(w http.ResponseWriter, r *http.Request) {
@@ -313,21 +280,9 @@ func (s *Server) handleCoordAcquireLock(w http.ResponseWriter, r *http.Request) 
 		AgentID    string `json:"agent_id"`
 		TTLSeconds int64  `json:"ttl_seconds"`
 	}
-	if he := readJSON(w, r, maxBody, &body); he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	act, he := s.actor(r, body.AgentID)
-	if he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	l, err := s.board().AcquireLock(r.Context(), body.Path, body.TTLSeconds, act)
-	if err != nil {
-		s.coordFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"lock": l})
+	s.change(w, r, boardChange{status: http.StatusOK, key: "lock"}, &body, &body.AgentID, func(act coord.Actor) (any, error) {
+		return s.board().AcquireLock(r.Context(), body.Path, body.TTLSeconds, act)
+	})
 }
 
 func (s *Server) handleCoordReleaseLock(w http.ResponseWriter, r *http.Request) {
@@ -335,21 +290,9 @@ func (s *Server) handleCoordReleaseLock(w http.ResponseWriter, r *http.Request) 
 		Path    string `json:"path"`
 		AgentID string `json:"agent_id"`
 	}
-	if he := readJSON(w, r, maxBody, &body); he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	act, he := s.actor(r, body.AgentID)
-	if he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	l, err := s.board().ReleaseLock(r.Context(), body.Path, act)
-	if err != nil {
-		s.coordFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"lock": l})
+	s.change(w, r, boardChange{status: http.StatusOK, key: "lock"}, &body, &body.AgentID, func(act coord.Actor) (any, error) {
+		return s.board().ReleaseLock(r.Context(), body.Path, act)
+	})
 }
 
 func (s *Server) handleCoordMessages(w http.ResponseWriter, r *http.Request) {
@@ -383,20 +326,7 @@ func (s *Server) handleCoordPostMessage(w http.ResponseWriter, r *http.Request) 
 		MsgType string `json:"msg_type"`
 		AgentID string `json:"agent_id"`
 	}
-	if he := readJSON(w, r, maxBody, &body); he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	act, he := s.actor(r, body.AgentID)
-	if he != nil {
-		s.fail(w, r, he)
-		return
-	}
-	m, err := s.board().PostMessage(r.Context(), coord.MessageInput{To: body.To, Message: body.Message, TaskID: body.TaskID, MsgType: body.MsgType},
-		act)
-	if err != nil {
-		s.coordFail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"message": m})
+	s.change(w, r, boardChange{status: http.StatusCreated, key: "message"}, &body, &body.AgentID, func(act coord.Actor) (any, error) {
+		return s.board().PostMessage(r.Context(), coord.MessageInput{To: body.To, Message: body.Message, TaskID: body.TaskID, MsgType: body.MsgType}, act)
+	})
 }

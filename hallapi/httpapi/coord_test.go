@@ -186,6 +186,8 @@ func TestCoordClaimComplete(t *testing.T) {
 	e.apiErr(400, "invalid_field", "follow_up.dep_type", "POST", "/api/coord/tasks/T1/complete",
 		map[string]any{"agent_id": "claude", "follow_up": map[string]any{"title": "x", "dep_type": "ZZ"}})
 	e.apiErr(400, "invalid_field", "summary", "POST", "/api/coord/tasks/T1/complete", map[string]any{"summary": strings.Repeat("s", 10001)})
+	e.apiErr(400, "invalid_field", "follow_up.agent_id", "POST", "/api/coord/tasks/T1/complete",
+		map[string]any{"agent_id": "claude", "follow_up": map[string]any{"title": "x", "agent_id": "codex"}})
 	if n := e.coordTotal(); n != before {
 		t.Fatalf("rejected completions stored %d rows", n-before)
 	}
