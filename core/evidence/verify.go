@@ -64,6 +64,7 @@ type verifier struct {
 	file     []byte
 	rep      *Report
 	payStart int // offset of the payload's first base64 character in the file
+	payEnd   int // offset of its last base64 character
 	payload  []byte
 	payLocs  map[string]loc // JSON path -> byte range in the decoded payload (computed when first needed)
 	pub      ed25519.PublicKey
@@ -119,11 +120,30 @@ func jsonErrOffset(err error) (int, bool) {
 }
 
 func (v *verifier) verify(pinned ed25519.PublicKey) {
-	if len(v.file) > MaxBundleBytes {
-		v.add("file", 0, len(v.file)-1, "larger than %d bytes: not a bundle", MaxBundleBytes)
+	env, ok := v.envelope()
+	if !ok {
 		return
 	}
+	payload, ok := v.payloadOf(env)
+	if !ok {
+		return
+	}
+	st, ok := v.statementOf(payload)
+	if !ok || !v.hallKey(st.Predicate, pinned) {
+		return
+	}
+	v.signatures(env, payload)
+	v.statement(st)
+}
+
+// envelope reads the file as a DSSE envelope, and marks where it differs
+// from the envelope's one valid form.
+func (v *verifier) envelope() (Envelope, bool) {
 	var env Envelope
+	if len(v.file) > MaxBundleBytes {
+		v.add("file", 0, len(v.file)-1, "larger than %d bytes: not a bundle", MaxBundleBytes)
+		return env, false
+	}
 	dec := json.NewDecoder(bytes.NewReader(v.file))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&env); err != nil {
@@ -132,7 +152,7 @@ func (v *verifier) verify(pinned ed25519.PublicKey) {
 			off = int(dec.InputOffset())
 		}
 		v.add("envelope", max(off-1, 0), off, "not a DSSE envelope (JSON syntax, seen here: the edit is here or before): %v", err)
-		return
+		return env, false
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		off := int(dec.InputOffset())
@@ -144,7 +164,12 @@ func (v *verifier) verify(pinned ed25519.PublicKey) {
 	}
 	// Where the parts are in the file (in the valid form, which the file has up to the first difference).
 	v.payStart = len(`{"payloadType":`) + len(mustJSON(env.PayloadType)) + len(`,"payload":"`)
-	payEnd := v.payStart + len(env.Payload) - 1
+	v.payEnd = v.payStart + len(env.Payload) - 1
+	return env, true
+}
+
+// payloadOf checks the payload type and decodes the payload's base64.
+func (v *verifier) payloadOf(env Envelope) ([]byte, bool) {
 	if env.PayloadType != PayloadType {
 		v.add("envelope.payloadType", len(`{"payloadType":`), v.payStart-len(`,"payload":"`)-1, "is %q, want %q", env.PayloadType, PayloadType)
 	}
@@ -156,8 +181,13 @@ func (v *verifier) verify(pinned ed25519.PublicKey) {
 			off += int(ce)
 		}
 		v.add("envelope.payload", max(off-3, v.payStart), off, "not standard base64 (in this 4-character group): %v", err)
-		return
+		return nil, false
 	}
+	return payload, true
+}
+
+// statementOf reads the payload as an in-toto statement.
+func (v *verifier) statementOf(payload []byte) (Statement, bool) {
 	var st Statement
 	pdec := json.NewDecoder(bytes.NewReader(payload))
 	pdec.DisallowUnknownFields()
@@ -170,15 +200,20 @@ func (v *verifier) verify(pinned ed25519.PublicKey) {
 		}
 		v.payLocs = map[string]loc{"statement": l}
 		v.at("statement", "the payload is not an in-toto statement%s: %v", what, err)
-		return
+		return st, false
 	}
 	v.payload = payload
-	p := st.Predicate
+	return st, true
+}
+
+// hallKey reads the Hall's public key from the predicate and checks it
+// against its key id and the key the caller pinned (if any).
+func (v *verifier) hallKey(p Predicate, pinned ed25519.PublicKey) bool {
 	v.rep.KeyID, v.rep.PublicKey, v.rep.From, v.rep.To, v.rep.Tenant = p.HallKeyID, p.HallPublicKey, p.From, p.To, p.Tenant
 	pubBytes, err := hex.DecodeString(p.HallPublicKey)
 	if err != nil || len(pubBytes) != ed25519.PublicKeySize {
 		v.at("statement.predicate.hall_public_key", "must be %d hex characters (an Ed25519 public key)", 2*ed25519.PublicKeySize)
-		return
+		return false
 	}
 	v.pub, v.keyID = pubBytes, KeyID(pubBytes)
 	if pinned != nil {
@@ -190,10 +225,14 @@ func (v *verifier) verify(pinned ed25519.PublicKey) {
 	if p.HallKeyID != v.keyID {
 		v.at("statement.predicate.hall_key_id", "is %q, but the public key's id is %q", p.HallKeyID, v.keyID)
 	}
-	// The DSSE signature over PAE(payloadType, payload).
+	return true
+}
+
+// signatures checks each DSSE signature over PAE(payloadType, payload).
+func (v *verifier) signatures(env Envelope, payload []byte) {
 	for i, s := range env.Signatures {
 		where := fmt.Sprintf("envelope.signatures[%d]", i)
-		off, end := v.locate(`{"keyid":`+string(mustJSON(s.KeyID))+`,"sig":`+string(mustJSON(s.Sig))+`}`, payEnd)
+		off, end := v.locate(`{"keyid":`+string(mustJSON(s.KeyID))+`,"sig":`+string(mustJSON(s.Sig))+`}`, v.payEnd)
 		if s.KeyID != v.keyID {
 			v.add(where+".keyid", off, end, "is %q, want the Hall key %q", s.KeyID, v.keyID)
 			continue
@@ -202,12 +241,11 @@ func (v *verifier) verify(pinned ed25519.PublicKey) {
 		if err == nil && ed25519.Verify(v.pub, PAE(env.PayloadType, payload), sig) {
 			continue
 		}
-		v.add(where+".sig", v.payStart, end, "the DSSE signature does not verify: the payload (file bytes %d-%d) or this signature was changed", v.payStart, payEnd)
+		v.add(where+".sig", v.payStart, end, "the DSSE signature does not verify: the payload (file bytes %d-%d) or this signature was changed", v.payStart, v.payEnd)
 	}
 	if len(env.Signatures) == 0 {
-		v.add("envelope.signatures", payEnd, len(v.file)-1, "no signature")
+		v.add("envelope.signatures", v.payEnd, len(v.file)-1, "no signature")
 	}
-	v.statement(st)
 }
 
 // locate finds s in the file after from; the range covers it, or the rest of the file.
