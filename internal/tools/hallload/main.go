@@ -75,29 +75,35 @@ func main() {
 		routeLoad(c, *base, token, *n, *agents, *rate, *pid, *label)
 		return
 	}
+	ingestLoad(*base, token, *n, *batch, *clients)
+}
+
+// ingestLoad sends n decisions to /api/decisions/ingest in batches from
+// concurrent clients, and prints the rate and the ingest -> SSE latency.
+func ingestLoad(base, token string, n, batch, clients int) {
 	run := time.Now().UnixNano()
 	sent := sync.Map{} // decision id -> send time
 	var got atomic.Int64
 	lat := &latencies{}
-	go subscribe(*base, token, &sent, lat, &got)
+	go subscribe(base, token, &sent, lat, &got)
 	time.Sleep(200 * time.Millisecond)
 
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var errs atomic.Int64
 	start := time.Now()
-	for c := 0; c < *clients; c++ {
+	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for first := range jobs {
 				var ds []map[string]any
-				for i := first; i < first+*batch && i < *n; i++ {
+				for i := first; i < first+batch && i < n; i++ {
 					ds = append(ds, map[string]any{"decision_id": fmt.Sprintf("load-%d-%d", run, i), "capability_id": "cap.load.test",
 						"tenant_id": fmt.Sprintf("t%d", i%8), "env": "dev", "denied": i%5 == 0})
 				}
 				var body []byte
-				if *batch == 1 {
+				if batch == 1 {
 					body, _ = json.Marshal(ds[0])
 				} else {
 					body, _ = json.Marshal(map[string]any{"decisions": ds})
@@ -106,21 +112,21 @@ func main() {
 				for _, d := range ds {
 					sent.Store(d["decision_id"], now)
 				}
-				if err := post(*base+"/api/decisions/ingest", token, body); err != nil {
+				if err := post(base+"/api/decisions/ingest", token, body); err != nil {
 					errs.Add(1)
 					fmt.Fprintln(os.Stderr, err)
 				}
 			}
 		}()
 	}
-	for i := 0; i < *n; i += *batch {
+	for i := 0; i < n; i += batch {
 		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
 	el := time.Since(start)
 	deadline := time.Now().Add(10 * time.Second)
-	for got.Load() < int64(*n) && time.Now().Before(deadline) {
+	for got.Load() < int64(n) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	lat.mu.Lock()
@@ -128,7 +134,7 @@ func main() {
 	lat.mu.Unlock()
 	sort.Slice(ls, func(i, j int) bool { return ls[i] < ls[j] })
 	fmt.Printf("ingested %d decisions in %v with %d clients, batch %d: %.0f decisions/s, %d failed requests\n",
-		*n, el.Round(time.Millisecond), *clients, *batch, float64(*n)/el.Seconds(), errs.Load())
+		n, el.Round(time.Millisecond), clients, batch, float64(n)/el.Seconds(), errs.Load())
 	if len(ls) > 0 {
 		fmt.Printf("ingest -> SSE event latency over %d events: p50 %v  p99 %v  max %v\n", len(ls),
 			ls[len(ls)/2].Round(time.Microsecond), ls[len(ls)*99/100].Round(time.Microsecond), ls[len(ls)-1].Round(time.Microsecond))
