@@ -20,87 +20,96 @@ import (
 const ControlPrefix = "/_test/"
 
 func (s *Server) control(mux *http.ServeMux) {
-	decode := func(w http.ResponseWriter, r *http.Request, v any) bool {
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad control body: " + err.Error()})
-			return false
-		}
-		return true
-	}
-	ok := func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, map[string]bool{"ok": true}) }
-	mux.HandleFunc("POST "+ControlPrefix+"standing", func(w http.ResponseWriter, r *http.Request) {
-		var b struct {
-			Standing     string `json:"standing"`
-			GraceSeconds int64  `json:"grace_seconds"`
-		}
-		if !decode(w, r, &b) {
-			return
-		}
-		switch b.Standing {
-		case registry.StandingOK, registry.StandingGrace, registry.StandingDegraded, registry.StandingSuspended:
-		default:
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "standing must be ok, grace, degraded or suspended"})
-			return
-		}
-		s.SetStanding(b.Standing, b.GraceSeconds)
-		ok(w)
-	})
-	mux.HandleFunc("POST "+ControlPrefix+"fail", func(w http.ResponseWriter, r *http.Request) {
-		var b struct {
-			Route      string `json:"route"`
-			Status     int    `json:"status"`
-			RetryAfter int    `json:"retry_after_seconds"`
-			Count      int    `json:"count"`
-		}
-		if !decode(w, r, &b) {
-			return
-		}
-		if b.Route == "" || b.Status < 400 || b.Status > 599 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "route (e.g. \"standing\" or \"*\") and status (400-599) are required"})
-			return
-		}
-		s.Fail(b.Route, Failure{Status: b.Status, RetryAfter: time.Duration(b.RetryAfter) * time.Second, Count: b.Count})
-		ok(w)
-	})
+	mux.HandleFunc("POST "+ControlPrefix+"standing", s.controlStanding)
+	mux.HandleFunc("POST "+ControlPrefix+"fail", s.controlFail)
 	mux.HandleFunc("POST "+ControlPrefix+"delay", func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
 			Milliseconds int `json:"milliseconds"`
 		}
-		if !decode(w, r, &b) {
+		if !decodeControl(w, r, &b) {
 			return
 		}
 		s.SetDelay(time.Duration(b.Milliseconds) * time.Millisecond)
-		ok(w)
+		controlOK(w)
 	})
 	mux.HandleFunc("POST "+ControlPrefix+"reset", func(w http.ResponseWriter, _ *http.Request) {
 		s.ClearFailures()
 		s.SetDelay(0)
-		ok(w)
+		controlOK(w)
 	})
 	mux.HandleFunc("POST "+ControlPrefix+"worker", func(w http.ResponseWriter, r *http.Request) {
 		var v registry.VerifyResponse
-		if !decode(w, r, &v) {
+		if !decodeControl(w, r, &v) {
 			return
 		}
 		s.PutWorker(v)
-		ok(w)
+		controlOK(w)
 	})
 	mux.HandleFunc("POST "+ControlPrefix+"ban", func(w http.ResponseWriter, r *http.Request) {
 		var e registry.BanEntry
-		if !decode(w, r, &e) {
+		if !decodeControl(w, r, &e) {
 			return
 		}
 		s.Ban(e)
-		ok(w)
+		controlOK(w)
 	})
 	mux.HandleFunc("POST "+ControlPrefix+"expire-tokens", func(w http.ResponseWriter, _ *http.Request) {
 		s.ExpireTokens()
-		ok(w)
+		controlOK(w)
 	})
 	mux.HandleFunc("POST "+ControlPrefix+"revoke-all", func(w http.ResponseWriter, _ *http.Request) {
 		s.RevokeAll()
-		ok(w)
+		controlOK(w)
 	})
 }
+
+// controlStanding sets the standing the registry reports (and its grace).
+func (s *Server) controlStanding(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Standing     string `json:"standing"`
+		GraceSeconds int64  `json:"grace_seconds"`
+	}
+	if !decodeControl(w, r, &b) {
+		return
+	}
+	switch b.Standing {
+	case registry.StandingOK, registry.StandingGrace, registry.StandingDegraded, registry.StandingSuspended:
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "standing must be ok, grace, degraded or suspended"})
+		return
+	}
+	s.SetStanding(b.Standing, b.GraceSeconds)
+	controlOK(w)
+}
+
+// controlFail makes a route fail with a status (count times, 0 = until reset).
+func (s *Server) controlFail(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Route      string `json:"route"`
+		Status     int    `json:"status"`
+		RetryAfter int    `json:"retry_after_seconds"`
+		Count      int    `json:"count"`
+	}
+	if !decodeControl(w, r, &b) {
+		return
+	}
+	if b.Route == "" || b.Status < 400 || b.Status > 599 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "route (e.g. \"standing\" or \"*\") and status (400-599) are required"})
+		return
+	}
+	s.Fail(b.Route, Failure{Status: b.Status, RetryAfter: time.Duration(b.RetryAfter) * time.Second, Count: b.Count})
+	controlOK(w)
+}
+
+// decodeControl decodes a control body strictly, answering 400 if it cannot.
+func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad control body: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+func controlOK(w http.ResponseWriter) { writeJSON(w, http.StatusOK, map[string]bool{"ok": true}) }
