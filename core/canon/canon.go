@@ -50,6 +50,10 @@ func Marshal(l Layout, v any) ([]byte, error) {
 // encoding/json and re-decoded with UseNumber first, and a value that
 // cannot be marshalled is written as its fmt.Sprint string (like
 // json.dumps(default=str)).
+//
+// It is one function on purpose: with the object and array cases split
+// into their own methods, the caller's stack buffer escaped to the heap
+// (BenchmarkArtifactHash: one more allocation, 520 -> 720 ns).
 func (l Layout) Append(dst []byte, v any) ([]byte, error) {
 	var err error
 	itemSep, keySep := l.seps()
