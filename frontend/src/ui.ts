@@ -160,3 +160,8 @@ export function breakable(id: string): Node[] {
   }
   return out;
 }
+
+/** breakableOrDash is breakable(id), or "—" when there is no id. */
+export function breakableOrDash(id: string | null | undefined): (Node | string)[] {
+  return id ? breakable(id) : ["—"];
+}

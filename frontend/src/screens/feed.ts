@@ -10,7 +10,7 @@ import { FeedModel } from "../feed";
 import { evidenceButton } from "../telemetry";
 import { isEmptyFilter, normalizeFilter } from "../filters";
 import { formatDateTime, formatTime } from "../time";
-import { blastChip, busy, emptyState, errorBox, errorText, outcomeBadge, toast } from "../ui";
+import { blastChip, breakableOrDash, busy, emptyState, errorBox, errorText, outcomeBadge, toast } from "../ui";
 import { agentFilter } from "./agents";
 import { decisionDetail } from "./feed/drawer";
 
@@ -58,12 +58,12 @@ export function createFeedScreen(): Screen {
       },
       h("td", { class: "mono", title: formatDateTime(d.timestamp) }, formatTime(d.timestamp)),
       h("td", null, outcomeBadge(d.outcome, d.dry_run)),
-      h("td", { class: "mono feed-agent" }, d.agent || "—"),
-      h("td", { class: "mono" }, d.capability_id),
-      h("td", { class: "mono" }, d.selected_worker_species_id || "—"),
-      h("td", null, d.tenant_id || "—"),
+      h("td", { class: "mono feed-agent" }, ...breakableOrDash(d.agent)),
+      h("td", { class: "mono" }, ...breakableOrDash(d.capability_id)),
+      h("td", { class: "mono" }, ...breakableOrDash(d.selected_worker_species_id)),
+      h("td", null, ...breakableOrDash(d.tenant_id)),
       h("td", null, blastChip(d.blast_score)),
-      h("td", { class: "mono" }, d.denied ? d.deny_code : d.matched_rule_id || "—"),
+      h("td", { class: "mono" }, ...breakableOrDash(d.denied ? d.deny_code : d.matched_rule_id)),
       h("td", { class: "muted" }, d.source),
     );
     tr.addEventListener("click", () => void open(d.decision_id));
