@@ -80,18 +80,23 @@ export function createApprovalsScreen(): Screen {
     return wrap;
   }
 
-  // An approved decision can be run from here once: the Hall starts the worker (POST /wcp/dispatch) and
-  // the row then shows the run's result instead of the button (the approval grants one run).
+  // An approved decision can be run from here once: the Hall starts the worker (POST /wcp/dispatch); runs keeps
+  // what a run started here answered (the list's own last_dispatch says it after a reload).
   const runs = new Map<string, api.DispatchBrief | string>();
-  function runCell(a: Approval): HTMLElement {
+  // The run's result (often a long error) is a line of the wide "What is approved" cell; the Action column shows
+  // the button, or the outcome in one word.
+  function runParts(a: Approval): { result: HTMLElement; action: HTMLElement } {
     const known = runs.get(a.approval_id) ?? a.last_dispatch ?? null;
     const r = runState(known);
-    const out = h("div", { class: "small", "data-field": "run-result", role: "status" }, r.text);
-    if (!r.canRun) return h("div", { class: "approval-actions" }, out);
+    const result = h("div", { class: "small run-result", "data-field": "run-result", role: "status" }, r.text);
+    if (!r.canRun) {
+      const outcome = typeof known === "object" && known ? known.outcome : "";
+      return { result, action: badge(outcome ? outcome.toUpperCase() : "RUNNING", outcome === "succeeded" ? "ok" : outcome ? "bad" : "info") };
+    }
     const b = h("button", { type: "button", class: "btn btn-primary", "data-action": "run" }, "Run now");
     b.addEventListener("click", async () => {
       b.disabled = true;
-      out.textContent = "Running…";
+      result.textContent = "Running…";
       try {
         const res = await api.runDecision(a.decision_id);
         const d = res.dispatch;
@@ -102,10 +107,10 @@ export function createApprovalsScreen(): Screen {
       }
       render();
     });
-    return h("div", { class: "approval-actions" }, b, out);
+    return { result, action: h("div", { class: "approval-actions" }, b) };
   }
 
-  function whatCell(a: Approval): HTMLElement {
+  function whatCell(a: Approval, runResult: HTMLElement | null): HTMLElement {
     return h(
       "div",
       { class: "approval-what" },
@@ -122,6 +127,7 @@ export function createApprovalsScreen(): Screen {
       ),
       a.request_summary ? h("div", { class: "mono small request-summary", "data-field": "request", title: a.request_summary }, a.request_summary) : null,
       h("div", { class: "muted small" }, a.reason || "", a.matched_rule_id ? ` (rule ${a.matched_rule_id})` : ""),
+      runResult,
     );
   }
 
@@ -166,12 +172,13 @@ export function createApprovalsScreen(): Screen {
             h(
               "tbody",
               null,
-              items.map((a) =>
-                h(
+              items.map((a) => {
+                const run = a.status === "approved" ? runParts(a) : null;
+                return h(
                   "tr",
                   { "data-id": a.approval_id },
                   h("td", { class: "mono small" }, formatDateTime(a.created_at)),
-                  h("td", { class: "cell-wide" }, whatCell(a)),
+                  h("td", { class: "cell-wide" }, whatCell(a, run?.result ?? null)),
                   h("td", null, blastChip(a.blast_score)),
                   h("td", null, expiresCell(a)),
                   h(
@@ -183,10 +190,10 @@ export function createApprovalsScreen(): Screen {
                   h(
                     "td",
                     null,
-                    a.status === "pending" ? actions(a) : a.status === "approved" ? runCell(a) : h("span", { class: "muted" }, formatDateTime(a.resolved_at)),
+                    a.status === "pending" ? actions(a) : run ? run.action : h("span", { class: "muted" }, formatDateTime(a.resolved_at)),
                   ),
-                ),
-              ),
+                );
+              }),
             ),
           ),
     );
