@@ -70,6 +70,10 @@ screen_has() { # $1 = regexp that OCR must find on screen within 15 tries, $2 = 
   printf '%s\n' "$text" >"$art/$2-ocr.txt"
   fail "'$1' is not on screen (OCR text in $art/$2-ocr.txt)"
 }
+open_settings() { # clicks Settings in the sidebar (OCR of the sidebar alone, see window-smoke.sh), retrying
+  for _ in $(seq 5); do click_word Settings 0 210x860+0+0 && sleep 1 && return 0; sleep 1; done
+  fail "OCR found no 'Settings' in the sidebar"
+}
 start_app() { # $1 = log name
   "$bin" >"$tmp/$1.log" 2>&1 &
   app=$!
@@ -107,7 +111,7 @@ tt click 'Open Dashboard'
 screen_has 'Decisions today' nav-dashboard
 ok "each tray menu item navigated the window (Alerts, Workers, Live Feed, Open Dashboard)"
 
-click_word Settings 0 210x860+0+0 || true # the sidebar (see window-smoke.sh)
+open_settings
 screen_has 'tray found: with this on' settings-tray small
 ok "Settings says a system tray was found"
 
@@ -157,7 +161,7 @@ mkdir -p "$tmp/run"
 export XDG_RUNTIME_DIR="$tmp/run" # no bus socket there
 start_app app-nobus
 screen_has 'Decisions today' nobus-dashboard # drawn: the Settings link can be clicked
-click_word Settings 0 210x860+0+0 || true # the sidebar (see window-smoke.sh)
+open_settings
 screen_has 'tray found: closing quits' nobus-settings small
 wid=$(visible)
 tt close "$wid"
