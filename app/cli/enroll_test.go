@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,11 +13,8 @@ import (
 	"time"
 
 	"hallmonitor/core/attest"
-	"hallmonitor/hallapi/config"
-	"hallmonitor/hallapi/decide"
-	"hallmonitor/hallapi/httpapi"
-	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
+	"hallmonitor/internal/testservers/halltest"
 )
 
 // TestOneEnrollmentRule: the same record (and package, and key) gets the
@@ -94,7 +88,7 @@ func TestOneEnrollmentRule(t *testing.T) {
 		{"key without package", example, "", pubHex, "public_key"},
 	}
 
-	api := startHall(t, filepath.Join(tmp, "api"))
+	api := startHall(t)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// Domain.
@@ -144,40 +138,10 @@ type hallUnderTest struct {
 }
 
 // startHall serves a real Hall API (its own SQLite file and config dir) on a loopback port.
-func startHall(t *testing.T, dir string) hallUnderTest {
+func startHall(t *testing.T) hallUnderTest {
 	t.Helper()
-	st, err := store.Open(filepath.Join(dir, "hall.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Defaults(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir, cfg.Port = dir, 0
-	cfg.WorkersDir = filepath.Dir(dir) // the test's packages are beside the Hall's folder
-	dec, err := decide.New(decide.Options{Store: st, KeyDir: dir, RulesPath: cfg.RulesPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: dir, Config: cfg, Version: "test", Decide: dec,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		st.Close()
-	})
-	return hallUnderTest{base: "http://" + ln.Addr().String(), token: string(srv.AdminToken())}
+	h := halltest.Start(t, halltest.Options{})
+	return hallUnderTest{base: h.Base, token: string(h.Server.AdminToken())}
 }
 
 // enroll posts to /api/workers/enroll and returns the status and the refused field.

@@ -6,20 +6,17 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
-	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/workers"
+	"hallmonitor/internal/testservers/halltest"
 )
 
 const testRules = `{"rules":[
@@ -49,62 +46,19 @@ type envOpt func(*httpapi.Options)
 
 func newEnv(t testing.TB, rules string, opts ...envOpt) *env {
 	t.Helper()
-	dir := t.TempDir()
-	cfgDir, dataDir := filepath.Join(dir, "config"), filepath.Join(dir, "data")
-	rulesPath := filepath.Join(cfgDir, "rules.json")
-	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if rules != "" {
-		if err := os.WriteFile(rulesPath, []byte(rules), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st, err := store.Open(filepath.Join(dataDir, "hall.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Defaults(cfgDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir, cfg.RulesPath, cfg.Port = dataDir, rulesPath, 0
-	// The workers folder holds every t.TempDir() of the test (they share
-	// its parent), so the packages tests make can be enrolled.
-	cfg.WorkersDir = filepath.Dir(dir)
-	o := httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Version: "test",
+	h := halltest.Start(t, halltest.Options{
+		Rules:  rules,
 		Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		UI:     fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Hall</title>")}, "assets/app.js": {Data: []byte("console.log(1)")}}}
-	for _, f := range opts {
-		f(&o)
-	}
-	if o.Decide == nil {
-		if o.Decide, err = decide.New(decide.Options{Store: st, Logger: o.Logger, KeyDir: dataDir, HallConfig: o.Config.HallConfig,
-			RulesPath: o.Config.RulesPath}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv, err := httpapi.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		st.Close()
+		HTTP: func(o *httpapi.Options) {
+			o.UI = fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Hall</title>")}, "assets/app.js": {Data: []byte("console.log(1)")}}
+			for _, f := range opts {
+				f(o)
+			}
+		},
 	})
-	e := &env{t: t, srv: srv, dec: o.Decide, st: st, base: "http://" + ln.Addr().String(), host: ln.Addr().String(),
-		token: string(srv.AdminToken()), agentToken: string(srv.Token()), cfgDir: cfgDir, dataDir: dataDir, client: &http.Client{Timeout: 70 * time.Second}}
-	return e
+	return &env{t: t, srv: h.Server, dec: h.Decide, st: h.Store, base: h.Base, host: h.Addr,
+		token: string(h.Server.AdminToken()), agentToken: string(h.Server.Token()), cfgDir: h.ConfigDir, dataDir: h.DataDir,
+		client: &http.Client{Timeout: 70 * time.Second}}
 }
 
 // req sends a request with the token unless a header "Authorization" is given explicitly in hdr ("" removes it).

@@ -5,20 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"hallmonitor/hallapi/config"
-	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 	"hallmonitor/hallapi/telemetry"
 	"hallmonitor/hallapi/workers"
+	"hallmonitor/internal/testservers/halltest"
 )
 
 // rules: cap.doc.summarize is allowed in dev and waits for a person's
@@ -43,59 +39,29 @@ type hall struct {
 
 func newHall(t testing.TB, opts telemetry.Options, otlp otelSettings) *hall {
 	t.Helper()
-	dir := t.TempDir()
-	cfgDir, dataDir := filepath.Join(dir, "config"), filepath.Join(dir, "data")
-	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	rulesPath := filepath.Join(cfgDir, "rules.json")
-	if err := os.WriteFile(rulesPath, []byte(rules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(filepath.Join(dataDir, "hall.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Defaults(cfgDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir, cfg.RulesPath, cfg.Port = dataDir, rulesPath, 8765
-	cfg.OTLPEndpoint, cfg.OTLPProtocol, cfg.OTLPIncludeInputs = otlp.endpoint, otlp.protocol, otlp.inputs
-	if err := config.Save(cfgDir, cfg); err != nil {
-		t.Fatal(err)
-	}
-	dec, err := decide.New(decide.Options{Store: st, KeyDir: dataDir, RulesPath: rulesPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Version: "test", Decide: dec,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, pub := dec.SigningPublicKey()
-	tel, err := telemetry.Mount(srv, cfgDir, pub, "test", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := tel.Start(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		tel.Export.Close()
-		st.Close()
+	var tel *telemetry.Telemetry
+	h := halltest.Start(t, halltest.Options{
+		Rules: rules,
+		HTTP: func(o *httpapi.Options) {
+			o.Config.Port = 8765
+			o.Config.OTLPEndpoint, o.Config.OTLPProtocol, o.Config.OTLPIncludeInputs = otlp.endpoint, otlp.protocol, otlp.inputs
+		},
+		Mount: func(ctx context.Context, h *halltest.Hall) (func(), error) {
+			if err := config.Save(h.ConfigDir, h.Config); err != nil {
+				return nil, err
+			}
+			_, pub := h.Decide.SigningPublicKey()
+			var err error
+			if tel, err = telemetry.Mount(h.Server, h.ConfigDir, pub, "test", opts); err != nil {
+				return nil, err
+			}
+			if err := tel.Start(ctx, h.Config); err != nil {
+				return nil, err
+			}
+			return tel.Export.Close, nil
+		},
 	})
-	return &hall{t: t, srv: srv, st: st, tel: tel, base: "http://" + ln.Addr().String(), cfgDir: cfgDir, cfg: cfg}
+	return &hall{t: t, srv: h.Server, st: h.Store, tel: tel, base: h.Base, cfgDir: h.ConfigDir, cfg: h.Config}
 }
 
 type otelSettings struct {
