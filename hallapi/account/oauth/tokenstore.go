@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"hallmonitor/hallapi/config"
+
 	"github.com/zalando/go-keyring"
 	"golang.org/x/oauth2"
 )
@@ -91,7 +93,7 @@ func (s *TokenStore) Save(tok *oauth2.Token) (string, error) {
 		return WhereKeyring, nil
 	}
 	s.logger.Info("OS keyring unavailable, storing the registry session in a 0600 file", "path", s.file, "keyring_error", kerr.Error())
-	if err := writeFile0600(s.file, b); err != nil {
+	if err := config.WriteFileAtomic(s.file, b, 0o600); err != nil {
 		return "", fmt.Errorf("store registry session in %s: %w", s.file, err)
 	}
 	return WhereFile, nil
@@ -151,35 +153,4 @@ func (s *TokenStore) Delete() error {
 		errs = append(errs, fmt.Errorf("remove %s: %w", s.file, err))
 	}
 	return errors.Join(errs...)
-}
-
-// writeFile0600 writes through a temp file + rename so a crash never leaves a
-// half-written token, and the file is never readable by others, not even briefly.
-func writeFile0600(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
