@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"hallmonitor/app/hall"
 	"hallmonitor/core/receipt"
 )
 
@@ -18,20 +16,7 @@ import (
 // offline; a byte changed in the file is reported with its position.
 func TestExportEvidenceAndVerifyBundle(t *testing.T) {
 	tmp := t.TempDir()
-	t.Setenv("HALLMONITOR_CONFIG_DIR", filepath.Join(tmp, "config"))
-	t.Setenv("HALLMONITOR_DATA_DIR", filepath.Join(tmp, "data"))
-	h, err := hall.Open(hall.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
-		for _, tenant := range []string{"t1", "t2"} {
-			in := fmt.Sprintf(`{"capability_id":"cap.doc.summarize","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":%q,"correlation_id":"c%d"}`, tenant, i)
-			if _, err := h.Decide.Route(context.Background(), []byte(in), false, "route"); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	h := openHallWithDecisions(t, tmp, 5, "t1", "t2")
 	entries, err := h.Store.ReceiptChainEntries(context.Background(), "t1")
 	if err != nil || len(entries) != 5 {
 		t.Fatalf("t1 chain: %d %v", len(entries), err)

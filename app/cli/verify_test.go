@@ -14,19 +14,7 @@ import (
 // verify --receipts on the database also catches what a chain alone cannot:
 // a decision edited under its receipt, and deleted newest receipts.
 func TestVerifyReceiptsCatchesDatabaseEdits(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("HALLMONITOR_CONFIG_DIR", filepath.Join(tmp, "config"))
-	t.Setenv("HALLMONITOR_DATA_DIR", filepath.Join(tmp, "data"))
-	h, err := hall.Open(hall.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		in := fmt.Sprintf(`{"capability_id":"cap.doc.summarize","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"t1","correlation_id":"c%d"}`, i)
-		if _, err := h.Decide.Route(context.Background(), []byte(in), false, "route"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h := openHallWithDecisions(t, t.TempDir(), 3, "t1")
 	dbPath := h.Store.Path()
 	h.Close()
 	if code, out, errs := run(t, runVerify, "--receipts"); code != 0 || !strings.Contains(out, "3 receipts") {
@@ -52,4 +40,26 @@ func TestVerifyReceiptsCatchesDatabaseEdits(t *testing.T) {
 	if code, out, _ := run(t, runVerify, "--receipts"); code != 1 || !strings.Contains(out, "chain truncated") || !strings.Contains(out, "recorded 3 receipts") {
 		t.Fatalf("deleted newest receipt: %d %s", code, out)
 	}
+}
+
+// openHallWithDecisions opens a Hall (app/hall) with its config and data
+// folders in tmp, the ones the CLI then finds too, and routes n requests for
+// each tenant (denied: there are no rules, each still gets its receipt).
+func openHallWithDecisions(t *testing.T, tmp string, n int, tenants ...string) *hall.Hall {
+	t.Helper()
+	t.Setenv("HALLMONITOR_CONFIG_DIR", filepath.Join(tmp, "config"))
+	t.Setenv("HALLMONITOR_DATA_DIR", filepath.Join(tmp, "data"))
+	h, err := hall.Open(hall.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		for _, tenant := range tenants {
+			in := fmt.Sprintf(`{"capability_id":"cap.doc.summarize","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":%q,"correlation_id":"c%d"}`, tenant, i)
+			if _, err := h.Decide.Route(context.Background(), []byte(in), false, "route"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return h
 }
