@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"hallmonitor/hallapi/agents"
+	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/principal"
 )
 
@@ -109,8 +110,8 @@ func (s *Server) authorize(h http.Handler, access Access) http.Handler {
 		if access == Person && !p.IsPerson() {
 			s.securityDenied(r, "forbidden_scope")
 			scope := scopeOf(r.URL.Path)
-			writeError(w, http.StatusForbidden, "forbidden_scope", "agent "+quoteForMessage(p.Name)+" may not call "+
-				r.Method+" "+quoteForMessage(r.URL.Path)+": it needs the person's scope ("+scope+"); only the person at the machine governs the Hall", "")
+			writeError(w, http.StatusForbidden, "forbidden_scope", "agent "+apierr.Quote(p.Name)+" may not call "+
+				r.Method+" "+apierr.Quote(r.URL.Path)+": it needs the person's scope ("+scope+"); only the person at the machine governs the Hall", "")
 			return
 		}
 		if s.lockBlocks(r, p) {

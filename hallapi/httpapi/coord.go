@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/coord"
 	"hallmonitor/hallapi/principal"
 )
@@ -37,7 +38,7 @@ func (s *Server) actor(r *http.Request, agentID string) (coord.Actor, *httpError
 	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() {
 		if agentID != "" && agentID != p.Name {
 			return coord.Actor{}, errf(http.StatusForbidden, "forbidden_scope", "agent_id",
-				"agent %s acts on the board as itself: leave agent_id out or send %s", quoteForMessage(p.Name), quoteForMessage(p.Name))
+				"agent %s acts on the board as itself: leave agent_id out or send %s", apierr.Quote(p.Name), apierr.Quote(p.Name))
 		}
 		return coord.Actor{ID: p.Name, Agent: true}, nil
 	}
@@ -103,7 +104,7 @@ func (s *Server) handleCoordHeartbeat(w http.ResponseWriter, r *http.Request) {
 	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() {
 		if body.ID != "" && body.ID != p.Name {
 			s.fail(w, r, errf(http.StatusForbidden, "forbidden_scope", "id", "agent %s is on the board as itself: leave id out or send %s",
-				quoteForMessage(p.Name), quoteForMessage(p.Name)))
+				apierr.Quote(p.Name), apierr.Quote(p.Name)))
 			return
 		}
 		body.ID = p.Name
@@ -305,7 +306,7 @@ func (s *Server) handleCoordMessages(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "before", "before=%s must be a message id (a whole number from 1), e.g. next_before of the previous page", quoteForMessage(v)))
+			s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "before", "before=%s must be a message id (a whole number from 1), e.g. next_before of the previous page", apierr.Quote(v)))
 			return
 		}
 		f.Before = n

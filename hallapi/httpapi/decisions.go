@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/store"
 )
@@ -22,14 +23,14 @@ func parseDecisionFilter(r *http.Request) (store.DecisionFilter, *httpError) {
 	// An agent reads its own decisions only.
 	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() {
 		if f.Agent != "" && f.Agent != p.Label() {
-			return f, errf(http.StatusForbidden, "forbidden_scope", "agent", "agent %s reads its own decisions only", quoteForMessage(p.Name))
+			return f, errf(http.StatusForbidden, "forbidden_scope", "agent", "agent %s reads its own decisions only", apierr.Quote(p.Name))
 		}
 		f.Agent = p.Label()
 	}
 	switch f.Outcome {
 	case "", store.OutcomeAllowed, store.OutcomeDenied, store.OutcomePending:
 	default:
-		return f, errf(http.StatusBadRequest, "invalid_field", "outcome", "outcome must be allowed, denied or pending, not %s", quoteForMessage(f.Outcome))
+		return f, errf(http.StatusBadRequest, "invalid_field", "outcome", "outcome must be allowed, denied or pending, not %s", apierr.Quote(f.Outcome))
 	}
 	for _, p := range []struct {
 		name string
@@ -38,7 +39,7 @@ func parseDecisionFilter(r *http.Request) (store.DecisionFilter, *httpError) {
 		if v := q.Get(p.name); v != "" {
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				return f, errf(http.StatusBadRequest, "invalid_field", p.name, "%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %s", p.name, quoteForMessage(v))
+				return f, errf(http.StatusBadRequest, "invalid_field", p.name, "%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %s", p.name, apierr.Quote(v))
 			}
 			*p.dst = t
 		}
@@ -85,7 +86,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		err = store.ErrNotFound // another principal's decision: as if it did not exist
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", quoteForMessage(id)))
+		s.fail(w, r, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", apierr.Quote(id)))
 		return
 	}
 	if err != nil {

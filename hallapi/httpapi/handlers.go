@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hallmonitor/hallapi/agents"
+	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/store"
@@ -25,7 +26,7 @@ func intParam(r *http.Request, name string, def, min, max int) (int, *httpError)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < min || n > max {
-		return 0, errf(http.StatusBadRequest, "invalid_field", name, "query parameter %s=%s must be a whole number from %d to %d", name, quoteForMessage(v), min, max)
+		return 0, errf(http.StatusBadRequest, "invalid_field", name, "query parameter %s=%s must be a whole number from %d to %d", name, apierr.Quote(v), min, max)
 	}
 	return n, nil
 }
@@ -37,7 +38,7 @@ func validID(field, id string) *httpError {
 	}
 	for _, c := range id {
 		if c <= 0x20 || c >= 0x7f || c == '/' || c == '\\' {
-			return errf(http.StatusBadRequest, "invalid_field", field, "%s %s contains characters an id cannot have", field, quoteForMessage(id))
+			return errf(http.StatusBadRequest, "invalid_field", field, "%s %s contains characters an id cannot have", field, apierr.Quote(id))
 		}
 	}
 	return nil
@@ -118,11 +119,11 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 func validateSettings(st store.Settings) *httpError {
 	if st.Timezone != "" {
 		if _, err := time.LoadLocation(st.Timezone); err != nil || st.Timezone == "Local" {
-			return errf(http.StatusBadRequest, "invalid_field", "timezone", "timezone %s is not an IANA zone name such as Europe/Paris (\"\" = system)", quoteForMessage(st.Timezone))
+			return errf(http.StatusBadRequest, "invalid_field", "timezone", "timezone %s is not an IANA zone name such as Europe/Paris (\"\" = system)", apierr.Quote(st.Timezone))
 		}
 	}
 	if st.Locale != "" && !validLocale(st.Locale) {
-		return errf(http.StatusBadRequest, "invalid_field", "locale", "locale %s is not a BCP 47 tag such as en-GB (\"\" = system)", quoteForMessage(st.Locale))
+		return errf(http.StatusBadRequest, "invalid_field", "locale", "locale %s is not a BCP 47 tag such as en-GB (\"\" = system)", apierr.Quote(st.Locale))
 	}
 	if st.FeedMaxRows < 50 || st.FeedMaxRows > 10000 {
 		return errf(http.StatusBadRequest, "invalid_field", "feed_max_rows", "feed_max_rows must be from 50 to 10000 (default 500)")
@@ -132,7 +133,7 @@ func validateSettings(st store.Settings) *httpError {
 	}
 	for i, t := range st.NotifyOn {
 		if !events.Known(t) {
-			return errf(http.StatusBadRequest, "invalid_field", fmt.Sprintf("notify_on[%d]", i), "%s is not an event type (e.g. alert.raised, approval.created)", quoteForMessage(t))
+			return errf(http.StatusBadRequest, "invalid_field", fmt.Sprintf("notify_on[%d]", i), "%s is not an event type (e.g. alert.raised, approval.created)", apierr.Quote(t))
 		}
 	}
 	if !strings.HasPrefix(st.DefaultProfile, "prof.") || len(st.DefaultProfile) > 100 || strings.ContainsAny(st.DefaultProfile, " \t\r\n") {
@@ -400,7 +401,7 @@ func (s *Server) handleAckAlert(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.st.AcknowledgeAlert(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, errf(http.StatusNotFound, "not_found", "alert_id", "no alert %s", quoteForMessage(id)))
+		s.fail(w, r, errf(http.StatusNotFound, "not_found", "alert_id", "no alert %s", apierr.Quote(id)))
 		return
 	}
 	if err != nil {
@@ -502,7 +503,7 @@ func (s *Server) handleStartDispatch(w http.ResponseWriter, r *http.Request) {
 	var refused *store.DispatchRefusedError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.fail(w, r, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", quoteForMessage(id)))
+		s.fail(w, r, errf(http.StatusNotFound, "not_found", "decision_id", "no decision %s", apierr.Quote(id)))
 	case errors.As(err, &refused):
 		s.fail(w, r, errf(http.StatusConflict, "conflict", "decision_id", "%s", refused.Reason))
 	case errors.Is(err, store.ErrNotYours):
@@ -534,7 +535,7 @@ func (s *Server) handleFinishDispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !store.ValidDispatchOutcome(body.Outcome) {
-		s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "outcome", "outcome must be succeeded, failed, timed_out or cancelled, not %s", quoteForMessage(body.Outcome)))
+		s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "outcome", "outcome must be succeeded, failed, timed_out or cancelled, not %s", apierr.Quote(body.Outcome)))
 		return
 	}
 	if len(body.Error) > 4000 {
@@ -548,7 +549,7 @@ func (s *Server) handleFinishDispatch(w http.ResponseWriter, r *http.Request) {
 	d, err := s.st.FinishDispatch(r.Context(), id, body.Outcome, body.Error, body.ResultHash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.fail(w, r, errf(http.StatusNotFound, "not_found", "dispatch_id", "no dispatch %s", quoteForMessage(id)))
+		s.fail(w, r, errf(http.StatusNotFound, "not_found", "dispatch_id", "no dispatch %s", apierr.Quote(id)))
 	case errors.Is(err, store.ErrConflict):
 		s.fail(w, r, errf(http.StatusConflict, "conflict", "dispatch_id", "%v", err))
 	case errors.Is(err, store.ErrNotYours):
@@ -635,7 +636,7 @@ func (s *Server) handleUnenroll(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.st.DeleteWorker(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, errf(http.StatusNotFound, "not_found", "worker_id", "no enrolled worker %s", quoteForMessage(id)))
+		s.fail(w, r, errf(http.StatusNotFound, "not_found", "worker_id", "no enrolled worker %s", apierr.Quote(id)))
 		return
 	}
 	if err != nil {

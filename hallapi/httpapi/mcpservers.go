@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/mcpclient"
 	"hallmonitor/hallapi/store"
 )
@@ -68,7 +69,7 @@ func (b *addMCPBody) validate() ([]string, *httpError) {
 	case "":
 		return nil, errf(http.StatusBadRequest, "missing_field", "transport", "transport is required: http or stdio")
 	}
-	return nil, errf(http.StatusBadRequest, "invalid_field", "transport", "transport must be http or stdio, not %s", quoteForMessage(b.Transport))
+	return nil, errf(http.StatusBadRequest, "invalid_field", "transport", "transport must be http or stdio, not %s", apierr.Quote(b.Transport))
 }
 
 func (s *Server) handleMCPServers(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +100,7 @@ func (s *Server) handleAddMCPServer(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.st.AddMCPServer(r.Context(), body.Name, body.Transport, body.URL, argv)
 	if errors.Is(err, store.ErrConflict) {
-		s.fail(w, r, errf(http.StatusConflict, "conflict", "name", "an MCP server named %s is already connected: pick another name or remove that one first", quoteForMessage(body.Name)))
+		s.fail(w, r, errf(http.StatusConflict, "conflict", "name", "an MCP server named %s is already connected: pick another name or remove that one first", apierr.Quote(body.Name)))
 		return
 	}
 	if err != nil {
@@ -128,7 +129,7 @@ func (s *Server) mcpServerID(w http.ResponseWriter, r *http.Request) (string, bo
 }
 
 func (s *Server) mcpNotFound(w http.ResponseWriter, r *http.Request, id string) {
-	s.fail(w, r, errf(http.StatusNotFound, "not_found", "id", "no connected MCP server %s (list them with GET /api/mcp/servers)", quoteForMessage(id)))
+	s.fail(w, r, errf(http.StatusNotFound, "not_found", "id", "no connected MCP server %s (list them with GET /api/mcp/servers)", apierr.Quote(id)))
 }
 
 func (s *Server) handleRemoveMCPServer(w http.ResponseWriter, r *http.Request) {

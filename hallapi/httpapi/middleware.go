@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/events"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !IsTrusted(r) && !s.hostAllowed(r.Host) {
 			s.securityDenied(r, "forbidden_host")
-			writeError(w, http.StatusForbidden, "forbidden_host", "Host header "+quoteForMessage(r.Host)+
+			writeError(w, http.StatusForbidden, "forbidden_host", "Host header "+apierr.Quote(r.Host)+
 				" is not this Hall (use http://127.0.0.1:<port> or http://localhost:<port>)", "")
 			return
 		}
@@ -80,7 +81,7 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o := r.Header.Get("Origin"); o != "" && !desktopOrigins[o] && !strings.EqualFold(o, "http://"+r.Host) {
 			s.securityDenied(r, "forbidden_origin")
-			writeError(w, http.StatusForbidden, "forbidden_origin", "Origin "+quoteForMessage(o)+
+			writeError(w, http.StatusForbidden, "forbidden_origin", "Origin "+apierr.Quote(o)+
 				" may not call the Hall API; only the Hall's own UI may", "")
 			return
 		}
@@ -143,17 +144,4 @@ func (s *Server) securityDenied(r *http.Request, reason string) {
 		map[string]string{"reason": reason, "path": path, "remote": r.RemoteAddr, "method": r.Method}); err != nil {
 		s.log.Warn("record security event", "err", err)
 	}
-}
-
-// quoteForMessage quotes untrusted text for an error message, truncated.
-func quoteForMessage(v string) string {
-	if len(v) > 100 {
-		v = v[:100] + "..."
-	}
-	return "'" + strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, v) + "'"
 }

@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"hallmonitor/hallapi/apierr"
 )
 
 // routes mounts every endpoint with who may call it: Public, Agent (agents
@@ -136,14 +138,14 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	if rec.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", rec.h.Get("Allow"))
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
-			r.Method+" is not allowed on "+quoteForMessage(r.URL.Path)+"; allowed: "+rec.h.Get("Allow"), "")
+			r.Method+" is not allowed on "+apierr.Quote(r.URL.Path)+"; allowed: "+rec.h.Get("Allow"), "")
 		return
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !isAPIPath(r.URL.Path) && s.opts.UI != nil {
 		s.serveUI(w, r)
 		return
 	}
-	writeError(w, http.StatusNotFound, "not_found", "no endpoint "+r.Method+" "+quoteForMessage(r.URL.Path)+" (see docs/api.md)", "")
+	writeError(w, http.StatusNotFound, "not_found", "no endpoint "+r.Method+" "+apierr.Quote(r.URL.Path)+" (see docs/api.md)", "")
 }
 
 // staticExt are file types that are never SPA routes: a missing one is a 404.
@@ -158,7 +160,7 @@ func (s *Server) serveUI(w http.ResponseWriter, r *http.Request) {
 	b, err := fs.ReadFile(s.opts.UI, name)
 	if err != nil || strings.HasSuffix(name, "/") {
 		if strings.HasPrefix(name, "assets/") || staticExt[path.Ext(name)] {
-			writeError(w, http.StatusNotFound, "not_found", "no file "+quoteForMessage("/"+name)+" in the UI", "")
+			writeError(w, http.StatusNotFound, "not_found", "no file "+apierr.Quote("/"+name)+" in the UI", "")
 			return
 		}
 		name = "index.html"

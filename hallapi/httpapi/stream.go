@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/events"
 	"hallmonitor/hallapi/principal"
 )
@@ -41,7 +42,7 @@ func parseEventQuery(r *http.Request) (eventQuery, *httpError) {
 	if since != "" {
 		n, err := strconv.ParseInt(since, 10, 64)
 		if err != nil || n < 0 {
-			return q, errf(http.StatusBadRequest, "invalid_field", "since", "since must be an event id (a whole number >= 0), not %s", quoteForMessage(since))
+			return q, errf(http.StatusBadRequest, "invalid_field", "since", "since must be an event id (a whole number >= 0), not %s", apierr.Quote(since))
 		}
 		q.since = n
 	}
@@ -60,7 +61,7 @@ func parseEventQuery(r *http.Request) (eventQuery, *httpError) {
 		for _, t := range strings.Split(ts, ",") {
 			t = strings.TrimSpace(t)
 			if !events.Known(t) {
-				return q, errf(http.StatusBadRequest, "invalid_field", "types", "%s is not an event type (e.g. decision.recorded, alert.raised)", quoteForMessage(t))
+				return q, errf(http.StatusBadRequest, "invalid_field", "types", "%s is not an event type (e.g. decision.recorded, alert.raised)", apierr.Quote(t))
 			}
 			q.types[t] = true
 			q.list = append(q.list, t)
