@@ -32,17 +32,7 @@ func intParam(r *http.Request, name string, def, min, max int) (int, *httpError)
 }
 
 // validID checks a path id: 1..128 printable ASCII characters without spaces or slashes.
-func validID(field, id string) *httpError {
-	if id == "" || len(id) > 128 {
-		return errf(http.StatusBadRequest, "invalid_field", field, "%s must be 1 to 128 characters", field)
-	}
-	for _, c := range id {
-		if c <= 0x20 || c >= 0x7f || c == '/' || c == '\\' {
-			return errf(http.StatusBadRequest, "invalid_field", field, "%s %s contains characters an id cannot have", field, apierr.Quote(id))
-		}
-	}
-	return nil
-}
+func validID(field, id string) *httpError { return fromDomain(apierr.ValidID(field, id)) }
 
 func (s *Server) uptime() int64 { return int64(s.opts.Now().Sub(s.started).Seconds()) }
 
