@@ -1,8 +1,9 @@
 package coord
 
 import (
-	"fmt"
 	"time"
+
+	"hallmonitor/hallapi/apierr"
 )
 
 // Task statuses, priorities, dependency types and message types.
@@ -52,30 +53,24 @@ var (
 	MessageTypes   = []string{MsgMessage, MsgResult, MsgAlert}
 )
 
-// Error is a refused coordination request. Code is invalid_field,
-// missing_field, not_found or conflict; Field names the input.
-type Error struct {
-	Code    string
-	Field   string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
+// Error is a refused coordination request (apierr.Error): Code is
+// invalid_field, missing_field, not_found or conflict; Field names the input.
+type Error = apierr.Error
 
 func invalid(field, format string, args ...any) *Error {
-	return &Error{"invalid_field", field, fmt.Sprintf(format, args...)}
+	return apierr.New(apierr.InvalidField, field, format, args...)
 }
 
 func missing(field, format string, args ...any) *Error {
-	return &Error{"missing_field", field, fmt.Sprintf(format, args...)}
+	return apierr.New(apierr.MissingField, field, format, args...)
 }
 
 func notFound(field, format string, args ...any) *Error {
-	return &Error{"not_found", field, fmt.Sprintf(format, args...)}
+	return apierr.New(apierr.NotFound, field, format, args...)
 }
 
 func conflict(field, format string, args ...any) *Error {
-	return &Error{"conflict", field, fmt.Sprintf(format, args...)}
+	return apierr.New(apierr.Conflict, field, format, args...)
 }
 
 // Actor is who makes a coordination change: a registered agent (by id) or a

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,23 +51,6 @@ func (s *Server) actor(r *http.Request, agentID string) (coord.Actor, *httpError
 // board is the task board over the Hall's store.
 func (s *Server) board() *coord.Service { return coord.New(s.st) }
 
-// coordFail writes a coord.Error with its status (400, 404, 409).
-func (s *Server) coordFail(w http.ResponseWriter, r *http.Request, err error) {
-	var ce *coord.Error
-	if !errors.As(err, &ce) {
-		s.fail(w, r, err)
-		return
-	}
-	status := http.StatusBadRequest
-	switch ce.Code {
-	case "not_found":
-		status = http.StatusNotFound
-	case "conflict":
-		status = http.StatusConflict
-	}
-	writeError(w, status, ce.Code, ce.Message, ce.Field)
-}
-
 // readOptionalJSON decodes a body that may be empty (all fields optional).
 func readOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) *httpError {
 	b, he := readBody(w, r, maxBody)
@@ -111,7 +93,7 @@ func (s *Server) handleCoordHeartbeat(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.board().Heartbeat(r.Context(), coord.AgentInput{ID: body.ID, Name: body.Name, Type: body.Type})
 	if err != nil {
-		s.coordFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"agent": a})
@@ -121,7 +103,7 @@ func (s *Server) handleCoordTasks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ts, err := s.board().ListTasks(r.Context(), coord.TaskFilter{Status: q.Get("status"), Owner: q.Get("owner")})
 	if err != nil {
-		s.coordFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tasks": ts})
@@ -183,7 +165,7 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request, c boardChange, b
 	}
 	out, err := run(act)
 	if err != nil {
-		s.coordFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if c.key != "" {
@@ -313,7 +295,7 @@ func (s *Server) handleCoordMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.board().ListMessages(r.Context(), f)
 	if err != nil {
-		s.coordFail(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, page)
