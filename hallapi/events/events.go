@@ -161,3 +161,10 @@ func (b *Bus) Subscribers() int {
 	defer b.mu.Unlock()
 	return len(b.subs)
 }
+
+// Decode unmarshals an event's data into a T (false for a malformed one).
+func Decode[T any](ev Event) (T, bool) {
+	var v T
+	err := json.Unmarshal(ev.Data, &v)
+	return v, err == nil
+}

@@ -8,7 +8,6 @@ package metrics
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -145,11 +144,11 @@ func (m *Metrics) Run(ctx context.Context) {
 func (m *Metrics) observe(ev events.Event) {
 	switch ev.Type {
 	case events.DecisionRecorded:
-		if d, ok := decode[store.DecisionSummary](ev); ok {
+		if d, ok := events.Decode[store.DecisionSummary](ev); ok {
 			m.decisions.WithLabelValues(d.Outcome, d.DenyCode, d.CapabilityID).Inc()
 		}
 	case events.DispatchFinished:
-		if d, ok := decode[store.Dispatch](ev); ok && d.DurationMS != nil {
+		if d, ok := events.Decode[store.Dispatch](ev); ok && d.DurationMS != nil {
 			m.dispatch.WithLabelValues(d.Outcome).Observe(float64(*d.DurationMS) / 1000)
 		}
 	}
@@ -188,10 +187,4 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descApprovals, prometheus.GaugeValue, float64(n.PendingApprovals))
 	ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(n.ActiveDispatches))
 	ch <- prometheus.MustNewConstMetric(descWorkers, prometheus.GaugeValue, float64(n.Workers))
-}
-
-func decode[T any](ev events.Event) (T, bool) {
-	var v T
-	err := json.Unmarshal(ev.Data, &v)
-	return v, err == nil
 }

@@ -3,7 +3,6 @@ package otelexport
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -299,11 +298,4 @@ func withIDs(ctx context.Context, decisionID string, spanID trace.SpanID, child 
 			TraceID: tid, SpanID: SpanID("route", decisionID), TraceFlags: trace.FlagsSampled, Remote: true}))
 	}
 	return ctx
-}
-
-// decode unmarshals an event's data (ignoring a malformed one: the store wrote it).
-func decode[T any](ev events.Event) (T, bool) {
-	var v T
-	err := json.Unmarshal(ev.Data, &v)
-	return v, err == nil
 }

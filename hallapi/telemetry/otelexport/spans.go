@@ -35,26 +35,26 @@ const (
 func (p *pipeline) handle(ctx context.Context, ev events.Event) {
 	switch ev.Type {
 	case events.DecisionRecorded:
-		if d, ok := decode[store.DecisionSummary](ev); ok {
+		if d, ok := events.Decode[store.DecisionSummary](ev); ok {
 			p.routeSpan(ctx, ev, d)
 		}
 	case events.ApprovalResolved:
-		if a, ok := decode[store.Approval](ev); ok {
+		if a, ok := events.Decode[store.Approval](ev); ok {
 			p.approvalSpan(ctx, a)
 		}
 	case events.DispatchFinished:
-		if d, ok := decode[store.Dispatch](ev); ok {
+		if d, ok := events.Decode[store.Dispatch](ev); ok {
 			p.dispatchSpan(ctx, d)
 		}
 	case events.ApprovalCreated:
-		if a, ok := decode[store.Approval](ev); ok {
+		if a, ok := events.Decode[store.Approval](ev); ok {
 			p.log(ctx, ev, a.DecisionID, otellog.SeverityInfo, "approval requested: "+a.CapabilityID,
 				attribute.String(AttrApprovalID, a.ApprovalID), attribute.String(AttrCapability, a.CapabilityID),
 				attribute.String(AttrRule, a.MatchedRuleID), attribute.String(AttrTenant, a.TenantID),
 				attribute.String("wcp.approval.reason", a.Reason), attribute.String("wcp.approval.expires_at", a.ExpiresAt))
 		}
 	case events.AlertRaised, events.AlertAcknowledged:
-		if a, ok := decode[store.Alert](ev); ok {
+		if a, ok := events.Decode[store.Alert](ev); ok {
 			sev := map[string]otellog.Severity{"info": otellog.SeverityInfo, "warning": otellog.SeverityWarn,
 				"critical": otellog.SeverityError}[a.Severity]
 			if sev == 0 || ev.Type == events.AlertAcknowledged {
