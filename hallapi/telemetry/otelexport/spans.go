@@ -91,14 +91,14 @@ func (p *pipeline) routeSpan(ctx context.Context, ev events.Event, d store.Decis
 	if d.BlastScore != nil {
 		attrs = append(attrs, attribute.Int("wcp.blast_score", *d.BlastScore))
 	}
-	agent, artifact, receiptID := "", "", ""
+	artifact, receiptID := "", ""
 	if f, err := p.e.opts.Store.DecisionSpanFields(ctx, d.DecisionID, p.set.IncludeInputs); err == nil {
-		agent, artifact, receiptID = f.Agent, f.ArtifactHash, f.ReceiptID
+		artifact, receiptID = f.ArtifactHash, f.ReceiptID
 		if f.Input != "" {
 			attrs = append(attrs, attribute.String(AttrInput, f.Input))
 		}
 	}
-	attrs = append(attrs, attribute.String(AttrAgent, agent), attribute.String(AttrArtifactHash, artifact),
+	attrs = append(attrs, attribute.String(AttrAgent, d.Agent), attribute.String(AttrArtifactHash, artifact),
 		attribute.String(AttrReceiptID, receiptID))
 	start := parseTime(d.Timestamp, ev.Time)
 	end := ev.Time
