@@ -5,7 +5,7 @@ import { app, type Screen } from "../app";
 import { copyText, h, replace } from "../dom";
 import { formatCountdown, formatDateTime, formatTime, formatUptime } from "../time";
 import { exportSummary } from "../telemetry";
-import { badge, blastChip, breakable, busy, emptyState, errorBox, kv, outcomeBadge, toast } from "../ui";
+import { badge, blastChip, breakable, breakableOrDash, busy, emptyState, errorBox, kv, outcomeBadge, toast } from "../ui";
 import { decisionCharts } from "./decisioncharts";
 
 /**
@@ -231,7 +231,7 @@ export function createStatusScreen(): Screen {
                   h("td", null, outcomeBadge(d.outcome, d.dry_run)),
                   h("td", { class: "mono" }, ...breakable(d.capability_id)),
                   h("td", null, d.tenant_id),
-                  h("td", { class: "mono" }, ...(d.deny_code ? breakable(d.deny_code) : ["—"])),
+                  h("td", { class: "mono" }, ...breakableOrDash(d.deny_code)),
                   h("td", null, d.deny_message || "—"),
                   h("td", null, blastChip(d.blast_score)),
                 ),
