@@ -14,12 +14,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"hallmonitor/hallapi/apierr"
+	"hallmonitor/hallapi/coord"
 	"hallmonitor/hallapi/principal"
 	"hallmonitor/hallapi/store"
 )
@@ -34,8 +34,6 @@ const CacheTTL = 500 * time.Millisecond
 // DefaultAgent is the agent the api-token of a Hall from before agents
 // becomes on upgrade (and that the setup wizard's token belongs to).
 const DefaultAgent = "default"
-
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // Service creates, lists, rotates, revokes and authenticates agent tokens.
 type Service struct {
@@ -88,7 +86,8 @@ func ValidateName(name string) *apierr.Error {
 	if name == "" {
 		return apierr.New(apierr.MissingField, "name", "name is required: what the agent is, e.g. claude-desktop or ci-bot")
 	}
-	if !validName.MatchString(name) || strings.HasPrefix(name, "person") {
+	// An agent's name is its id on the coordination board: the board's rule.
+	if coord.ValidAgentID("name", name) != nil || strings.HasPrefix(name, "person") {
 		return apierr.New(apierr.InvalidField, "name", "name %s must be 1 to 64 letters, digits, '.', '_' or '-', start with a letter or digit, and not start with \"person\"", apierr.Quote(name))
 	}
 	return nil
