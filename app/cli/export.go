@@ -2,11 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"hallmonitor/hallapi/config"
@@ -52,11 +52,11 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	if _, err := os.Stat(filepath.Join(cfg.DataDir, config.SigningKeyFileName)); err != nil {
+	key, err := config.LoadSigningKey(cfg.DataDir)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
 		fmt.Fprintf(stderr, "export evidence: the Hall's receipt key is not in %s (%v): pass the Hall's --data-dir\n", cfg.DataDir, err)
 		return 1
 	}
-	key, err := config.LoadOrCreateSigningKey(cfg.DataDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "export evidence: %v\n", err)
 		return 1

@@ -181,16 +181,24 @@ func verifyReceipts(db hallDBFlags, jsonlPath, tenant, hallKeyHex string, asJSON
 	return 0
 }
 
+// parseHallPublicKey decodes --hall-public-key (hex of an Ed25519 public key).
+func parseHallPublicKey(hexKey string) (ed25519.PublicKey, error) {
+	b, err := hex.DecodeString(hexKey)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("--hall-public-key must be %d hex characters", 2*ed25519.PublicKeySize)
+	}
+	return b, nil
+}
+
 // hallKeys resolves receipt signing keys: an explicit public key, else the
 // Hall's own key in the data directory (never created here).
 func hallKeys(hexKey, dataDir string, db hallDBFlags) (receipt.KeyResolver, error) {
 	var pub ed25519.PublicKey
 	if hexKey != "" {
-		b, err := hex.DecodeString(hexKey)
-		if err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("--hall-public-key must be %d hex characters", 2*ed25519.PublicKeySize)
+		var err error
+		if pub, err = parseHallPublicKey(hexKey); err != nil {
+			return nil, err
 		}
-		pub = b
 	} else {
 		if dataDir == "" {
 			cfg, err := db.resolve("")
@@ -199,11 +207,11 @@ func hallKeys(hexKey, dataDir string, db hallDBFlags) (receipt.KeyResolver, erro
 			}
 			dataDir = cfg.DataDir
 		}
-		p := filepath.Join(dataDir, config.SigningKeyFileName)
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("the Hall's receipt key %s is not readable (%v): pass --hall-public-key", p, err)
+		k, err := config.LoadSigningKey(dataDir)
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+			return nil, fmt.Errorf("the Hall's receipt key %s is not readable (%v): pass --hall-public-key",
+				filepath.Join(dataDir, config.SigningKeyFileName), err)
 		}
-		k, err := config.LoadOrCreateSigningKey(dataDir)
 		if err != nil {
 			return nil, err
 		}
@@ -306,12 +314,11 @@ func readReceiptJSONL(path string) (map[string][]receipt.Receipt, error) {
 func verifyBundle(path, hallKeyHex string, asJSON bool, stdout, stderr io.Writer) int {
 	var pinned ed25519.PublicKey
 	if hallKeyHex != "" {
-		b, err := hex.DecodeString(hallKeyHex)
-		if err != nil || len(b) != ed25519.PublicKeySize {
-			fmt.Fprintf(stderr, "verify: --hall-public-key must be %d hex characters\n", 2*ed25519.PublicKeySize)
+		var err error
+		if pinned, err = parseHallPublicKey(hallKeyHex); err != nil {
+			fmt.Fprintf(stderr, "verify: %v\n", err)
 			return 2
 		}
-		pinned = b
 	}
 	b, err := readBundle(path)
 	if err != nil {

@@ -97,18 +97,26 @@ func writeSecret(configDir, name, prefix string) (Token, error) {
 // LoadOrCreateSigningKey returns the Hall's Ed25519 key stored in
 // <dataDir>/hall-key (hex of the 32-byte seed, mode 0600), creating it when missing.
 func LoadOrCreateSigningKey(dataDir string) (ed25519.PrivateKey, error) {
+	k, err := LoadSigningKey(dataDir)
+	if !errors.Is(err, os.ErrNotExist) {
+		return k, err
+	}
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, err
+	}
+	if err := WriteFileAtomic(filepath.Join(dataDir, SigningKeyFileName), []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write signing key: %w", err)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// LoadSigningKey reads the Hall's key from <dataDir>/hall-key and never
+// creates it: a missing key is an error matching os.ErrNotExist (the CLI
+// reading another Hall's evidence must not make a key of its own).
+func LoadSigningKey(dataDir string) (ed25519.PrivateKey, error) {
 	p := filepath.Join(dataDir, SigningKeyFileName)
 	st, err := os.Stat(p)
-	if errors.Is(err, os.ErrNotExist) {
-		seed := make([]byte, ed25519.SeedSize)
-		if _, err := rand.Read(seed); err != nil {
-			return nil, err
-		}
-		if err := WriteFileAtomic(p, []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
-			return nil, fmt.Errorf("write signing key: %w", err)
-		}
-		return ed25519.NewKeyFromSeed(seed), nil
-	}
 	if err != nil {
 		return nil, err
 	}
