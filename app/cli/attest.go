@@ -59,7 +59,7 @@ func attestKeygen(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, nskeys.ErrExists):
 		fmt.Fprintf(stderr, "attest keygen: %v; pass --force to replace it\n", err)
 		return 1
-	case err != nil && strings.Contains(err.Error(), "must be exactly"):
+	case errors.Is(err, nskeys.ErrBadNamespace):
 		fmt.Fprintf(stderr, "attest keygen: --namespace %v\n", err)
 		return 2
 	case err != nil:

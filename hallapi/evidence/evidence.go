@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	coreevidence "hallmonitor/core/evidence"
@@ -32,6 +31,9 @@ type Source interface {
 // ErrEmpty is returned when no receipt was issued in the range.
 var ErrEmpty = errors.New("no receipts were issued in that time range (and tenant): widen the range")
 
+// ErrBackwards is a range whose end is before its start.
+var ErrBackwards = errors.New("before it starts")
+
 // Range selects what a bundle holds.
 type Range struct {
 	From, To time.Time // inclusive, on each receipt's issued_at
@@ -48,7 +50,7 @@ type Summary struct {
 // Export builds the signed bundle of r.
 func Export(ctx context.Context, src Source, key ed25519.PrivateKey, r Range, now time.Time) ([]byte, Summary, error) {
 	if r.To.Before(r.From) {
-		return nil, Summary{}, fmt.Errorf("the range ends (%s) before it starts (%s)", r.To.Format(time.RFC3339), r.From.Format(time.RFC3339))
+		return nil, Summary{}, fmt.Errorf("the range ends (%s) %w (%s)", r.To.Format(time.RFC3339), ErrBackwards, r.From.Format(time.RFC3339))
 	}
 	heads, err := src.ReceiptHeads(ctx)
 	if err != nil {
@@ -168,7 +170,7 @@ func Mount(srv *httpapi.Server, key ed25519.PrivateKey) {
 		case errors.Is(err, ErrEmpty):
 			writeError(w, http.StatusNotFound, "not_found", err.Error(), "")
 			return
-		case err != nil && strings.Contains(err.Error(), "before it starts"):
+		case errors.Is(err, ErrBackwards):
 			writeError(w, http.StatusBadRequest, "invalid_field", err.Error(), "to")
 			return
 		case err != nil:

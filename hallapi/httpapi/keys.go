@@ -49,7 +49,7 @@ func (s *Server) handleMakeKey(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, nskeys.ErrExists):
 		s.fail(w, r, errf(http.StatusConflict, "conflict", "namespace", "%v", err))
-	case err != nil && strings.Contains(err.Error(), "must be exactly"):
+	case errors.Is(err, nskeys.ErrBadNamespace):
 		s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "namespace", "%v", err))
 	case err != nil:
 		s.fail(w, r, err)

@@ -27,6 +27,9 @@ import (
 // ErrExists is returned by Generate when the namespace already has a key.
 var ErrExists = errors.New("key exists")
 
+// ErrBadNamespace is a namespace that is not exactly x.<name> or org.<name>.
+var ErrBadNamespace = errors.New("must be exactly x.<name> or org.<name>")
+
 // Key is a namespace public key and where it is known from.
 type Key struct {
 	Namespace string `json:"namespace"`
@@ -55,7 +58,7 @@ func NamespaceOf(id string) (string, error) {
 func Generate(dir, ns string, force bool) (Key, error) {
 	got, err := attest.Namespace(ns)
 	if err != nil || got != ns {
-		return Key{}, fmt.Errorf("namespace %q must be exactly x.<name> or org.<name>", ns)
+		return Key{}, fmt.Errorf("namespace %q %w", ns, ErrBadNamespace)
 	}
 	keyPath, pubPath := filepath.Join(dir, ns+".key"), filepath.Join(dir, ns+".pub")
 	if !force {
