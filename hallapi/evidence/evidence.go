@@ -17,7 +17,6 @@ import (
 
 	coreevidence "hallmonitor/core/evidence"
 	"hallmonitor/core/receipt"
-	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/store"
 )
@@ -154,12 +153,12 @@ func Mount(srv *httpapi.Server, key ed25519.PrivateKey) {
 		}{{"from", &rg.From, false}, {"to", &rg.To, true}} {
 			v := q.Get(f.name)
 			if v == "" {
-				writeError(w, http.StatusBadRequest, "missing_field", f.name+" is required: the range of receipts to export, e.g. ?from=2026-12-01&to=2026-12-04", f.name)
+				httpapi.WriteError(w, http.StatusBadRequest, "missing_field", f.name+" is required: the range of receipts to export, e.g. ?from=2026-12-01&to=2026-12-04", f.name)
 				return
 			}
 			t, err := ParseTime(v, f.end)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, "invalid_field", f.name+": "+err.Error(), f.name)
+				httpapi.WriteError(w, http.StatusBadRequest, "invalid_field", f.name+": "+err.Error(), f.name)
 				return
 			}
 			*f.dst = t
@@ -168,14 +167,14 @@ func Mount(srv *httpapi.Server, key ed25519.PrivateKey) {
 		b, sum, err := Export(req.Context(), srv.Store(), key, rg, time.Now())
 		switch {
 		case errors.Is(err, ErrEmpty):
-			writeError(w, http.StatusNotFound, "not_found", err.Error(), "")
+			httpapi.WriteError(w, http.StatusNotFound, "not_found", err.Error(), "")
 			return
 		case errors.Is(err, ErrBackwards):
-			writeError(w, http.StatusBadRequest, "invalid_field", err.Error(), "to")
+			httpapi.WriteError(w, http.StatusBadRequest, "invalid_field", err.Error(), "to")
 			return
 		case err != nil:
 			srv.Logger().Error("export evidence", "err", err)
-			writeError(w, http.StatusInternalServerError, "internal", "the bundle could not be built: "+err.Error(), "")
+			httpapi.WriteError(w, http.StatusInternalServerError, "internal", "the bundle could not be built: "+err.Error(), "")
 			return
 		}
 		name := fmt.Sprintf("hall-evidence-%s-%s.dsse.json", rg.From.UTC().Format("20060102T150405Z"), rg.To.UTC().Format("20060102T150405Z"))
@@ -186,12 +185,4 @@ func Mount(srv *httpapi.Server, key ed25519.PrivateKey) {
 		h.Set("X-Evidence-Receipts", fmt.Sprint(sum.Receipts))
 		w.Write(b)
 	}), httpapi.Person)
-}
-
-func writeError(w http.ResponseWriter, status int, code, message, field string) {
-	b, _ := json.Marshal(map[string]any{"error": apierr.Error{Code: code, Message: message, Field: field}})
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
 }

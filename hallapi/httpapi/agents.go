@@ -9,7 +9,7 @@ func (s *Server) handleAgents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"agents": as})
+	WriteJSON(w, http.StatusOK, map[string]any{"agents": as})
 }
 
 // handleCreateAgent is POST /api/agents {name}: the token is in this answer
@@ -27,7 +27,7 @@ func (s *Server) handleCreateAgent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"agent": a, "token": tok})
+	WriteJSON(w, http.StatusCreated, map[string]any{"agent": a, "token": tok})
 }
 
 // handleRotateAgent is POST /api/agents/{agent_id}/rotate.
@@ -41,7 +41,7 @@ func (s *Server) handleRotateAgent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"agent": a, "token": tok})
+	WriteJSON(w, http.StatusOK, map[string]any{"agent": a, "token": tok})
 }
 
 // handleRevokeAgent is DELETE /api/agents/{agent_id}.
@@ -51,5 +51,5 @@ func (s *Server) handleRevokeAgent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"agent": a})
+	WriteJSON(w, http.StatusOK, map[string]any{"agent": a})
 }

@@ -102,7 +102,7 @@ func (s *Server) authorize(h http.Handler, access Access) http.Handler {
 		if !ok {
 			s.securityDenied(r, "unauthorized")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmonitor"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized",
+			WriteError(w, http.StatusUnauthorized, "unauthorized",
 				"this request needs a credential: an agent sends its agent token ('Authorization: Bearer hma_…', Settings › Agents); "+
 					"the person uses the window, the link `hallmonitor serve` prints, or <config dir>/admin-token", "")
 			return
@@ -110,12 +110,12 @@ func (s *Server) authorize(h http.Handler, access Access) http.Handler {
 		if access == Person && !p.IsPerson() {
 			s.securityDenied(r, "forbidden_scope")
 			scope := scopeOf(r.URL.Path)
-			writeError(w, http.StatusForbidden, "forbidden_scope", "agent "+apierr.Quote(p.Name)+" may not call "+
+			WriteError(w, http.StatusForbidden, "forbidden_scope", "agent "+apierr.Quote(p.Name)+" may not call "+
 				r.Method+" "+apierr.Quote(r.URL.Path)+": it needs the person's scope ("+scope+"); only the person at the machine governs the Hall", "")
 			return
 		}
 		if s.lockBlocks(r, p) {
-			writeError(w, http.StatusLocked, "locked", "Hall Monitor is locked: unlock it with your passphrase", "")
+			WriteError(w, http.StatusLocked, "locked", "Hall Monitor is locked: unlock it with your passphrase", "")
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(principal.With(r.Context(), p)))
@@ -125,5 +125,5 @@ func (s *Server) authorize(h http.Handler, access Access) http.Handler {
 // handleWhoami is GET /api/whoami: the caller's principal.
 func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal.From(r.Context())
-	writeJSON(w, http.StatusOK, p)
+	WriteJSON(w, http.StatusOK, p)
 }

@@ -42,7 +42,7 @@ func (s *Server) handleAvailableWorkers(w http.ResponseWriter, r *http.Request) 
 	resp := map[string]any{"workers_dir": dir, "packages": []AvailablePackage{}, "truncated": false, "error": ""}
 	if dir == "" {
 		resp["error"] = "no workers directory is configured: set it in Setup (re-run it from Settings)"
-		writeJSON(w, http.StatusOK, resp)
+		WriteJSON(w, http.StatusOK, resp)
 		return
 	}
 	entries, err := os.ReadDir(dir)
@@ -52,7 +52,7 @@ func (s *Server) handleAvailableWorkers(w http.ResponseWriter, r *http.Request) 
 		} else {
 			resp["error"] = "cannot read the workers directory: " + err.Error()
 		}
-		writeJSON(w, http.StatusOK, resp)
+		WriteJSON(w, http.StatusOK, resp)
 		return
 	}
 	enrolled, err := s.st.ListWorkers(r.Context())
@@ -107,7 +107,7 @@ func (s *Server) handleAvailableWorkers(w http.ResponseWriter, r *http.Request) 
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Folder < out[j].Folder })
 	resp["packages"] = out
-	writeJSON(w, http.StatusOK, resp)
+	WriteJSON(w, http.StatusOK, resp)
 }
 
 func isDir(p string) bool {

@@ -70,7 +70,7 @@ func (s *Server) handleCoordAgents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, source := s.person(r)
-	writeJSON(w, http.StatusOK, map[string]any{"agents": as, "me": map[string]string{"id": name, "source": source}})
+	WriteJSON(w, http.StatusOK, map[string]any{"agents": as, "me": map[string]string{"id": name, "source": source}})
 }
 
 func (s *Server) handleCoordHeartbeat(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +96,7 @@ func (s *Server) handleCoordHeartbeat(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"agent": a})
+	WriteJSON(w, http.StatusOK, map[string]any{"agent": a})
 }
 
 func (s *Server) handleCoordTasks(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +106,7 @@ func (s *Server) handleCoordTasks(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tasks": ts})
+	WriteJSON(w, http.StatusOK, map[string]any{"tasks": ts})
 }
 
 // taskBody is a new task as JSON (POST /api/coord/tasks, and follow_up of
@@ -171,7 +171,7 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request, c boardChange, b
 	if c.key != "" {
 		out = map[string]any{c.key: out}
 	}
-	writeJSON(w, c.status, out)
+	WriteJSON(w, c.status, out)
 }
 
 func (s *Server) handleCoordCreateTask(w http.ResponseWriter, r *http.Request) {
@@ -254,7 +254,7 @@ func (s *Server) handleCoordLocks(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"locks": ls})
+	WriteJSON(w, http.StatusOK, map[string]any{"locks": ls})
 }
 
 func (s *Server) handleCoordAcquireLock(w http.ResponseWriter, r *http.Request) {
@@ -298,7 +298,7 @@ func (s *Server) handleCoordMessages(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	WriteJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) handleCoordPostMessage(w http.ResponseWriter, r *http.Request) {

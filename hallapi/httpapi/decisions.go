@@ -72,7 +72,7 @@ func (s *Server) handleDecisions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"decisions": ds, "next_cursor": next})
+	WriteJSON(w, http.StatusOK, map[string]any{"decisions": ds, "next_cursor": next})
 }
 
 func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +93,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"decision": d.Decision, "input": d.Input, "receipt": d.Receipt,
+	WriteJSON(w, http.StatusOK, map[string]any{"decision": d.Decision, "input": d.Input, "receipt": d.Receipt,
 		"dispatch": d.Dispatch, "approval": d.Approval, "summary": d.Summary, "rules_hash": d.RulesHash})
 }
 
@@ -190,5 +190,5 @@ func (s *Server) handleRoute(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	WriteJSON(w, http.StatusOK, res)
 }

@@ -38,5 +38,5 @@ func (s *Server) handleRunDispatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, run)
+	WriteJSON(w, http.StatusOK, run)
 }

@@ -59,7 +59,7 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"valid": v.Valid(), "checks": v.Checks, "record": v.Record})
+	WriteJSON(w, http.StatusOK, map[string]any{"valid": v.Valid(), "checks": v.Checks, "record": v.Record})
 }
 
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request, req workers.EnrollRequest) {
@@ -76,7 +76,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request, req workers.Enro
 		if strings.HasPrefix(f.Message, "DENY_WORKER_TAMPERED") {
 			resp["code"] = "DENY_WORKER_TAMPERED"
 		}
-		writeJSON(w, http.StatusBadRequest, resp)
+		WriteJSON(w, http.StatusBadRequest, resp)
 		return
 	case err != nil:
 		s.fail(w, r, err)
@@ -86,11 +86,11 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request, req workers.Enro
 	resp := map[string]any{"enrolled": true, "worker": wk, "worker_id": wk.WorkerID, "enrolled_at": wk.EnrolledAt,
 		"artifact_hash_verified": got.Validation.HashOK, "checks": got.Validation.Checks}
 	if got.Created {
-		writeJSON(w, http.StatusCreated, resp)
+		WriteJSON(w, http.StatusCreated, resp)
 		return
 	}
 	resp["updated"] = true
-	writeJSON(w, http.StatusOK, resp)
+	WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {

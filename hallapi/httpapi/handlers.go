@@ -39,14 +39,14 @@ func (s *Server) uptime() int64 { return int64(s.opts.Now().Sub(s.started).Secon
 // handleHealth answers without a token, so it names no file of the user's
 // (the database and log paths are in GET /api/status).
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	WriteJSON(w, http.StatusOK, map[string]any{
 		"status": "ok", "version": s.opts.Version, "started_at": s.started.Format(time.RFC3339),
 		"uptime_seconds": s.uptime(), "listen": s.Listen(), "timestamp": s.opts.Now().UTC().Format(time.RFC3339),
 	})
 }
 
 func (s *Server) handleWCPHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "wcp_version": WCPVersion, "hall_version": s.opts.Version})
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "wcp_version": WCPVersion, "hall_version": s.opts.Version})
 }
 
 func (s *Server) accountStatus(r *http.Request) AccountStatus {
@@ -101,7 +101,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		"denials_today": counts.DenialsToday, "timestamp": s.opts.Now().UTC().Format(time.RFC3339),
 	}
 	s.sections.Range(func(k, f any) bool { out[k.(string)] = f.(func() any)(); return true })
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 // ---- settings ----
@@ -161,7 +161,7 @@ func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", st.ETag())
-	writeJSON(w, http.StatusOK, map[string]any{"settings": st})
+	WriteJSON(w, http.StatusOK, map[string]any{"settings": st})
 }
 
 // settingsBody has pointer fields so missing keys are detected (PUT replaces all keys).
@@ -227,7 +227,7 @@ func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", st.ETag())
-	writeJSON(w, http.StatusOK, map[string]any{"settings": st})
+	WriteJSON(w, http.StatusOK, map[string]any{"settings": st})
 }
 
 // ---- setup ----
@@ -243,7 +243,7 @@ func (s *Server) handleGetSetup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"completed": cfg.Completed(), "config": cfg, "defaults": def})
+	WriteJSON(w, http.StatusOK, map[string]any{"completed": cfg.Completed(), "config": cfg, "defaults": def})
 }
 
 func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
@@ -298,7 +298,7 @@ func (s *Server) handlePostSetup(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.st.Emit(r.Context(), events.SetupChanged, map[string]any{"completed": true, "restart_required": restart}); err != nil {
 		s.log.Warn("record setup event", "err", err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"completed": true, "config": cfg, "restart_required": restart})
+	WriteJSON(w, http.StatusOK, map[string]any{"completed": true, "config": cfg, "restart_required": restart})
 }
 
 func (s *Server) setDefaultProfile(ctx context.Context, profile string) error {
@@ -346,7 +346,7 @@ func (s *Server) handleRotateToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.token.Store(&tok)
 	s.log.Info("token of agent default rotated")
-	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+	WriteJSON(w, http.StatusOK, map[string]string{"token": tok})
 }
 
 // ---- alerts ----
@@ -376,7 +376,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": as})
+	WriteJSON(w, http.StatusOK, map[string]any{"alerts": as})
 }
 
 func (s *Server) handleAckAlert(w http.ResponseWriter, r *http.Request) {
@@ -398,7 +398,7 @@ func (s *Server) handleAckAlert(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	WriteJSON(w, http.StatusOK, a)
 }
 
 // emptyBody accepts no body, or an empty JSON object.
@@ -435,7 +435,7 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request, status st
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"approvals": as})
+	WriteJSON(w, http.StatusOK, map[string]any{"approvals": as})
 }
 
 func (s *Server) handleResolveApproval(w http.ResponseWriter, r *http.Request) {
@@ -452,7 +452,7 @@ func (s *Server) handleResolveApproval(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	WriteJSON(w, http.StatusOK, a)
 }
 
 // ---- dispatches ----
@@ -463,7 +463,7 @@ func (s *Server) handleActiveDispatches(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"active": ds})
+	WriteJSON(w, http.StatusOK, map[string]any{"active": ds})
 }
 
 func (s *Server) handleDispatches(w http.ResponseWriter, r *http.Request) {
@@ -481,7 +481,7 @@ func (s *Server) handleDispatches(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dispatches": ds, "next_cursor": next})
+	WriteJSON(w, http.StatusOK, map[string]any{"dispatches": ds, "next_cursor": next})
 }
 
 func (s *Server) handleStartDispatch(w http.ResponseWriter, r *http.Request) {
@@ -501,7 +501,7 @@ func (s *Server) handleStartDispatch(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.fail(w, r, err)
 	default:
-		writeJSON(w, http.StatusCreated, d)
+		WriteJSON(w, http.StatusCreated, d)
 	}
 }
 
@@ -547,7 +547,7 @@ func (s *Server) handleFinishDispatch(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.fail(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, d)
+		WriteJSON(w, http.StatusOK, d)
 	}
 }
 
@@ -578,7 +578,7 @@ func (s *Server) handleWorkers(w http.ResponseWriter, r *http.Request) {
 			ws[i].Registry.AgeSeconds = &age
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"workers": ws, "count": len(ws)})
+	WriteJSON(w, http.StatusOK, map[string]any{"workers": ws, "count": len(ws)})
 }
 
 func (s *Server) handleCapabilities(w http.ResponseWriter, r *http.Request) {
@@ -606,7 +606,7 @@ func (s *Server) handleCapabilities(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"capabilities": caps})
+	WriteJSON(w, http.StatusOK, map[string]any{"capabilities": caps})
 }
 
 func contains(l []string, s string) bool {
@@ -633,5 +633,5 @@ func (s *Server) handleUnenroll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"unenrolled": true, "worker_id": id})
+	WriteJSON(w, http.StatusOK, map[string]any{"unenrolled": true, "worker_id": id})
 }

@@ -75,5 +75,5 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 	if !isBatch {
 		resp["decision_id"] = ids[0] // reference /decisions/ingest key
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	WriteJSON(w, http.StatusCreated, resp)
 }

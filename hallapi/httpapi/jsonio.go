@@ -55,11 +55,14 @@ func fromDomain(e *apierr.Error) *httpError {
 	return &httpError{st, *e}
 }
 
-func writeError(w http.ResponseWriter, status int, code, message, field string) {
-	writeJSON(w, status, map[string]APIError{"error": {Code: code, Message: message, Field: field}})
+// WriteError answers with the Hall API's error object; packages that mount
+// routes on the server (telemetry, evidence) answer with it too.
+func WriteError(w http.ResponseWriter, status int, code, message, field string) {
+	WriteJSON(w, status, map[string]APIError{"error": {Code: code, Message: message, Field: field}})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with v as JSON, never cached.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
@@ -106,15 +109,15 @@ func readJSON(w http.ResponseWriter, r *http.Request, max int64, dst any) *httpE
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	if errors.As(err, &he) {
-		writeError(w, he.status, he.Code, he.Message, he.Field)
+		WriteError(w, he.status, he.Code, he.Message, he.Field)
 		return
 	}
 	var ae *apierr.Error
 	if errors.As(err, &ae) {
 		he = fromDomain(ae)
-		writeError(w, he.status, he.Code, he.Message, he.Field)
+		WriteError(w, he.status, he.Code, he.Message, he.Field)
 		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", "the Hall could not complete the request; see the Hall log", "")
+	WriteError(w, http.StatusInternalServerError, "internal", "the Hall could not complete the request; see the Hall log", "")
 }

@@ -33,7 +33,7 @@ func (s *Server) handleKeys(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": keys, "keys_dir": s.keysDir()})
+	WriteJSON(w, http.StatusOK, map[string]any{"keys": keys, "keys_dir": s.keysDir()})
 }
 
 // handleMakeKey is `attest keygen` for the namespace: 201 with the public key.
@@ -54,7 +54,7 @@ func (s *Server) handleMakeKey(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.fail(w, r, err)
 	default:
-		writeJSON(w, http.StatusCreated, k)
+		WriteJSON(w, http.StatusCreated, k)
 	}
 }
 
@@ -100,6 +100,6 @@ func (s *Server) handleSignPackage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errf(http.StatusBadRequest, "invalid_field", "package_path", "%v", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"namespace": ns, "public_key": key.PublicKey, "manifest_path": path,
+	WriteJSON(w, http.StatusOK, map[string]any{"namespace": ns, "public_key": key.PublicKey, "manifest_path": path,
 		"package_hash": m.PackageHash, "package_path": pkg})
 }

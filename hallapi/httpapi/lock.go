@@ -243,7 +243,7 @@ func (s *Server) lockChanged(r *http.Request, what string) {
 }
 
 func (s *Server) handlePassphraseStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.lockStatus())
+	WriteJSON(w, http.StatusOK, s.lockStatus())
 }
 
 func (s *Server) handleSetPassphrase(w http.ResponseWriter, r *http.Request) {
@@ -277,7 +277,7 @@ func (s *Server) handleSetPassphrase(w http.ResponseWriter, r *http.Request) {
 	l.rec = rec
 	l.mu.Unlock()
 	s.lockChanged(r, "set")
-	writeJSON(w, http.StatusCreated, s.lockStatus())
+	WriteJSON(w, http.StatusCreated, s.lockStatus())
 }
 
 func (s *Server) handleUnlock(w http.ResponseWriter, r *http.Request) {
@@ -305,7 +305,7 @@ func (s *Server) handleLock(w http.ResponseWriter, r *http.Request) {
 	l.setLocked(true)
 	l.mu.Unlock()
 	s.lockChanged(r, "locked")
-	writeJSON(w, http.StatusOK, s.lockStatus())
+	WriteJSON(w, http.StatusOK, s.lockStatus())
 }
 
 func (s *Server) handleChangePassphrase(w http.ResponseWriter, r *http.Request) {
@@ -377,5 +377,5 @@ func (s *Server) withPassphrase(w http.ResponseWriter, r *http.Request, field, p
 		return
 	}
 	s.lockChanged(r, what)
-	writeJSON(w, http.StatusOK, s.lockStatus())
+	WriteJSON(w, http.StatusOK, s.lockStatus())
 }

@@ -82,7 +82,7 @@ func (s *Server) handleMCPServers(w http.ResponseWriter, r *http.Request) {
 	for i, m := range ms {
 		out[i] = viewMCP(m)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"servers": out})
+	WriteJSON(w, http.StatusOK, map[string]any{"servers": out})
 }
 
 // handleAddMCPServer is POST /api/mcp/servers: store the server, then ping
@@ -116,7 +116,7 @@ func (s *Server) handleAddMCPServer(w http.ResponseWriter, r *http.Request) {
 		// that a retry would meet as "already connected".
 		s.log.Warn("record the first ping of an MCP server", "name", m.Name, "err", err)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"server": viewMCP(m)})
+	WriteJSON(w, http.StatusCreated, map[string]any{"server": viewMCP(m)})
 }
 
 func (s *Server) mcpServerID(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -146,7 +146,7 @@ func (s *Server) handleRemoveMCPServer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"removed": true, "id": m.ID, "name": m.Name})
+	WriteJSON(w, http.StatusOK, map[string]any{"removed": true, "id": m.ID, "name": m.Name})
 }
 
 // handlePingMCPServer is POST /api/mcp/servers/{id}/ping: connect,
@@ -170,5 +170,5 @@ func (s *Server) handlePingMCPServer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": m.Status, "server": viewMCP(m)})
+	WriteJSON(w, http.StatusOK, map[string]any{"status": m.Status, "server": viewMCP(m)})
 }

@@ -67,7 +67,7 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !IsTrusted(r) && !s.hostAllowed(r.Host) {
 			s.securityDenied(r, "forbidden_host")
-			writeError(w, http.StatusForbidden, "forbidden_host", "Host header "+apierr.Quote(r.Host)+
+			WriteError(w, http.StatusForbidden, "forbidden_host", "Host header "+apierr.Quote(r.Host)+
 				" is not this Hall (use http://127.0.0.1:<port> or http://localhost:<port>)", "")
 			return
 		}
@@ -81,7 +81,7 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o := r.Header.Get("Origin"); o != "" && !desktopOrigins[o] && !strings.EqualFold(o, "http://"+r.Host) {
 			s.securityDenied(r, "forbidden_origin")
-			writeError(w, http.StatusForbidden, "forbidden_origin", "Origin "+apierr.Quote(o)+
+			WriteError(w, http.StatusForbidden, "forbidden_origin", "Origin "+apierr.Quote(o)+
 				" may not call the Hall API; only the Hall's own UI may", "")
 			return
 		}
@@ -111,7 +111,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-				writeError(w, http.StatusInternalServerError, "internal", "the Hall hit an internal error; see the Hall log", "")
+				WriteError(w, http.StatusInternalServerError, "internal", "the Hall hit an internal error; see the Hall log", "")
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -137,7 +137,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(rec, r)
 	if rec.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", rec.h.Get("Allow"))
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+		WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed",
 			r.Method+" is not allowed on "+apierr.Quote(r.URL.Path)+"; allowed: "+rec.h.Get("Allow"), "")
 		return
 	}
@@ -145,7 +145,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		s.serveUI(w, r)
 		return
 	}
-	writeError(w, http.StatusNotFound, "not_found", "no endpoint "+r.Method+" "+apierr.Quote(r.URL.Path)+" (see docs/api.md)", "")
+	WriteError(w, http.StatusNotFound, "not_found", "no endpoint "+r.Method+" "+apierr.Quote(r.URL.Path)+" (see docs/api.md)", "")
 }
 
 // staticExt are file types that are never SPA routes: a missing one is a 404.
@@ -160,12 +160,12 @@ func (s *Server) serveUI(w http.ResponseWriter, r *http.Request) {
 	b, err := fs.ReadFile(s.opts.UI, name)
 	if err != nil || strings.HasSuffix(name, "/") {
 		if strings.HasPrefix(name, "assets/") || staticExt[path.Ext(name)] {
-			writeError(w, http.StatusNotFound, "not_found", "no file "+apierr.Quote("/"+name)+" in the UI", "")
+			WriteError(w, http.StatusNotFound, "not_found", "no file "+apierr.Quote("/"+name)+" in the UI", "")
 			return
 		}
 		name = "index.html"
 		if b, err = fs.ReadFile(s.opts.UI, name); err != nil {
-			writeError(w, http.StatusNotFound, "not_found", "the UI is not built into this binary (frontend/dist is missing)", "")
+			WriteError(w, http.StatusNotFound, "not_found", "the UI is not built into this binary (frontend/dist is missing)", "")
 			return
 		}
 	}

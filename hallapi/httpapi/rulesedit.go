@@ -29,7 +29,7 @@ func (s *Server) rulesResponse(w http.ResponseWriter, d rulebook.Doc, status int
 		shadowed = append(shadowed, sw.ShadowedID)
 	}
 	w.Header().Set("ETag", d.ETag)
-	writeJSON(w, status, map[string]any{"rules": d.Rules, "rules_hash": d.Hash, "path": d.Path, "loaded_at": loadedAt,
+	WriteJSON(w, status, map[string]any{"rules": d.Rules, "rules_hash": d.Hash, "path": d.Path, "loaded_at": loadedAt,
 		"error": d.Error, "shadowed_rule_ids": shadowed, "shadow_warnings": d.Shadows, "etag": d.ETag})
 }
 
@@ -45,7 +45,7 @@ func (s *Server) rulesError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ve):
 		f := ve.Errors[0]
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": APIError{Code: "invalid_field", Message: f.Field + ": " + f.Message, Field: f.Field},
+		WriteJSON(w, http.StatusBadRequest, map[string]any{"error": APIError{Code: "invalid_field", Message: f.Field + ": " + f.Message, Field: f.Field},
 			"errors": ve.Errors})
 	case errors.Is(err, rulebook.ErrPrecondition):
 		s.fail(w, r, errf(http.StatusPreconditionFailed, "precondition_failed", "If-Match", "%v", err))
@@ -115,6 +115,6 @@ func (s *Server) handlePreviewRules(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := rulebook.Replay(recs, rulebook.Decider(decide), cur, next)
-	writeJSON(w, http.StatusOK, map[string]any{"preview": p, "limit": body.Limit, "rules_hash": next.Hash(),
+	WriteJSON(w, http.StatusOK, map[string]any{"preview": p, "limit": body.Limit, "rules_hash": next.Hash(),
 		"in_force_hash": cur.Hash(), "shadow_warnings": next.ShadowWarnings()})
 }

@@ -132,12 +132,12 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	tok, cookie, exp := s.sessions.open(s.opts.Now(), cookie)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Expires: exp})
-	writeJSON(w, http.StatusOK, map[string]any{"session_token": tok, "expires_at": exp.UTC().Format(time.RFC3339), "person": p.Name})
+	WriteJSON(w, http.StatusOK, map[string]any{"session_token": tok, "expires_at": exp.UTC().Format(time.RFC3339), "person": p.Name})
 }
 
 // handleCloseSession is DELETE /api/session: this browser's session ends.
 func (s *Server) handleCloseSession(w http.ResponseWriter, r *http.Request) {
 	s.sessions.close(bearer(r))
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
-	writeJSON(w, http.StatusOK, map[string]any{"closed": true})
+	WriteJSON(w, http.StatusOK, map[string]any{"closed": true})
 }

@@ -12,7 +12,7 @@ func (s *Server) handleDecisionStats(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("window"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute || d > 24*time.Hour {
-			writeError(w, http.StatusBadRequest, "invalid_field", "window must be a duration from 1m to 24h, like 1h", "window")
+			WriteError(w, http.StatusBadRequest, "invalid_field", "window must be a duration from 1m to 24h, like 1h", "window")
 			return
 		}
 		window = d
@@ -22,7 +22,7 @@ func (s *Server) handleDecisionStats(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("day_start"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil || t.After(now) || now.Sub(t) > 48*time.Hour {
-			writeError(w, http.StatusBadRequest, "invalid_field", "day_start must be an RFC 3339 time in the last 48 hours (the start of your day)", "day_start")
+			WriteError(w, http.StatusBadRequest, "invalid_field", "day_start must be an RFC 3339 time in the last 48 hours (the start of your day)", "day_start")
 			return
 		}
 		dayStart = t
@@ -32,5 +32,5 @@ func (s *Server) handleDecisionStats(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	WriteJSON(w, http.StatusOK, st)
 }

@@ -118,7 +118,7 @@ func (s *Server) longPoll(w http.ResponseWriter, r *http.Request, q eventQuery) 
 			if len(evs) < q.limit && head > last {
 				last = head
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"events": evs, "last_id": last})
+			WriteJSON(w, http.StatusOK, map[string]any{"events": evs, "last_id": last})
 			return
 		}
 		if head > q.since {
@@ -129,7 +129,7 @@ func (s *Server) longPoll(w http.ResponseWriter, r *http.Request, q eventQuery) 
 			select {
 			case <-ctx.Done():
 				if s.Locked() {
-					writeError(w, http.StatusLocked, "locked", "Hall Monitor was locked: unlock it with your passphrase", "")
+					WriteError(w, http.StatusLocked, "locked", "Hall Monitor was locked: unlock it with your passphrase", "")
 				}
 				return
 			case <-deadline.C:

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"sync"
 
-	"hallmonitor/hallapi/apierr"
 	"hallmonitor/hallapi/config"
 	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
@@ -80,7 +79,7 @@ type otlpBody struct {
 }
 
 func (t *Telemetry) handleGet(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"export": t.Export.Status()})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"export": t.Export.Status()})
 }
 
 // handlePut saves the otlp_* keys to config.json and applies them at once.
@@ -89,12 +88,12 @@ func (t *Telemetry) handlePut(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json", "the body must be {\"otlp_endpoint\":..., \"otlp_protocol\":..., \"otlp_include_inputs\":...}: "+err.Error(), "")
+		httpapi.WriteError(w, http.StatusBadRequest, "invalid_json", "the body must be {\"otlp_endpoint\":..., \"otlp_protocol\":..., \"otlp_include_inputs\":...}: "+err.Error(), "")
 		return
 	}
 	for field, missing := range map[string]bool{"otlp_endpoint": b.Endpoint == nil, "otlp_protocol": b.Protocol == nil, "otlp_include_inputs": b.IncludeInputs == nil} {
 		if missing {
-			writeError(w, http.StatusBadRequest, "missing_field", "PUT /api/telemetry/otlp sets all three keys: include "+field, field)
+			httpapi.WriteError(w, http.StatusBadRequest, "missing_field", "PUT /api/telemetry/otlp sets all three keys: include "+field, field)
 			return
 		}
 	}
@@ -102,37 +101,25 @@ func (t *Telemetry) handlePut(w http.ResponseWriter, r *http.Request) {
 	defer t.mu.Unlock()
 	cfg, err := config.Load(t.configDir)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", err.Error(), "")
+		httpapi.WriteError(w, http.StatusInternalServerError, "internal", err.Error(), "")
 		return
 	}
 	cfg.OTLPEndpoint, cfg.OTLPProtocol, cfg.OTLPIncludeInputs = *b.Endpoint, *b.Protocol, *b.IncludeInputs
 	if err := cfg.ValidateOTLP(); err != nil {
 		var fe *config.FieldError
 		if errors.As(err, &fe) {
-			writeError(w, http.StatusBadRequest, "invalid_field", fe.Error(), fe.Field)
+			httpapi.WriteError(w, http.StatusBadRequest, "invalid_field", fe.Error(), fe.Field)
 			return
 		}
 	}
 	// config.Save validates every key; a Hall not set up yet keeps its defaults.
 	if err := config.Save(t.configDir, cfg); err != nil {
-		writeError(w, http.StatusConflict, "invalid_config", "config.json cannot be saved ("+err.Error()+"): complete the setup first", "")
+		httpapi.WriteError(w, http.StatusConflict, "invalid_config", "config.json cannot be saved ("+err.Error()+"): complete the setup first", "")
 		return
 	}
 	if err := t.Export.Apply(otelexport.FromConfig(cfg)); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_field", err.Error(), "otlp_endpoint")
+		httpapi.WriteError(w, http.StatusBadRequest, "invalid_field", err.Error(), "otlp_endpoint")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"export": t.Export.Status()})
-}
-
-func writeError(w http.ResponseWriter, status int, code, message, field string) {
-	writeJSON(w, status, map[string]any{"error": apierr.Error{Code: code, Message: message, Field: field}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"export": t.Export.Status()})
 }
