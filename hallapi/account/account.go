@@ -2,8 +2,9 @@
 // sign-out (through account/oauth), the profile (GitHub identity, tier,
 // namespaces), the account standing (ok / grace with countdown / degraded /
 // suspended), going online (only when the standing allows) and offline, and the
-// registry proxies /wcp/registry/verify/{id} and /wcp/registry/ban-list.
-// Standing and sign-in changes are published as events.
+// registry client behind /wcp/registry/verify/{id} and /wcp/registry/ban-list.
+// Standing and sign-in changes are published as events. Its HTTP routes are
+// httpapi's (account.go there).
 package account
 
 import (

@@ -1,4 +1,4 @@
-package account_test
+package httpapi_test
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,8 +18,10 @@ import (
 
 	"hallmonitor/hallapi/account"
 	"hallmonitor/hallapi/account/oauth"
+	"hallmonitor/hallapi/httpapi"
 	"hallmonitor/hallapi/registry"
 	"hallmonitor/hallapi/store"
+	"hallmonitor/internal/testservers/halltest"
 	"hallmonitor/internal/testservers/registrytest"
 )
 
@@ -36,28 +37,28 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-type env struct {
+type acctEnv struct {
 	reg   *registrytest.Server
 	svc   *account.Service
 	login *oauth.Manager
 	st    *store.Store
-	hall  *httptest.Server
+	api   *halltest.Hall // the Hall API, with the account mounted
 	logs  *syncBuffer
 	now   time.Time
 	mu    sync.Mutex
 }
 
-func (e *env) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
-func (e *env) advance(d time.Duration) {
+func (e *acctEnv) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
+func (e *acctEnv) advance(d time.Duration) {
 	e.mu.Lock()
 	e.now = e.now.Add(d)
 	e.mu.Unlock()
 }
 
-func newEnv(t *testing.T, user *registrytest.User) *env {
+func newAcctEnv(t *testing.T, user *registrytest.User) *acctEnv {
 	t.Helper()
 	keyring.MockInitWithError(errors.New("no Secret Service"))
-	e := &env{reg: registrytest.New(t, registrytest.Options{User: user}), logs: &syncBuffer{}, now: time.Now()}
+	e := &acctEnv{reg: registrytest.New(t, registrytest.Options{User: user}), logs: &syncBuffer{}, now: time.Now()}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "hall.db"), store.Options{})
@@ -78,18 +79,18 @@ func newEnv(t *testing.T, user *registrytest.User) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.hall = httptest.NewServer(e.svc.Handler())
-	t.Cleanup(e.hall.Close)
+	e.api = serveAccount(t, e.svc)
 	return e
 }
 
-func (e *env) do(t *testing.T, method, path, body string) (int, map[string]any, http.Header) {
+func (e *acctEnv) do(t *testing.T, method, path, body string) (int, map[string]any, http.Header) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, _ := http.NewRequest(method, e.hall.URL+path, rd)
+	req, _ := http.NewRequest(method, e.api.Base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+string(e.api.Server.AdminToken()))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +112,7 @@ func errCode(m map[string]any) string {
 // signIn runs the whole browser login over HTTP: POST /api/auth/login, the
 // simulated browser on the registry's authorize page, the loopback callback,
 // then polls GET /api/auth/login/{id} like the UI.
-func (e *env) signIn(t *testing.T) {
+func (e *acctEnv) signIn(t *testing.T) {
 	t.Helper()
 	status, a, _ := e.do(t, "POST", "/api/auth/login", "{}")
 	if status != 200 || a["login_id"] == "" || a["auth_url"] == "" || a["expires_at"] == "" {
@@ -151,7 +152,7 @@ func (e *env) signIn(t *testing.T) {
 	}
 }
 
-func (e *env) eventTypes(t *testing.T) []string {
+func (e *acctEnv) eventTypes(t *testing.T) []string {
 	t.Helper()
 	evs, err := e.st.EventsSince(context.Background(), 0, 1000, nil)
 	if err != nil {
@@ -165,7 +166,7 @@ func (e *env) eventTypes(t *testing.T) []string {
 }
 
 // waitEvent waits until a recorded event contains want.
-func (e *env) waitEvent(t *testing.T, want string) {
+func (e *acctEnv) waitEvent(t *testing.T, want string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -181,7 +182,7 @@ func (e *env) waitEvent(t *testing.T, want string) {
 }
 
 func TestSignInProfileGoOnlineOfflineLogout(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newAcctEnv(t, nil)
 	status, p, _ := e.do(t, "GET", "/api/profile", "")
 	if status != 200 || p["logged_in"] != false || len(p["namespaces"].([]any)) != 0 {
 		t.Fatalf("profile before sign-in: %v", p)
@@ -242,7 +243,7 @@ func TestSignInProfileGoOnlineOfflineLogout(t *testing.T) {
 func TestSuspendedAccountCannotGoOnline(t *testing.T) {
 	u := registrytest.DefaultUser()
 	u.Standing = registry.StandingSuspended
-	e := newEnv(t, &u)
+	e := newAcctEnv(t, &u)
 	e.signIn(t)
 	status, m, _ := e.do(t, "POST", "/api/server/go-online", "{}")
 	if status != 403 || errCode(m) != "standing_forbids" || m["account_standing"] != "suspended" || e.svc.Online() {
@@ -260,7 +261,7 @@ func TestSuspendedAccountCannotGoOnline(t *testing.T) {
 func TestGraceCountdownAndStandingDropTakesHallOffline(t *testing.T) {
 	u := registrytest.DefaultUser()
 	u.Standing, u.GraceSeconds = registry.StandingGrace, 600
-	e := newEnv(t, &u)
+	e := newAcctEnv(t, &u)
 	e.signIn(t)
 	status, m, _ := e.do(t, "POST", "/api/server/go-online", "")
 	if status != 200 || m["account_standing"] != "grace" || m["grace_seconds_remaining"] != 600.0 {
@@ -297,7 +298,7 @@ func TestGraceCountdownAndStandingDropTakesHallOffline(t *testing.T) {
 }
 
 func TestGoOnlineRegistryErrors(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newAcctEnv(t, nil)
 	e.signIn(t)
 	cases := []struct {
 		status   int
@@ -327,7 +328,7 @@ func TestGoOnlineRegistryErrors(t *testing.T) {
 }
 
 func TestExpiredSessionIsRefreshedAndRevokedSessionSignsOut(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newAcctEnv(t, nil)
 	e.signIn(t)
 	e.reg.ExpireTokens()
 	if status, m, _ := e.do(t, "POST", "/api/server/go-online", ""); status != 200 {
@@ -344,7 +345,7 @@ func TestExpiredSessionIsRefreshedAndRevokedSessionSignsOut(t *testing.T) {
 }
 
 func TestRequestValidation(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newAcctEnv(t, nil)
 	e.signIn(t)
 	for _, c := range []struct{ path, body, code, field string }{
 		{"/api/server/go-online", `{"desktop_hash":"nothex"}`, "invalid_field", "desktop_hash"},
@@ -371,7 +372,7 @@ func TestRequestValidation(t *testing.T) {
 }
 
 func TestDeviceLoginOverHTTP(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newAcctEnv(t, nil)
 	status, d, _ := e.do(t, "POST", "/api/auth/device", "")
 	if status != 200 || d["user_code"] == "" || d["verification_uri"] == "" {
 		t.Fatalf("device start: %d %v", status, d)
@@ -402,7 +403,7 @@ func TestDeviceLoginOverHTTP(t *testing.T) {
 }
 
 func TestRegistryProxies(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newAcctEnv(t, nil)
 	e.reg.PutWorker(registry.VerifyResponse{WorkerID: "org.acme/evil", Status: "banned", Banned: true, BanReason: "malware"})
 	e.reg.Ban(registry.BanEntry{SHA256: strings.Repeat("c", 64), Reason: "malware"})
 
@@ -439,7 +440,7 @@ func TestRegistryProxies(t *testing.T) {
 }
 
 func TestOfflineVerifyServesStale(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newAcctEnv(t, nil)
 	e.reg.PutWorker(registry.VerifyResponse{WorkerID: "x.a.w", Status: "active", CurrentHash: "sha256:ff"})
 	if status, _, _ := e.do(t, "GET", "/wcp/registry/verify/x.a.w", ""); status != 200 {
 		t.Fatal(status)
@@ -453,13 +454,10 @@ func TestOfflineVerifyServesStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := svc.Handler()
+	e.api = serveAccount(t, svc)
 	get := func() (int, map[string]any) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", "/wcp/registry/verify/x.a.w", nil))
-		var m map[string]any
-		_ = json.Unmarshal(rec.Body.Bytes(), &m)
-		return rec.Code, m
+		code, m, _ := e.do(t, "GET", "/wcp/registry/verify/x.a.w", "")
+		return code, m
 	}
 	if code, _ := get(); code != 200 {
 		t.Fatal(code)
@@ -473,14 +471,34 @@ func TestOfflineVerifyServesStale(t *testing.T) {
 }
 
 func TestRoutesMatchTheContract(t *testing.T) {
-	e := newEnv(t, nil)
-	var public []string
-	for _, r := range e.svc.Routes() {
-		if r.Public {
-			public = append(public, r.Pattern)
+	e := newAcctEnv(t, nil)
+	public := func(h *halltest.Hall) map[string]bool {
+		m := map[string]bool{}
+		for _, r := range h.Server.Routes() {
+			if r.Access == httpapi.Public {
+				m[r.Pattern] = true
+			}
+		}
+		return m
+	}
+	without := public(halltest.Start(t, halltest.Options{}))
+	var added []string
+	for p := range public(e.api) {
+		if !without[p] {
+			added = append(added, p)
 		}
 	}
-	if len(public) != 1 || public[0] != "GET /api/auth/callback" {
-		t.Fatalf("only the login callback may be public, got %v", public)
+	if len(added) != 1 || added[0] != "GET /api/auth/callback" {
+		t.Fatalf("only the login callback may be public, got %v", added)
 	}
+}
+
+// serveAccount serves a real Hall API with svc's routes mounted, as app/hall
+// does.
+func serveAccount(t *testing.T, svc *account.Service) *halltest.Hall {
+	t.Helper()
+	return halltest.Start(t, halltest.Options{Mount: func(_ context.Context, h *halltest.Hall) (func(), error) {
+		h.Server.MountAccount(svc)
+		return nil, nil
+	}})
 }
