@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +13,8 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"hallmonitor/hallapi/account"
-	"hallmonitor/hallapi/config"
-	"hallmonitor/hallapi/decide"
 	"hallmonitor/hallapi/httpapi"
-	"hallmonitor/hallapi/store"
+	"hallmonitor/internal/testservers/halltest"
 	"hallmonitor/internal/testservers/registrytest"
 )
 
@@ -29,43 +25,20 @@ import (
 func TestMountedOnHallAPIServer(t *testing.T) {
 	keyring.MockInitWithError(errors.New("no Secret Service"))
 	reg := registrytest.New(t, registrytest.Options{})
-	dir := t.TempDir()
-	cfgDir, dataDir := filepath.Join(dir, "config"), filepath.Join(dir, "data")
-	st, err := store.Open(filepath.Join(dataDir, "hall.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg, err := config.Defaults(cfgDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir, cfg.Port, cfg.RegistryURL = dataDir, 0, reg.URL
-	logger := slog.New(slog.DiscardHandler)
-	dec, err := decide.New(decide.Options{Store: st, KeyDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := httpapi.New(httpapi.Options{Store: st, ConfigDir: cfgDir, Config: cfg, Logger: logger, Decide: dec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-
-	svc, err := account.Open(account.Config{ConfigDir: cfgDir, RegistryURL: cfg.RegistryURL,
-		CallbackURL: base + "/api/auth/callback", Publisher: st, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.MountAccount(svc)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	svc.Start(ctx)
-	go srv.Serve(ctx, ln)
+	h := halltest.Start(t, halltest.Options{
+		HTTP: func(o *httpapi.Options) { o.Config.RegistryURL = reg.URL },
+		Mount: func(ctx context.Context, h *halltest.Hall) (func(), error) {
+			svc, err := account.Open(account.Config{ConfigDir: h.ConfigDir, RegistryURL: h.Config.RegistryURL,
+				CallbackURL: h.Base + "/api/auth/callback", Publisher: h.Store, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				return nil, err
+			}
+			h.Server.MountAccount(svc)
+			svc.Start(ctx)
+			return nil, nil
+		},
+	})
+	srv, base := h.Server, h.Base
 
 	call := func(method, path, token string) (int, map[string]any) {
 		t.Helper()
