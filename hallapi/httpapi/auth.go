@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
@@ -48,7 +47,7 @@ func bearer(r *http.Request) string {
 // a browser session, the admin credential, or an agent token.
 func (s *Server) authenticate(r *http.Request) (principal.Principal, bool) {
 	if IsTrusted(r) {
-		return principal.Principal{Kind: principal.Person, Name: s.personName(r.Context()), Via: principal.ViaDesktop}, true
+		return principal.Principal{Kind: principal.Person, Name: s.personName(r), Via: principal.ViaDesktop}, true
 	}
 	tok := bearer(r)
 	switch {
@@ -58,22 +57,11 @@ func (s *Server) authenticate(r *http.Request) (principal.Principal, bool) {
 		if !s.sessions.valid(tok, r, s.opts.Now()) {
 			return principal.Principal{}, false
 		}
-		return principal.Principal{Kind: principal.Person, Name: s.personName(r.Context()), Via: principal.ViaBrowser}, true
+		return principal.Principal{Kind: principal.Person, Name: s.personName(r), Via: principal.ViaBrowser}, true
 	case agents.SameToken(tok, string(s.adminToken)):
-		return principal.Principal{Kind: principal.Person, Name: s.personName(r.Context()), Via: principal.ViaCLI}, true
+		return principal.Principal{Kind: principal.Person, Name: s.personName(r), Via: principal.ViaCLI}, true
 	}
 	return s.agents.Authenticate(r.Context(), tok)
-}
-
-// personName is how records name the person: their GitHub login when signed
-// in to the registry, else the OS user running the Hall.
-func (s *Server) personName(ctx context.Context) string {
-	if p := s.account.Load(); p != nil && *p != nil {
-		if login := (*p).AccountStatus(ctx).GitHubLogin; login != "" {
-			return login
-		}
-	}
-	return principal.OSUser()
 }
 
 // scopeOf names what a person-only path governs, for the 403 message.
@@ -126,4 +114,10 @@ func (s *Server) authorize(h http.Handler, access Access) http.Handler {
 func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal.From(r.Context())
 	WriteJSON(w, http.StatusOK, p)
+}
+
+// personName is how records name the person (see person).
+func (s *Server) personName(r *http.Request) string {
+	name, _ := s.person(r)
+	return name
 }

@@ -21,8 +21,9 @@ const (
 	IdentityOS     = "os"     // the operating system's user name
 )
 
-// person is who a coordination action from the UI is attributed to: the
-// signed-in GitHub login if there is one, else the OS user name.
+// person is who the person at the Hall is, and how the Hall knows: the
+// signed-in GitHub login if there is one, else the OS user name. Records and
+// the board name the person by it.
 func (s *Server) person(r *http.Request) (name, source string) {
 	if acct := s.accountStatus(r); acct.GitHubLogin != "" {
 		return acct.GitHubLogin, IdentityGitHub
@@ -34,7 +35,8 @@ func (s *Server) person(r *http.Request) (name, source string) {
 // named by its token (an agent_id naming anyone else is refused); the person
 // acts as themselves, or records an agent's action by its agent_id.
 func (s *Server) actor(r *http.Request, agentID string) (coord.Actor, *httpError) {
-	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() {
+	p, _ := principal.From(r.Context()) // authorize set it: every board route needs a principal
+	if !p.IsPerson() {
 		if agentID != "" && agentID != p.Name {
 			return coord.Actor{}, errf(http.StatusForbidden, "forbidden_scope", "agent_id",
 				"agent %s acts on the board as itself: leave agent_id out or send %s", apierr.Quote(p.Name), apierr.Quote(p.Name))
@@ -44,8 +46,7 @@ func (s *Server) actor(r *http.Request, agentID string) (coord.Actor, *httpError
 	if agentID != "" {
 		return coord.Actor{ID: agentID, Agent: true}, nil
 	}
-	name, _ := s.person(r)
-	return coord.Actor{ID: name}, nil
+	return coord.Actor{ID: p.Name}, nil
 }
 
 // board is the task board over the Hall's store.
