@@ -82,7 +82,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := s.st.GetDecision(r.Context(), id)
-	if p, ok := principal.From(r.Context()); ok && !p.IsPerson() && err == nil && d.Summary.Agent != p.Label() {
+	if err == nil && !principal.Owns(r.Context(), d.Summary.Agent) {
 		err = store.ErrNotFound // another principal's decision: as if it did not exist
 	}
 	if errors.Is(err, store.ErrNotFound) {

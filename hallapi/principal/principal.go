@@ -53,6 +53,14 @@ func (p Principal) Label() string {
 	return p.Name
 }
 
+// Owns says whether the principal in ctx may act on a record made by label
+// (a Label): the person on any, an agent on its own only. In-process work
+// without a principal is the Hall's own.
+func Owns(ctx context.Context, label string) bool {
+	p, ok := From(ctx)
+	return !ok || p.IsPerson() || p.Label() == label
+}
+
 type ctxKey struct{}
 
 // With returns ctx carrying p.

@@ -164,7 +164,8 @@ func mayRun(ctx context.Context, decisionID, source, agent string) error {
 	if source == SourceIngest {
 		return &DispatchRefusedError{"decision " + decisionID + " was ingested: it is evidence of a call the Hall did not decide, and is never dispatched; route the request through POST /wcp/route"}
 	}
-	if p, ok := principal.From(ctx); ok && !p.IsPerson() && agent != p.Label() {
+	if !principal.Owns(ctx, agent) {
+		p, _ := principal.From(ctx)
 		return fmt.Errorf("%w: decision %s was made for %q, not for agent %q", ErrNotYours, decisionID, agent, p.Name)
 	}
 	return nil
@@ -251,7 +252,7 @@ func (s *Store) FinishDispatch(ctx context.Context, dispatchID, outcome, errText
 			if err := t.tx.QueryRow(`SELECT agent FROM dispatches WHERE dispatch_id = ?`, dispatchID).Scan(&agent); err != nil {
 				return err
 			}
-			if agent != p.Label() {
+			if !principal.Owns(ctx, agent) {
 				return fmt.Errorf("%w: dispatch %s was started by %q, not by agent %q", ErrNotYours, dispatchID, agent, p.Name)
 			}
 		}
