@@ -113,16 +113,11 @@ func printAgentList(ctx context.Context, svc *agents.Service, stdout, stderr io.
 
 // agentID finds the active agent called name (or with that id).
 func agentID(ctx context.Context, svc *agents.Service, name string) (string, error) {
-	as, err := svc.List(ctx)
-	if err != nil {
-		return "", err
+	id, err := svc.Find(ctx, name)
+	if err == nil && id == "" {
+		err = fmt.Errorf("no active agent named %q: `hallmonitor agent list` shows them", name)
 	}
-	for _, a := range as {
-		if a.Active() && (a.Name == name || a.AgentID == name) {
-			return a.AgentID, nil
-		}
-	}
-	return "", fmt.Errorf("no active agent named %q: `hallmonitor agent list` shows them", name)
+	return id, err
 }
 
 func printAgent(stdout, stderr io.Writer, a store.AgentAccount, tok string, err error, asJSON bool) int {

@@ -135,6 +135,37 @@ func (s *Service) List(ctx context.Context) ([]store.AgentAccount, error) {
 	return s.st.ListAgentAccounts(ctx)
 }
 
+// Find returns the id of the active agent called nameOrID (or with that
+// id); "" when there is none.
+func (s *Service) Find(ctx context.Context, nameOrID string) (string, error) {
+	as, err := s.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range as {
+		if a.Active() && (a.Name == nameOrID || a.AgentID == nameOrID) {
+			return a.AgentID, nil
+		}
+	}
+	return "", nil
+}
+
+// RotateOrCreate gives the agent called name a new token: a rotation when
+// it is active (the old token stops working), else a new agent.
+func (s *Service) RotateOrCreate(ctx context.Context, name string) (string, error) {
+	id, err := s.Find(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	var tok string
+	if id != "" {
+		_, tok, err = s.Rotate(ctx, id)
+	} else {
+		_, tok, err = s.Create(ctx, name)
+	}
+	return tok, err
+}
+
 // Rotate gives an agent a new token; the old one stops working.
 func (s *Service) Rotate(ctx context.Context, id string) (store.AgentAccount, string, error) {
 	p, e := requirePerson(ctx, "rotating an agent token")

@@ -323,20 +323,7 @@ func (s *Server) handleRotateToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, he)
 		return
 	}
-	as, err := s.agents.List(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var tok string
-	for _, a := range as {
-		if a.Name == agents.DefaultAgent && a.Active() {
-			_, tok, err = s.agents.Rotate(r.Context(), a.AgentID)
-		}
-	}
-	if tok == "" && err == nil {
-		_, tok, err = s.agents.Create(r.Context(), agents.DefaultAgent)
-	}
+	tok, err := s.agents.RotateOrCreate(r.Context(), agents.DefaultAgent)
 	if err == nil {
 		err = config.WriteToken(s.opts.ConfigDir, config.Token(tok))
 	}
