@@ -98,12 +98,9 @@ func (s *Service) approvalReceipt(a store.Approval, decisionReceipt json.RawMess
 		if err := json.Unmarshal(decisionReceipt, &dr); err != nil {
 			return nil, "", fmt.Errorf("receipt of decision %s is corrupt: %w", a.DecisionID, err)
 		}
-		var prev *receipt.Receipt
-		if prevJSON != nil {
-			prev = new(receipt.Receipt)
-			if err := json.Unmarshal(prevJSON, prev); err != nil {
-				return nil, "", fmt.Errorf("previous receipt of tenant %q is corrupt: %w", a.TenantID, err)
-			}
+		prev, err := prevReceipt(prevJSON, a.TenantID)
+		if err != nil {
+			return nil, "", err
 		}
 		ev := receipt.ApprovalEvidence{ApprovalID: a.ApprovalID, Status: a.Status, ResolvedBy: a.ResolvedBy,
 			ResolvedAt: a.ResolvedAt, Agent: a.Agent}

@@ -28,6 +28,20 @@ func (s *Service) SigningPublicKey() (keyID string, pub ed25519.PublicKey) {
 	return KeyID(pub), pub
 }
 
+// prevReceipt reads the receipt at the head of a tenant's chain (nil: the
+// chain is empty).
+func prevReceipt(prevJSON json.RawMessage, tenant string) (*receipt.Receipt, error) {
+	if prevJSON == nil {
+		return nil, nil
+	}
+	prev := new(receipt.Receipt)
+	if err := json.Unmarshal(prevJSON, prev); err != nil {
+		return nil, fmt.Errorf("previous receipt of tenant %q is corrupt: %w", tenant, err)
+	}
+	return prev, nil
+}
+
+// receiptFunc signs a decision's receipt into its tenant's chain, in the group commit's turn.
 func (s *Service) receiptFunc(dec core.RouteDecision, packageHash *string) store.ReceiptFunc {
 	sg := s.signer()
 	// The decision hash does not depend on the chain: computed now, by the
@@ -37,12 +51,9 @@ func (s *Service) receiptFunc(dec core.RouteDecision, packageHash *string) store
 		if dhErr != nil {
 			return nil, "", dhErr
 		}
-		var prev *receipt.Receipt
-		if prevJSON != nil {
-			prev = new(receipt.Receipt)
-			if err := json.Unmarshal(prevJSON, prev); err != nil {
-				return nil, "", fmt.Errorf("previous receipt of tenant %q is corrupt: %w", dec.TenantID, err)
-			}
+		prev, err := prevReceipt(prevJSON, dec.TenantID)
+		if err != nil {
+			return nil, "", err
 		}
 		rc, err := receipt.NewHashed(dec, dh, packageHash, prev, sg, store.NewID("rct"), s.opts.Now())
 		if err != nil {
