@@ -649,8 +649,6 @@ export const banList = () =>
     "/wcp/registry/ban-list",
   );
 export const capabilities = () => json<{ capabilities: { capability_id: string; workers: string[] }[] }>("GET", "/wcp/capabilities");
-export const getRules = () =>
-  json<{ rules: Rule[]; rules_hash: string; path: string; loaded_at: string; error: string }>("GET", "/api/rules");
 
 // ---- rules editor (ETag / If-Match)
 export interface ShadowWarning {
@@ -663,6 +661,7 @@ export interface RulesDoc {
   rules: Rule[];
   rules_hash: string;
   path: string;
+  loaded_at: string;
   error: string;
   shadow_warnings: ShadowWarning[];
   etag: string;
@@ -689,7 +688,7 @@ export interface RulesPreview {
   in_force_hash: string;
   shadow_warnings: ShadowWarning[];
 }
-export const getRulesDoc = () => json<RulesDoc>("GET", "/api/rules");
+export const getRules = () => json<RulesDoc>("GET", "/api/rules");
 export const putRules = (rules: Rule[], etag: string) => json<RulesDoc>("PUT", "/api/rules", { body: { rules }, headers: { "If-Match": etag } });
 export const previewRules = (rules: Rule[], limit?: number) => json<RulesPreview>("POST", "/api/rules/preview", { body: limit ? { rules, limit } : { rules } });
 

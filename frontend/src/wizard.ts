@@ -191,7 +191,7 @@ export function showWizard(host: HTMLElement, setup: api.SetupState, onFinish: (
     write.addEventListener("click", () =>
       busy(write, "Writing…", async () => {
         try {
-          const doc = await api.getRulesDoc();
+          const doc = await api.getRules();
           const rule = firstRule(w.worker_species_id, cap.value, doc.rules);
           await api.putRules([...doc.rules, rule], doc.etag);
           ruleWritten = String(rule.rule_id);

@@ -25,7 +25,7 @@ export function createRulesScreen(): Screen {
 
   async function load(): Promise<void> {
     try {
-      doc = await api.getRulesDoc();
+      doc = await api.getRules();
       draft = JSON.parse(JSON.stringify(doc.rules));
       dirty = stale = false;
       editing = null;
