@@ -542,6 +542,9 @@ export interface DecisionStats {
   top_capabilities: { name: string; count: number }[];
   day_total: number;
 }
+export const getOtlp = () => json<{ export: import("./telemetry").ExportStatus }>("GET", "/api/telemetry/otlp");
+export const putOtlp = (s: import("./telemetry").OtlpSettings) =>
+  json<{ export: import("./telemetry").ExportStatus }>("PUT", "/api/telemetry/otlp", { body: s });
 export const decisionStats = (q: { window?: string; day_start?: string } = {}) => json<DecisionStats>("GET", "/api/stats/decisions", { query: q });
 export const getEvents = (q: { since?: number; limit?: number; timeout?: number; types?: string }, signal?: AbortSignal) =>
   json<{ events: HallEvent[]; last_id: number }>("GET", "/api/events", { query: q, signal });
@@ -550,12 +553,21 @@ export const getEvents = (q: { since?: number; limit?: number; timeout?: number;
 export const listDecisions = (f: DecisionFilter & { limit?: number; cursor?: string }, signal?: AbortSignal) =>
   json<{ decisions: DecisionSummary[]; next_cursor: string | null }>("GET", "/api/decisions", { query: { ...f }, signal });
 export const getDecision = (id: string) => json<DecisionDetail>("GET", "/api/decisions/" + enc(id));
+/** fetchFile downloads a file the server names in Content-Disposition (fallback when it does not). */
+async function fetchFile(path: string, query: Query, fallback: string): Promise<{ blob: Blob; filename: string; headers: Headers }> {
+  const res = await raw("GET", path, { query, headers: { Accept: "*/*" } });
+  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(res.headers.get("Content-Disposition") || "");
+  return { blob: await res.blob(), filename: m ? decodeURIComponent(m[1]) : fallback, headers: res.headers };
+}
 /** exportDecisions downloads the filtered decisions; returns the blob and the server's file name. */
 export async function exportDecisions(f: DecisionFilter, format: "jsonl" | "csv"): Promise<{ blob: Blob; filename: string }> {
-  const res = await raw("GET", "/api/decisions/export", { query: { ...f, format }, headers: { Accept: "*/*" } });
-  const cd = res.headers.get("Content-Disposition") || "";
-  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
-  return { blob: await res.blob(), filename: m ? decodeURIComponent(m[1]) : `decisions.${format}` };
+  const { blob, filename } = await fetchFile("/api/decisions/export", { ...f, format }, `decisions.${format}`);
+  return { blob, filename };
+}
+/** exportEvidence downloads the signed evidence bundle of a time range (and tenant), and how many receipts it holds. */
+export async function exportEvidence(q: { from: string; to: string; tenant?: string }): Promise<{ blob: Blob; filename: string; receipts: string }> {
+  const { blob, filename, headers } = await fetchFile("/api/evidence", q, "hall-evidence.dsse.json");
+  return { blob, filename, receipts: headers.get("X-Evidence-Receipts") ?? "?" };
 }
 export const ingestDecisions = (body: unknown) =>
   json<{ recorded: number; decision_ids: string[] }>("POST", "/api/decisions/ingest", { body });

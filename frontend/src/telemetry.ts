@@ -30,13 +30,6 @@ export interface OtlpSettings {
   otlp_include_inputs: boolean;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await api.raw(method, path, body === undefined ? {} : { body });
-  return (await res.json()) as T;
-}
-
-export const getOtlp = () => call<{ export: ExportStatus }>("GET", "/api/telemetry/otlp");
-export const putOtlp = (s: OtlpSettings) => call<{ export: ExportStatus }>("PUT", "/api/telemetry/otlp", s);
 
 /** validateEndpoint mirrors the server's check, so a typo is named before saving. */
 export function validateEndpoint(s: string): string | null {
@@ -96,7 +89,7 @@ export function telemetrySection(): { el: HTMLElement; reload: () => Promise<voi
       }
       void busy(save, "Saving…", async () => {
         try {
-          const r = await putOtlp({ otlp_endpoint: endpoint.value.trim(), otlp_protocol: protocol.value as "http" | "grpc", otlp_include_inputs: inputs.checked });
+          const r = await api.putOtlp({ otlp_endpoint: endpoint.value.trim(), otlp_protocol: protocol.value as "http" | "grpc", otlp_include_inputs: inputs.checked });
           status = r.export;
           toast(status.enabled ? `Exporting to ${status.endpoint}` : "OpenTelemetry export off", "ok");
           render();
@@ -118,7 +111,7 @@ export function telemetrySection(): { el: HTMLElement; reload: () => Promise<voi
 
   async function reload(): Promise<void> {
     try {
-      status = (await getOtlp()).export;
+      status = (await api.getOtlp()).export;
       loadError = null;
     } catch (e) {
       loadError = e;
@@ -142,11 +135,9 @@ export function evidenceButton(filter: () => DecisionFilter): HTMLButtonElement 
   btn.addEventListener("click", () =>
     busy(btn, "Signing…", async () => {
       try {
-        const res = await api.raw("GET", "/api/evidence", { query: evidenceRange(filter()), headers: { Accept: "*/*" } });
-        const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
-        const name = m ? m[1] : "hall-evidence.dsse.json";
-        download(await res.blob(), name);
-        toast(`Exported ${name}: ${res.headers.get("X-Evidence-Receipts") ?? "?"} receipts`, "ok");
+        const { blob, filename, receipts } = await api.exportEvidence(evidenceRange(filter()));
+        download(blob, filename);
+        toast(`Exported ${filename}: ${receipts} receipts`, "ok");
       } catch (e) {
         toast(`Evidence export failed: ${errorText(e)}`, "error");
       }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import * as api from "../src/api";
-import { evidenceButton, evidenceRange, exportSummary, putOtlp, validateEndpoint, type ExportStatus } from "../src/telemetry";
+import { evidenceButton, evidenceRange, exportSummary, validateEndpoint, type ExportStatus } from "../src/telemetry";
 
 const on: ExportStatus = {
   enabled: true, endpoint: "http://127.0.0.1:4318", protocol: "http", include_inputs: false, queued: 3, queue_capacity: 2048,
@@ -41,7 +41,7 @@ describe("telemetry", () => {
         return new Response("{}\n", { status: 200, headers: { "Content-Disposition": 'attachment; filename="hall-evidence-x.dsse.json"', "X-Evidence-Receipts": "4" } });
       return new Response(JSON.stringify({ export: on }), { status: 200, headers: { "Content-Type": "application/json" } });
     });
-    const r = await putOtlp({ otlp_endpoint: "http://127.0.0.1:4318", otlp_protocol: "http", otlp_include_inputs: false });
+    const r = await api.putOtlp({ otlp_endpoint: "http://127.0.0.1:4318", otlp_protocol: "http", otlp_include_inputs: false });
     expect(r.export.exported_spans).toBe(10);
     expect(calls[0]).toBe('PUT /api/telemetry/otlp {"otlp_endpoint":"http://127.0.0.1:4318","otlp_protocol":"http","otlp_include_inputs":false}');
     const created: string[] = [];
