@@ -29,6 +29,37 @@ start_xvfb() {
   for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev/null || true
 }
 
+# wait_window PID: waits up to 30 s for the visible window titled 'Hall Monitor' and sets $wid; calls the script's
+# fail when PID exits first or no window shows.
+wait_window() {
+  wid=""
+  for _ in $(seq 150); do
+    kill -0 "$1" 2>/dev/null || fail "the app exited before opening a window"
+    wid=$(xdotool search --onlyvisible --name '^Hall Monitor$' 2>/dev/null | head -1 || true)
+    [ -n "$wid" ] && return 0
+    sleep 0.2
+  done
+  fail "no visible window titled 'Hall Monitor' within 30 s"
+}
+
+# ocr_until TRIES SHOT REGEX...: once a second, up to TRIES times, screenshots the screen into SHOT until OCR of it
+# finds every REGEX (case-insensitive). The last OCR text is in $text; returns 1 when it never does.
+ocr_until() {
+  local tries=$1 shot=$2 re all
+  shift 2
+  text=""
+  for _ in $(seq "$tries"); do
+    sleep 1
+    import -window root "$shot"
+    convert "$shot" -colorspace Gray -resize 200% "$tmp/ocr.png"
+    text=$(tesseract "$tmp/ocr.png" - 2>/dev/null || true)
+    all=1
+    for re in "$@"; do grep -qiE "$re" <<<"$text" || all=""; done
+    [ -n "$all" ] && return 0
+  done
+  return 1
+}
+
 # click_word clicks the first on-screen word $1 that OCR finds, $2 pixels to its right (negative: left).
 # $3, optional, is the part of the screen to read (an ImageMagick geometry WxH+X+Y, e.g. the sidebar): OCR of a
 # whole window sometimes loses a column of short labels next to icons, and reads the same column whole once it is

@@ -168,23 +168,10 @@ resolved=$(command -v "${argv[0]}") || fail "the Exec line's program '${argv[0]}
 [ "$(realpath "$resolved")" = "$hm" ] || fail "the Exec line '$exec_line' runs $resolved, not $hm"
 start_xvfb "$tmp/xvfb.log"
 "${argv[@]}" >"$tmp/app.log" 2>&1 & app=$!; pids+=($app)
-wid=""
-for _ in $(seq 150); do
-  kill -0 "$app" 2>/dev/null || fail "the installed app exited before opening a window"
-  wid=$(xdotool search --onlyvisible --name '^Hall Monitor$' 2>/dev/null | head -1 || true)
-  [ -n "$wid" ] && break
-  sleep 0.2
-done
-[ -n "$wid" ] || fail "no visible window titled 'Hall Monitor' within 30 s"
+wait_window "$app"
 shot=$art/window.png
 ok=""
-for _ in $(seq 20); do
-  sleep 1
-  import -window root "$shot"
-  convert "$shot" -colorspace Gray -resize 200% "$tmp/ocr.png"
-  text=$(tesseract "$tmp/ocr.png" - 2>/dev/null || true)
-  if grep -qiE 'Hall status|Decisions today' <<<"$text"; then ok=1; break; fi
-done
+ocr_until 20 "$shot" 'Hall status|Decisions today' && ok=1
 printf '%s\n' "$text" >"$art/window-ocr.txt"
 colors=$(convert "$shot" -format '%k' info:)
 [ "$colors" -gt 16 ] || fail "the screenshot has only $colors colours: the window is blank ($shot)"

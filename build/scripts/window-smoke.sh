@@ -16,26 +16,13 @@ port=$(free_port)
 hall_env "$tmp" "$port"
 "$bin" >"$tmp/app.log" 2>&1 & app=$!; pids+=($app)
 
-wid=""
-for _ in $(seq 150); do
-  kill -0 "$app" 2>/dev/null || fail "the app exited before opening a window"
-  wid=$(xdotool search --onlyvisible --name '^Hall Monitor$' 2>/dev/null | head -1 || true)
-  [ -n "$wid" ] && break
-  sleep 0.2
-done
-[ -n "$wid" ] || fail "no visible window titled 'Hall Monitor' within 30 s"
+wait_window "$app"
 title=$(xdotool getwindowname "$wid")
 
 # Wait until the page has drawn the dashboard (OCR finds its words), up to 20 s.
 shot="$art/window.png"
 ok=""
-for _ in $(seq 20); do
-  sleep 1
-  import -window root "$shot"
-  convert "$shot" -colorspace Gray -resize 200% "$tmp/ocr.png"
-  text=$(tesseract "$tmp/ocr.png" - 2>/dev/null || true)
-  if grep -qi 'Hall Monitor' <<<"$text" && grep -qiE 'Hall status|Decisions today' <<<"$text"; then ok=1; break; fi
-done
+ocr_until 20 "$shot" 'Hall Monitor' 'Hall status|Decisions today' && ok=1
 printf '%s\n' "$text" >"$art/window-ocr.txt"
 colors=$(convert "$shot" -format '%k' info:)
 echo "window-smoke: title='$title' colors=$colors screenshot=$shot"
@@ -55,13 +42,7 @@ curl -fsS -H "Content-Type: application/json" -H "Authorization: Bearer $tok" "h
   -d '{"input":{"capability_id":"cap.smoke.test","env":"dev","data_label":"PUBLIC","tenant_risk":"low","qos_class":"P2","tenant_id":"smoke","correlation_id":"smoke-1"}}' \
   >"$tmp/route.json" || fail "POST /wcp/route to the window's agents listener failed"
 live=""
-for _ in $(seq 10); do
-  sleep 1
-  import -window root "$art/window-live.png"
-  convert "$art/window-live.png" -colorspace Gray -resize 200% "$tmp/ocr.png"
-  text=$(tesseract "$tmp/ocr.png" - 2>/dev/null || true)
-  if grep -qE 'DENY_NO_MATCHING_? ?RULE' <<<"$text"; then live=1; break; fi # OCR may split the mono code
-done
+ocr_until 10 "$art/window-live.png" 'DENY_NO_MATCHING_? ?RULE' && live=1 # OCR may split the mono code
 printf '%s\n' "$text" >"$art/window-live-ocr.txt"
 [ -n "$live" ] || fail "the routed request did not appear live in the window (OCR text in $art/window-live-ocr.txt)"
 
