@@ -8,18 +8,15 @@
 //
 //   HALLMONITOR_BIN=../build/bin/hallmonitor node e2e/firsthour.mjs
 
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
+import { ART, assert, BIN, CHROMIUM, CHROMIUM_ARGS, freePort, overflowProblems, startServe } from "./harness.mjs";
+
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = resolve(process.env.HALLMONITOR_BIN || join(here, "..", "..", "build", "bin", "hallmonitor"));
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const ART = resolve(process.env.E2E_ARTIFACTS || join(here, "..", "..", "build", "test-artifacts", "e2e"));
 const EXAMPLE = join(here, "..", "..", "examples", "echo-worker");
 const SIZES = [
   [1280, 800],
@@ -43,53 +40,14 @@ async function test(name, fn) {
   }
 }
 
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
 
 async function startServer() {
   tmp = mkdtempSync(join(tmpdir(), "hallmonitor-firsthour-"));
-  const dataDir = join(tmp, "data");
-  const configDir = join(tmp, "config");
-  mkdirSync(dataDir, { recursive: true });
-  mkdirSync(configDir, { recursive: true });
-  const port = String(await freePort());
-  const env = {
-    ...process.env,
-    HALLMONITOR_CONFIG_DIR: configDir,
-    HALLMONITOR_DATA_DIR: dataDir,
-    HALLMONITOR_REGISTRY_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens: this hour stays local
-    XDG_CONFIG_HOME: join(tmp, "xdg-config"),
-    XDG_DATA_HOME: join(tmp, "xdg-data"),
-    HOME: tmp,
-  };
-  server = spawn(BIN, ["serve", "--port", port, "--data-dir", dataDir, "--config-dir", configDir], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`serve printed no URL within 20 s:\n${out}`)), 20_000);
-    const onData = (b) => {
-      out += b.toString();
-      const m = /(http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9._~\-]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res({ base: m[1], token: m[3], url: m[0], configDir });
-      }
-    };
-    server.stdout.on("data", onData);
-    server.stderr.on("data", onData);
-    server.on("exit", (code) => rej(new Error(`serve exited with ${code}:\n${out}`)));
-  });
+  // nothing listens at the registry URL: this hour stays local
+  const found = await startServe(tmp, { env: { HALLMONITOR_REGISTRY_URL: `http://127.0.0.1:${await freePort()}` } });
+  server = found.proc;
+  return found;
 }
 
 async function http(method, path, body) {
@@ -108,23 +66,6 @@ const agentRoute = () =>
     input: { capability_id: "cap.example.echo", env: "dev", data_label: "PUBLIC", tenant_risk: "low", qos_class: "P2", tenant_id: "tenant-first-hour", correlation_id: `fh-${Date.now()}-${++corr}`, request: { text: "hi" } },
   });
 
-/** overflow lists what sticks out of the viewport horizontally: the page, and any table's last column. */
-async function overflow(page) {
-  return page.evaluate(() => {
-    const bad = [];
-    const w = window.innerWidth;
-    if (document.documentElement.scrollWidth > w) bad.push(`page scrollWidth ${document.documentElement.scrollWidth} > ${w}`);
-    for (const t of Array.from(document.querySelectorAll("table"))) {
-      if (!t.offsetParent) continue; // hidden
-      for (const row of Array.from(t.rows)) {
-        const last = row.cells[row.cells.length - 1];
-        const r = last && last.getBoundingClientRect();
-        if (r && r.width > 0 && r.right > w + 0.5) bad.push(`table "${t.getAttribute("aria-label") || t.className}": last column ends at ${Math.round(r.right)} > ${w}`);
-      }
-    }
-    return bad;
-  });
-}
 
 /** shots saves the screen at both sizes and fails on horizontal overflow. */
 async function shots(page, name, focus) {
@@ -133,7 +74,7 @@ async function shots(page, name, focus) {
     await page.waitForTimeout(200);
     if (focus) await page.locator(focus).first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ART, `firsthour-${name}-${width}x${height}.png`) });
-    const bad = await overflow(page);
+    const bad = await overflowProblems(page);
     assert(bad.length === 0, `${name} at ${width}×${height} overflows: ${bad.join("; ")}`);
   }
   await page.setViewportSize({ width: SIZES[0][0], height: SIZES[0][1] });
@@ -151,7 +92,7 @@ async function main() {
   ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "hallmonitor-firsthour-chromium-")), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     viewport: { width: SIZES[0][0], height: SIZES[0][1] },
     colorScheme: "light",
     timezoneId: "UTC",

@@ -7,18 +7,15 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
+import { ART, assert, BIN, CHROMIUM, CHROMIUM_ARGS, overflowProblems as harnessOverflow, startServe } from "./harness.mjs";
+
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = resolve(process.env.HALLMONITOR_BIN || join(here, "..", "..", "build", "bin", "hallmonitor"));
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const ART = resolve(process.env.E2E_ARTIFACTS || join(here, "..", "..", "build", "test-artifacts", "e2e"));
 const KEEP = !!process.env.E2E_KEEP;
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const results = [];
 let server;
@@ -43,22 +40,7 @@ async function test(name, fn) {
   }
 }
 
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
 // ---------------------------------------------------------------- server
-/** freePort asks the kernel for an unused loopback port (serve's --port 0 means "the default"). */
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /**
  * startRegistry runs the project's test registry (internal/testservers/registrytest/cmd/testregistry):
@@ -116,46 +98,15 @@ let REGISTRY_URL = "";
 async function startServer() {
   tmp = mkdtempSync(join(tmpdir(), "hallmonitor-e2e-"));
   REGISTRY_URL = await startRegistry();
-  const dataDir = join(tmp, "data");
-  const configDir = join(tmp, "config");
-  mkdirSync(dataDir, { recursive: true });
-  mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, "rules.json"), JSON.stringify(RULES, null, 2));
-  const port = process.env.E2E_PORT || String(await freePort());
-  const args = ["serve", "--port", port, "--data-dir", dataDir, "--config-dir", configDir];
-  log(`starting ${BIN} ${args.join(" ")}`);
-  const env = {
-    ...process.env,
-    HALLMONITOR_CONFIG_DIR: configDir,
-    HALLMONITOR_DATA_DIR: dataDir,
-    HALLMONITOR_REGISTRY_URL: REGISTRY_URL,
-    XDG_CONFIG_HOME: join(tmp, "xdg-config"),
-    XDG_DATA_HOME: join(tmp, "xdg-data"),
-    HOME: tmp,
-  };
-  server = spawn(BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  const found = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`serve printed no URL within 20 s; output:\n${out}`)), 20_000);
-    const onData = (b) => {
-      out += b.toString();
-      const m = /(http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):(\d+))\/#token=([A-Za-z0-9._~\-]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res({ base: m[1], port: Number(m[2]), token: m[3], url: m[0] });
-      }
-    };
-    server.stdout.on("data", onData);
-    server.stderr.on("data", onData);
-    server.on("exit", (code) => {
-      clearTimeout(timer);
-      rej(new Error(`serve exited with ${code} before printing its URL:\n${out}`));
-    });
-  });
+  mkdirSync(join(tmp, "config"), { recursive: true });
+  writeFileSync(join(tmp, "config", "rules.json"), JSON.stringify(RULES, null, 2));
+  log(`starting ${BIN} serve in ${tmp}`);
+  const found = await startServe(tmp, { port: process.env.E2E_PORT, env: { HALLMONITOR_REGISTRY_URL: REGISTRY_URL } });
+  server = found.proc;
   server.stdout.on("data", (b) => process.env.E2E_VERBOSE && process.stdout.write("[serve] " + b));
   server.stderr.on("data", (b) => process.env.E2E_VERBOSE && process.stdout.write("[serve] " + b));
   log(`serve is up at ${found.base}`);
-  return { ...found, dataDir, configDir };
+  return found;
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -982,29 +933,7 @@ async function main() {
   });
 
   // ---------------------------------------------------------------- UI polish (issue 14): approvals, charts, layout
-  /** overflowProblems: the page must not scroll sideways, and no table's last cell may end past the viewport
-   * or past a scrolling box that holds it (an action column pushed out of sight). */
-  const overflowProblems = () =>
-    page.evaluate(() => {
-      const out = [];
-      const W = window.innerWidth;
-      if (document.documentElement.scrollWidth > W) out.push(`the page scrolls sideways (scrollWidth ${document.documentElement.scrollWidth} > ${W})`);
-      for (const t of document.querySelectorAll("table")) {
-        if (!t.offsetParent) continue;
-        let limit = W;
-        for (let p = t.parentElement; p; p = p.parentElement) {
-          if (getComputedStyle(p).overflowX !== "visible") limit = Math.min(limit, p.getBoundingClientRect().left + p.clientLeft + p.clientWidth);
-        }
-        for (const c of t.querySelectorAll("tr > :last-child")) {
-          const r = c.getBoundingClientRect();
-          if (r.width && r.right > limit + 0.5) {
-            out.push(`table "${t.getAttribute("aria-label") || t.className}": last cell ends at ${Math.round(r.right)} px, past ${Math.round(limit)} px`);
-            break;
-          }
-        }
-      }
-      return out;
-    });
+  const overflowProblems = () => harnessOverflow(page);
   const setTheme = async (theme) => {
     const cur = await http("GET", "/api/settings");
     const r = await http("PUT", "/api/settings", { ...cur.json.settings, theme }, { "If-Match": cur.headers.get("etag") });
