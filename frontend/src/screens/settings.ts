@@ -27,18 +27,18 @@ export function validateSettings(s: Settings): void {
 /** aboutSection is Settings › About: the running Hall's version (as `hallmonitor version` prints it) and files. */
 function aboutSection(): HTMLElement {
   const body = h("div", null, h("p", { class: "muted" }, "Loading…"));
-  void api.getStatus().then(
-    (st) =>
-      replace(
-        body,
-        kv([
-          ["Hall Monitor version", h("span", { class: "mono", "data-field": "version" }, st.server.version)],
-          ["Database", h("span", { class: "mono" }, st.server.db_path)],
-          ["Log file", h("span", { class: "mono" }, st.server.log_path)],
-        ]),
-      ),
-    (e) => replace(body, errorBox(e, "Cannot read the Hall's version")),
-  );
+  const show = (st: api.Status) =>
+    replace(
+      body,
+      kv([
+        ["Hall Monitor version", h("span", { class: "mono", "data-field": "version" }, st.server.version)],
+        ["Database", h("span", { class: "mono" }, st.server.db_path)],
+        ["Log file", h("span", { class: "mono" }, st.server.log_path)],
+      ]),
+    );
+  // The shell keeps the last GET /api/status; ask only when it has none yet.
+  if (app.status) show(app.status);
+  else void api.getStatus().then(show, (e) => replace(body, errorBox(e, "Cannot read the Hall's version")));
   return h(
     "section",
     { class: "panel", "aria-label": "About" },
